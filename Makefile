@@ -1,0 +1,117 @@
+# moat: build with `make`, test with `make test`.
+#
+#   build/moat          the sandbox (sentry with the stub blob embedded)
+#   build/asan/moat     the same, built with AddressSanitizer + UBSan
+#   build/tests/        syscall test programs (static) and unit tests
+#
+# The stub is freestanding code linked as one flat position-independent
+# blob (src/platform/systrap/stub/), embedded in the sentry with .incbin.
+
+CC      ?= gcc
+CFLAGS_COMMON := -std=gnu17 -Wall -Wextra -Werror -g -D_GNU_SOURCE -pthread \
+	-Isrc -Ibuild/gen -fno-strict-aliasing
+CFLAGS  ?= -O2
+SAN_FLAGS := -O1 -fsanitize=address,undefined -fno-omit-frame-pointer \
+	-fno-sanitize-recover=undefined
+LDLIBS  := -pthread
+
+SENTRY_SRCS := $(shell find src -name '*.c' -not -path 'src/platform/systrap/stub/*')
+SENTRY_ASM  := $(shell find src -name '*.S' -not -path 'src/platform/systrap/stub/*')
+STUB_SRCS   := src/platform/systrap/stub/entry.S src/platform/systrap/stub/stub.c
+
+OBJS      := $(patsubst src/%.c,build/obj/%.o,$(SENTRY_SRCS)) \
+	     $(patsubst src/%.S,build/obj/%.o,$(SENTRY_ASM)) build/obj/stub_blob.o
+ASAN_OBJS := $(patsubst build/obj/%,build/asan/obj/%,$(OBJS))
+LIB_OBJS  := $(filter-out build/obj/cmd/%,$(OBJS))
+
+STUB_CFLAGS := -std=gnu17 -O2 -Wall -Wextra -Werror -ffreestanding -fPIE \
+	-fno-plt -fno-stack-protector -fno-builtin -mgeneral-regs-only \
+	-fno-asynchronous-unwind-tables -fcf-protection=none -nostdlib
+
+.PHONY: all test unit-test clean bench asan tests
+all: build/moat
+
+build/stub/%.o: src/platform/systrap/stub/%.c src/platform/systrap/sysmsg.h
+	@mkdir -p $(dir $@)
+	$(CC) $(STUB_CFLAGS) -c $< -o $@
+build/stub/%.o: src/platform/systrap/stub/%.S
+	@mkdir -p $(dir $@)
+	$(CC) $(STUB_CFLAGS) -c $< -o $@
+
+# The blob must not need relocation: refuse absolute relocations.
+build/stub/stub.elf: build/stub/entry.o build/stub/stub.o src/platform/systrap/stub/stub.lds
+	@if objdump -r build/stub/entry.o build/stub/stub.o | grep -E 'R_X86_64_(64|32|32S|GOTPCREL|GOTPCRELX|REX_GOTPCRELX)[[:space:]]'; then \
+		echo "stub: absolute relocation in the stub blob" >&2; exit 1; fi
+	$(CC) $(STUB_CFLAGS) -static -Wl,-T,src/platform/systrap/stub/stub.lds \
+		-Wl,--build-id=none -Wl,-z,norelro -Wl,-z,noexecstack \
+		-o $@ build/stub/entry.o build/stub/stub.o
+
+build/stub/stub.bin: build/stub/stub.elf
+	objcopy -O binary $< $@
+
+build/gen/platform/systrap/stub_syms.h: build/stub/stub.elf
+	@mkdir -p $(dir $@)
+	nm $< | awk '$$2 ~ /^[tTrRdDbB]$$/ && $$3 ~ /^[A-Za-z_][A-Za-z0-9_]*$$/ { print "#define STUB_SYM_" $$3 " 0x" $$1 "UL" }' > $@
+
+build/gen/stub_blob.S: build/stub/stub.bin
+	@mkdir -p $(dir $@)
+	printf '\t.section .rodata\n\t.balign 4096\n\t.globl stub_blob, stub_blob_end\nstub_blob:\n\t.incbin "%s"\nstub_blob_end:\n\t.section .note.GNU-stack,"",@progbits\n' $< > $@
+
+build/obj/stub_blob.o: build/gen/stub_blob.S build/stub/stub.bin
+	$(CC) -c $< -o $@
+build/asan/obj/stub_blob.o: build/obj/stub_blob.o
+	@mkdir -p $(dir $@)
+	cp $< $@
+
+build/obj/%.o: src/%.c build/gen/platform/systrap/stub_syms.h
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_COMMON) $(CFLAGS) -MMD -MP -c $< -o $@
+build/obj/%.o: src/%.S
+	@mkdir -p $(dir $@)
+	$(CC) -c $< -o $@
+build/asan/obj/%.o: src/%.c build/gen/platform/systrap/stub_syms.h
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_COMMON) $(SAN_FLAGS) -MMD -MP -c $< -o $@
+build/asan/obj/%.o: src/%.S
+	@mkdir -p $(dir $@)
+	$(CC) -c $< -o $@
+
+build/moat: $(OBJS)
+	$(CC) $(CFLAGS) -o $@ $(OBJS) $(LDLIBS)
+build/asan/moat: $(ASAN_OBJS)
+	$(CC) $(SAN_FLAGS) -o $@ $(ASAN_OBJS) $(LDLIBS)
+asan: build/asan/moat
+
+-include $(shell find build -name '*.d' 2>/dev/null)
+
+# ---- tests ----
+
+TEST_SRCS := $(wildcard tests/syscalls/*.c)
+TEST_BINS := $(patsubst tests/syscalls/%.c,build/tests/%,$(TEST_SRCS)) \
+	     build/tests/hello.pie
+UNIT_SRCS := $(wildcard tests/unit/*.c)
+UNIT_BINS := $(patsubst tests/unit/%.c,build/unit/%,$(UNIT_SRCS))
+
+build/tests/%: tests/syscalls/%.c $(wildcard tests/syscalls/*.h)
+	@mkdir -p $(dir $@)
+	$(CC) -std=gnu17 -O1 -Wall -Wextra -Werror -static -o $@ $<
+build/tests/hello.pie: tests/syscalls/hello.c
+	@mkdir -p $(dir $@)
+	$(CC) -std=gnu17 -O1 -Wall -Wextra -Werror -static-pie -o $@ $<
+
+# Unit tests link the sentry's objects (without cmd/) under the sanitizers.
+build/unit/%: tests/unit/%.c $(filter-out build/asan/obj/cmd/%,$(ASAN_OBJS))
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_COMMON) $(SAN_FLAGS) -o $@ $< \
+		$(filter-out build/asan/obj/cmd/%,$(ASAN_OBJS)) $(LDLIBS)
+
+tests: $(TEST_BINS) $(UNIT_BINS)
+
+test: build/moat build/asan/moat tests
+	tests/run.sh build/moat:plain build/asan/moat:asan
+
+bench: build/moat
+	bench/run.sh build/moat
+
+clean:
+	rm -rf build

@@ -1,0 +1,211 @@
+/*
+ * main.c: the moat command line.
+ *
+ *   moat run [--strace] [--debug-log FILE] [--env K=V]... [--clear-env]
+ *            -- PROGRAM [ARGS...]
+ *
+ * A thin front end: it parses flags into a kernel_config, finds PROGRAM the
+ * way a shell does, and hands over to kernel_run().  Exit status: the
+ * program's, or 128+N when signal N killed it; 125 when moat itself cannot
+ * run (bad usage, a host without seccomp or memfd); 126 when PROGRAM cannot
+ * be executed; 127 when it cannot be found.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "kernel/kernel.h"
+#include "platform/platform.h"
+#include "syscalls/syscalls.h"
+#include "util/util.h"
+
+extern char **environ;
+
+#define EXIT_MOAT 125
+#define EXIT_NOEXEC 126
+#define EXIT_NOTFOUND 127
+
+static void usage(FILE *out)
+{
+	fprintf(out,
+		"usage: moat run [flags] -- PROGRAM [ARGS...]\n"
+		"\n"
+		"Runs PROGRAM in a sandbox that implements the Linux system-call ABI.\n"
+		"\n"
+		"flags:\n"
+		"  --strace          print every system call of the program to stderr\n"
+		"                    (or to the debug log)\n"
+		"  --debug-log FILE  write moat's diagnostics to FILE\n"
+		"  --env K=V         set an environment variable (repeatable)\n"
+		"  --clear-env       start from an empty environment\n");
+}
+
+/* Adds or replaces K=V in a NULL-terminated, malloc'ed vector. */
+static char **env_set(char **env, size_t *n, char *kv)
+{
+	size_t klen = (size_t)(strchr(kv, '=') - kv);
+
+	for (size_t i = 0; i < *n; i++)
+		if (strncmp(env[i], kv, klen + 1) == 0) {
+			env[i] = kv;
+			return env;
+		}
+	env = realloc(env, (*n + 2) * sizeof(*env));
+	if (!env) {
+		moat_warn("out of memory");
+		exit(EXIT_MOAT);
+	}
+	env[(*n)++] = kv;
+	env[*n] = NULL;
+	return env;
+}
+
+static const char *env_get(char **env, const char *key)
+{
+	size_t klen = strlen(key);
+
+	for (; env && *env; env++)
+		if (strncmp(*env, key, klen) == 0 && (*env)[klen] == '=')
+			return *env + klen + 1;
+	return NULL;
+}
+
+/*
+ * Finds PROGRAM as a shell does: names with a slash are used as they are;
+ * others are searched in PATH.  Returns a malloc'ed path, or NULL with
+ * *status set to 126 (found but not executable) or 127 (not found).
+ */
+static char *find_program(const char *prog, const char *path, int *status)
+{
+	bool denied = false;
+
+	if (strchr(prog, '/'))
+		return strdup(prog);
+	if (!path)
+		path = "/usr/local/bin:/usr/bin:/bin";
+	for (const char *p = path;; ) {
+		const char *colon = strchrnul(p, ':');
+		size_t dlen = (size_t)(colon - p);
+		char *cand;
+		struct stat st;
+
+		if (asprintf(&cand, "%.*s%s%s", (int)dlen, p, dlen ? "/" : "", prog) < 0)
+			break;
+		if (stat(cand, &st) == 0 && S_ISREG(st.st_mode)) {
+			if (access(cand, X_OK) == 0)
+				return cand;
+			denied = true;
+		}
+		free(cand);
+		if (!*colon)
+			break;
+		p = colon + 1;
+	}
+	*status = denied ? EXIT_NOEXEC : EXIT_NOTFOUND;
+	return NULL;
+}
+
+static int cmd_run(int argc, char **argv)
+{
+	struct kernel_config cfg = { 0 };
+	char **env = NULL;
+	size_t nenv = 0;
+	bool clear_env = false;
+	char **sets = calloc((size_t)argc, sizeof(char *));
+	int nsets = 0, i, status, load_err;
+	const char *why = NULL;
+
+	for (i = 0; i < argc; i++) {
+		const char *a = argv[i];
+		if (strcmp(a, "--") == 0) {
+			i++;
+			break;
+		} else if (strcmp(a, "--strace") == 0) {
+			strace_enabled = 1;
+		} else if (strcmp(a, "--clear-env") == 0) {
+			clear_env = true;
+		} else if (strcmp(a, "--env") == 0 || strcmp(a, "--debug-log") == 0) {
+			if (i + 1 >= argc) {
+				moat_warn("%s needs an argument", a);
+				return EXIT_MOAT;
+			}
+			if (a[2] == 'e') {
+				if (!strchr(argv[i + 1], '=')) {
+					moat_warn("--env takes K=V, not '%s'", argv[i + 1]);
+					return EXIT_MOAT;
+				}
+				sets[nsets++] = argv[++i];
+			} else {
+				moat_log_fd = open(argv[++i], O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_APPEND, 0644);
+				if (moat_log_fd < 0) {
+					moat_warn("cannot open debug log %s: %s", argv[i], strerror(errno));
+					return EXIT_MOAT;
+				}
+			}
+		} else if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
+			usage(stdout);
+			return 0;
+		} else if (a[0] == '-') {
+			moat_warn("unknown flag '%s' (see moat run --help)", a);
+			return EXIT_MOAT;
+		} else {
+			break;          /* PROGRAM without "--" */
+		}
+	}
+	if (i >= argc) {
+		moat_warn("no program to run");
+		usage(stderr);
+		return EXIT_MOAT;
+	}
+
+	if (!clear_env)
+		for (char **e = environ; *e; e++)
+			env = env_set(env, &nenv, *e);
+	for (int k = 0; k < nsets; k++)
+		env = env_set(env, &nenv, sets[k]);
+	if (!env)
+		env = calloc(1, sizeof(*env));
+
+	char *exe = find_program(argv[i], env_get(env, "PATH"), &status);
+	if (!exe) {
+		moat_warn("%s: %s", argv[i], status == EXIT_NOTFOUND
+			  ? "command not found" : "Permission denied");
+		return status;
+	}
+	cfg.argv = &argv[i];
+	cfg.envp = env;
+	cfg.exe_path = exe;
+
+	if (platform_init(&why) != 0) {
+		moat_warn("this host cannot run moat: %s", why);
+		return EXIT_MOAT;
+	}
+	status = kernel_run(&cfg, &load_err);
+	if (load_err) {
+		const char *what = strerror(-load_err);
+		if (load_err == -EIO)
+			what = "cannot read the executable (truncated?)";
+		else if (load_err == -ENOEXEC)
+			what = "not an x86-64 ELF executable (Exec format error)";
+		moat_warn("%s: %s", exe, what);
+		return load_err == -ENOENT ? EXIT_NOTFOUND
+		       : status == EXIT_MOAT ? EXIT_MOAT : EXIT_NOEXEC;
+	}
+	return status;
+}
+
+int main(int argc, char **argv)
+{
+	if (argc >= 2 && strcmp(argv[1], "run") == 0)
+		return cmd_run(argc - 2, argv + 2);
+	if (argc >= 2 && (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "help") == 0)) {
+		usage(stdout);
+		return 0;
+	}
+	usage(stderr);
+	return EXIT_MOAT;
+}

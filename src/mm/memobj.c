@@ -1,0 +1,73 @@
+/*
+ * memobj.c: see memobj.h.
+ */
+#include "mm/memobj.h"
+
+#include <stdlib.h>
+
+#include "pgalloc/pgalloc.h"
+#include "util/util.h"
+
+struct memobj *memobj_new(uint64_t npages)
+{
+	struct memobj *obj = calloc(1, sizeof(*obj));
+
+	if (!obj)
+		return NULL;
+	pthread_mutex_init(&obj->lock, NULL);
+	obj->refs = 1;
+	obj->npages = npages;
+	return obj;
+}
+
+void memobj_get(struct memobj *obj)
+{
+	__atomic_fetch_add(&obj->refs, 1, __ATOMIC_RELAXED);
+}
+
+void memobj_put(struct memobj *obj)
+{
+	if (__atomic_sub_fetch(&obj->refs, 1, __ATOMIC_ACQ_REL) != 0)
+		return;
+	memobj_punch(obj, 0, 1ULL << PAGEMAP_BITS);
+	pagemap_free(&obj->pages);
+	pthread_mutex_destroy(&obj->lock);
+	free(obj);
+}
+
+uint64_t memobj_page_get(struct memobj *obj, uint64_t pgoff)
+{
+	uint64_t *e, off;
+
+	pthread_mutex_lock(&obj->lock);
+	e = pagemap_slot(&obj->pages, pgoff, true);
+	if (!e) {
+		pthread_mutex_unlock(&obj->lock);
+		return PGALLOC_FAIL;
+	}
+	if (!*e) {
+		off = pgalloc_alloc_exact(1);
+		if (off == PGALLOC_FAIL) {
+			pthread_mutex_unlock(&obj->lock);
+			return PGALLOC_FAIL;
+		}
+		*e = off | 1;
+	}
+	off = *e & PAGE_MASK;
+	pgalloc_get(off, 1);
+	pthread_mutex_unlock(&obj->lock);
+	return off;
+}
+
+void memobj_punch(struct memobj *obj, uint64_t pgoff, uint64_t n)
+{
+	uint64_t val, end = pgoff + n;
+
+	pthread_mutex_lock(&obj->lock);
+	while ((pgoff = pagemap_next(&obj->pages, pgoff, end, &val)) < end) {
+		pgalloc_put(val & PAGE_MASK, 1);
+		*pagemap_slot(&obj->pages, pgoff, false) = 0;
+		pgoff++;
+	}
+	pthread_mutex_unlock(&obj->lock);
+}

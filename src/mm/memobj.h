@@ -1,0 +1,38 @@
+/*
+ * memobj.h: a memory object: pages of the memory file indexed by page
+ * offset, shared by every mapping of it.  MAP_SHARED|MAP_ANONYMOUS mappings
+ * are backed by one (and later tmpfs files and memfds will be).
+ *
+ * The object holds one reference on each of its pages; a page map entry
+ * that maps one of them holds another.
+ */
+#ifndef MOAT_MEMOBJ_H
+#define MOAT_MEMOBJ_H
+
+#include <pthread.h>
+#include <stdint.h>
+
+#include "mm/pagemap.h"
+
+struct memobj {
+	pthread_mutex_t lock;
+	int refs;
+	uint64_t npages;          /* size: pages at or beyond it raise SIGBUS */
+	struct pagemap pages;     /* pgoff -> file offset | 1 */
+};
+
+struct memobj *memobj_new(uint64_t npages);
+void memobj_get(struct memobj *obj);
+void memobj_put(struct memobj *obj);
+
+/*
+ * Returns the file offset of page pgoff, allocating a zeroed page when it
+ * has none, with one extra reference taken for the caller; PGALLOC_FAIL on
+ * out of memory.
+ */
+uint64_t memobj_page_get(struct memobj *obj, uint64_t pgoff);
+
+/* Drops the object's pages in [pgoff, pgoff + n) (MADV_REMOVE). */
+void memobj_punch(struct memobj *obj, uint64_t pgoff, uint64_t n);
+
+#endif

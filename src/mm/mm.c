@@ -1,0 +1,959 @@
+/*
+ * mm.c: address spaces: the VMA array, mmap/munmap/mprotect/mremap/brk/
+ * madvise, and page faults.
+ *
+ * VMAs live in a sorted array (binary search to find, memmove to insert);
+ * real programs have tens to a few hundred of them, where an array beats a
+ * tree on both speed and simplicity.  Adjacent private anonymous VMAs with
+ * the same protections and flags are merged, as Linux does, so brk growth
+ * and mprotect round trips do not fragment the set.
+ *
+ * Pages are backed lazily.  A fault in a VMA that allows the access backs
+ * a whole window around the faulting page (fault-around: 64 KiB on a VMA's
+ * first fault, doubling with each further fault up to 2 MiB) from runs of
+ * contiguous memory-file pages and maps each run into the stub with one
+ * host mmap, so a program that touches a large buffer traps a few times
+ * per megabyte rather than once per page.
+ *
+ * The stub's mappings are a cache of the page map: anything that removes
+ * or narrows access to pages (munmap, mprotect, MADV_DONTNEED, mremap)
+ * unmaps them from the stub, and the next fault maps them again with the
+ * VMA's current protections.  Pages are only freed after the stub has let
+ * go of them (platform_as_flush), so the application can never see a page
+ * after it was recycled.
+ *
+ * Linux references: mm/mmap.c, mm/mprotect.c, mm/mremap.c, mm/madvise.c.
+ */
+#include "mm/mm.h"
+
+#include <errno.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/random.h>
+
+#include "mm/memobj.h"
+#include "pgalloc/pgalloc.h"
+#include "platform/platform.h"
+#include "util/util.h"
+
+#ifndef PROT_SEM
+#define PROT_SEM 0x8
+#endif
+
+#define MMAP_MIN_ADDR   0x10000UL
+#define STACK_GUARD_GAP (256UL << PAGE_SHIFT)
+#define FAULT_MIN_PAGES 16
+#define FAULT_MAX_PAGES 512
+
+/* ---- the VMA array ---- */
+
+/* Index of the first VMA that ends above addr (nvmas if none). */
+static size_t vma_index(struct mm *mm, uint64_t addr)
+{
+	size_t lo = 0, hi = mm->nvmas;
+
+	while (lo < hi) {
+		size_t mid = (lo + hi) / 2;
+		if (mm->vmas[mid].end <= addr)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
+static struct vma *vma_find(struct mm *mm, uint64_t addr)
+{
+	size_t i = vma_index(mm, addr);
+
+	if (i < mm->nvmas && mm->vmas[i].start <= addr)
+		return &mm->vmas[i];
+	return NULL;
+}
+
+static int vma_insert(struct mm *mm, size_t i, const struct vma *v)
+{
+	if (mm->nvmas == mm->cap) {
+		size_t cap = mm->cap ? mm->cap * 2 : 32;
+		struct vma *n = realloc(mm->vmas, cap * sizeof(*n));
+		if (!n)
+			return -ENOMEM;
+		mm->vmas = n;
+		mm->cap = cap;
+	}
+	memmove(&mm->vmas[i + 1], &mm->vmas[i], (mm->nvmas - i) * sizeof(*v));
+	mm->vmas[i] = *v;
+	mm->nvmas++;
+	return 0;
+}
+
+static void vma_remove(struct mm *mm, size_t i)
+{
+	if (mm->vmas[i].obj)
+		memobj_put(mm->vmas[i].obj);
+	memmove(&mm->vmas[i], &mm->vmas[i + 1], (mm->nvmas - i - 1) * sizeof(struct vma));
+	mm->nvmas--;
+}
+
+/* Splits vmas[i] at addr (strictly inside it) into [start,addr) [addr,end). */
+static int vma_split(struct mm *mm, size_t i, uint64_t addr)
+{
+	struct vma hi = mm->vmas[i];
+	int err;
+
+	hi.start = addr;
+	if (hi.obj) {
+		hi.obj_pgoff += (addr - mm->vmas[i].start) >> PAGE_SHIFT;
+		memobj_get(hi.obj);
+	}
+	err = vma_insert(mm, i + 1, &hi);
+	if (err) {
+		if (hi.obj)
+			memobj_put(hi.obj);
+		return err;
+	}
+	mm->vmas[i].end = addr;
+	return 0;
+}
+
+/* Splits VMAs so that lo and hi fall on VMA boundaries. */
+static int vma_split_range(struct mm *mm, uint64_t lo, uint64_t hi)
+{
+	size_t i = vma_index(mm, lo);
+	int err;
+
+	if (i < mm->nvmas && mm->vmas[i].start < lo) {
+		err = vma_split(mm, i, lo);
+		if (err)
+			return err;
+	}
+	i = vma_index(mm, hi);
+	if (i < mm->nvmas && mm->vmas[i].start < hi)
+		return vma_split(mm, i, hi);
+	return 0;
+}
+
+static bool vma_mergeable(const struct vma *a, const struct vma *b)
+{
+	return a->end == b->start && a->prot == b->prot && a->flags == b->flags &&
+	       !a->obj && !b->obj;
+}
+
+/* Merges vmas[i] with its neighbours where Linux would. */
+static void vma_merge_around(struct mm *mm, size_t i)
+{
+	if (i + 1 < mm->nvmas && vma_mergeable(&mm->vmas[i], &mm->vmas[i + 1])) {
+		mm->vmas[i].end = mm->vmas[i + 1].end;
+		vma_remove(mm, i + 1);
+	}
+	if (i > 0 && i < mm->nvmas && vma_mergeable(&mm->vmas[i - 1], &mm->vmas[i])) {
+		mm->vmas[i - 1].end = mm->vmas[i].end;
+		vma_remove(mm, i);
+	}
+}
+
+static bool range_free(struct mm *mm, uint64_t lo, uint64_t hi)
+{
+	size_t i = vma_index(mm, lo);
+	return i == mm->nvmas || mm->vmas[i].start >= hi;
+}
+
+/* True when [lo, hi) is covered by VMAs without holes. */
+static bool range_mapped(struct mm *mm, uint64_t lo, uint64_t hi)
+{
+	size_t i = vma_index(mm, lo);
+
+	for (uint64_t a = lo; a < hi; i++) {
+		if (i == mm->nvmas || mm->vmas[i].start > a)
+			return false;
+		a = mm->vmas[i].end;
+	}
+	return true;
+}
+
+/*
+ * Finds a free range of len bytes, highest first below mmap_base (Linux's
+ * top-down layout), else anywhere from the bottom; keeps the stack guard
+ * gap below grows-down VMAs.  Returns 0 when there is no room.
+ */
+static uint64_t find_gap(struct mm *mm, uint64_t len, uint64_t floor,
+			 uint64_t ceil)
+{
+	uint64_t top = ceil;
+
+	for (size_t i = vma_index(mm, ceil); ; i--) {
+		/* The gap between vmas[i-1].end and min(vmas[i].start, top). */
+		uint64_t gap_hi = top;
+		if (i < mm->nvmas) {
+			uint64_t s = mm->vmas[i].start;
+			if (mm->vmas[i].flags & VMA_GROWSDOWN)
+				s = s > STACK_GUARD_GAP ? s - STACK_GUARD_GAP : 0;
+			gap_hi = MIN(gap_hi, s);
+		}
+		uint64_t gap_lo = i > 0 ? mm->vmas[i - 1].end : floor;
+		gap_lo = MAX(gap_lo, floor);
+		if (gap_hi > gap_lo && gap_hi - gap_lo >= len)
+			return gap_hi - len;
+		if (i == 0)
+			break;
+		top = MIN(top, mm->vmas[i - 1].start);
+		if (top <= floor)
+			break;
+	}
+	return 0;
+}
+
+static uint64_t get_unmapped_area(struct mm *mm, uint64_t hint, uint64_t len,
+				  int flags)
+{
+	uint64_t addr;
+
+	if (flags & MAP_32BIT)
+		return find_gap(mm, len, 0x40000000UL, 0x80000000UL);
+	if (hint) {
+		hint = ALIGN_UP(hint, PAGE_SIZE);
+		if (hint >= MMAP_MIN_ADDR && hint <= mm->task_size - len &&
+		    range_free(mm, hint, hint + len))
+			return hint;
+	}
+	addr = find_gap(mm, len, MMAP_MIN_ADDR, mm->mmap_base);
+	if (!addr)
+		addr = find_gap(mm, len, MMAP_MIN_ADDR, mm->task_size);
+	return addr;
+}
+
+/* ---- pages ---- */
+
+/* Removes [lo, hi) from the stub; pages stay backed.  Returns 0 or -errno. */
+static int stub_unmap(struct mm *mm, uint64_t lo, uint64_t hi)
+{
+	uint64_t val, pn = lo >> PAGE_SHIFT, end = hi >> PAGE_SHIFT;
+	bool mapped = false;
+
+	while ((pn = pagemap_next(&mm->pages, pn, end, &val)) < end) {
+		if (val & PTE_MAPPED) {
+			*pagemap_slot(&mm->pages, pn, false) = val & ~(uint64_t)PTE_MAPPED;
+			mapped = true;
+		}
+		pn++;
+	}
+	if (!mapped || !mm->as)
+		return 0;
+	platform_as_unmap(mm->as, lo, hi - lo);
+	return platform_as_flush(mm->as);
+}
+
+/* Unmaps [lo, hi) from the stub and drops the pages backing it. */
+static void drop_pages(struct mm *mm, uint64_t lo, uint64_t hi)
+{
+	uint64_t val, pn = lo >> PAGE_SHIFT, end = hi >> PAGE_SHIFT;
+	uint64_t run_off = 0, run_len = 0;
+
+	stub_unmap(mm, lo, hi);
+	while ((pn = pagemap_next(&mm->pages, pn, end, &val)) < end) {
+		uint64_t off = val & PAGE_MASK;
+		*pagemap_slot(&mm->pages, pn, false) = 0;
+		if (run_len && run_off + (run_len << PAGE_SHIFT) == off) {
+			run_len++;
+		} else {
+			if (run_len)
+				pgalloc_put(run_off, run_len);
+			run_off = off;
+			run_len = 1;
+		}
+		pn++;
+	}
+	if (run_len)
+		pgalloc_put(run_off, run_len);
+}
+
+/* Removes every VMA and page in [lo, hi). */
+static int unmap_range(struct mm *mm, uint64_t lo, uint64_t hi)
+{
+	size_t i;
+	int err;
+
+	if (range_free(mm, lo, hi))
+		return 0;
+	err = vma_split_range(mm, lo, hi);
+	if (err)
+		return err;
+	drop_pages(mm, lo, hi);
+	i = vma_index(mm, lo);
+	while (i < mm->nvmas && mm->vmas[i].end <= hi)
+		vma_remove(mm, i);
+	return 0;
+}
+
+/*
+ * Backs page pn of vma if it is not yet backed.  Returns its entry, or 0
+ * when memory ran out.  For private VMAs a run of up to `run` absent pages
+ * starting at pn is backed from one contiguous allocation.
+ */
+static uint64_t back_pages(struct mm *mm, struct vma *v, uint64_t pn,
+			   uint64_t run)
+{
+	uint64_t *e = pagemap_slot(&mm->pages, pn, true);
+	uint64_t off;
+	size_t got;
+
+	if (!e)
+		return 0;
+	if (*e)
+		return *e;
+	if (v->obj) {
+		off = memobj_page_get(v->obj, v->obj_pgoff + pn - (v->start >> PAGE_SHIFT));
+		if (off == PGALLOC_FAIL)
+			return 0;
+		*e = off | PTE_PRESENT;
+		return *e;
+	}
+	/* Only the absent prefix of the run can share one allocation. */
+	uint64_t n = 1;
+	while (n < run && !pagemap_get(&mm->pages, pn + n))
+		n++;
+	off = pgalloc_alloc(n, &got);
+	if (off == PGALLOC_FAIL)
+		return 0;
+	for (uint64_t k = 0; k < got; k++) {
+		uint64_t *ek = k ? pagemap_slot(&mm->pages, pn + k, true) : e;
+		if (!ek) {
+			pgalloc_put(off + (k << PAGE_SHIFT), got - k);
+			break;
+		}
+		*ek = (off + (k << PAGE_SHIFT)) | PTE_PRESENT;
+	}
+	return *e;
+}
+
+static bool access_ok_prot(int prot, int access)
+{
+	switch (access) {
+	case PROT_WRITE:
+		return prot & PROT_WRITE;
+	case PROT_EXEC:
+		return prot & PROT_EXEC;
+	default:
+		return prot != PROT_NONE;
+	}
+}
+
+/* Extends a grows-down VMA at index i down to addr, if Linux would. */
+static bool expand_stack(struct mm *mm, size_t i, uint64_t addr)
+{
+	struct vma *v = &mm->vmas[i];
+	uint64_t start = ALIGN_DOWN(addr, PAGE_SIZE);
+
+	if (!(v->flags & VMA_GROWSDOWN) || start < MMAP_MIN_ADDR)
+		return false;
+	if (v->end - start > mm->stack_rlimit)
+		return false;
+	if (i > 0 && mm->vmas[i - 1].end + STACK_GUARD_GAP > start &&
+	    !(mm->vmas[i - 1].flags & VMA_GROWSDOWN))
+		return false;
+	if (i > 0 && mm->vmas[i - 1].end > start)
+		return false;
+	v->start = start;
+	return true;
+}
+
+int mm_handle_fault(struct mm *mm, uint64_t addr, int access, int *signo,
+		    int *code)
+{
+	struct vma *v;
+	size_t i;
+	uint64_t win, lo, hi, pn;
+	int err = 0;
+
+	pthread_mutex_lock(&mm->lock);
+	i = vma_index(mm, addr);
+	if (i == mm->nvmas || (mm->vmas[i].start > addr && !expand_stack(mm, i, addr))) {
+		*signo = SIGSEGV;
+		*code = SEGV_MAPERR;
+		goto fail;
+	}
+	v = &mm->vmas[i];
+	if (!access_ok_prot(v->prot, access)) {
+		*signo = SIGSEGV;
+		*code = SEGV_ACCERR;
+		goto fail;
+	}
+	if (v->obj && v->obj_pgoff + ((addr - v->start) >> PAGE_SHIFT) >= v->obj->npages) {
+		*signo = SIGBUS;
+		*code = BUS_ADRERR;
+		goto fail;
+	}
+
+	/* The fault-around window, aligned to its size, clipped to the VMA. */
+	win = (uint64_t)FAULT_MIN_PAGES << MIN(v->fault_count, 5u);
+	if (win > FAULT_MAX_PAGES)
+		win = FAULT_MAX_PAGES;
+	v->fault_count++;
+	win <<= PAGE_SHIFT;
+	lo = MAX(ALIGN_DOWN(addr, win), v->start);
+	hi = MIN(ALIGN_DOWN(addr, win) + win, v->end);
+	if (v->obj) {
+		uint64_t obj_end = v->start + ((v->obj->npages - v->obj_pgoff) << PAGE_SHIFT);
+		hi = MIN(hi, obj_end);
+	}
+
+	/* Back and map maximal runs of contiguous file pages. */
+	uint64_t run_addr = 0, run_off = 0, run_len = 0;
+	for (pn = lo >> PAGE_SHIFT; pn < hi >> PAGE_SHIFT; pn++) {
+		uint64_t e = back_pages(mm, v, pn, (hi >> PAGE_SHIFT) - pn);
+		if (!e) {
+			if (pn == addr >> PAGE_SHIFT)
+				err = -ENOMEM;
+			break;
+		}
+		if (e & PTE_MAPPED) {
+			e = 0;
+		} else {
+			*pagemap_slot(&mm->pages, pn, false) = e | PTE_MAPPED;
+		}
+		uint64_t off = e & PAGE_MASK;
+		if (e && run_len && run_off + run_len == off &&
+		    run_addr + run_len == pn << PAGE_SHIFT) {
+			run_len += PAGE_SIZE;
+			continue;
+		}
+		if (run_len)
+			platform_as_map(mm->as, run_addr, run_len, v->prot, run_off);
+		run_len = 0;
+		if (e) {
+			run_addr = pn << PAGE_SHIFT;
+			run_off = off;
+			run_len = PAGE_SIZE;
+		}
+	}
+	if (run_len)
+		platform_as_map(mm->as, run_addr, run_len, v->prot, run_off);
+	if (platform_as_flush(mm->as) != 0 && !err)
+		err = -EFAULT;
+	pthread_mutex_unlock(&mm->lock);
+	if (err) {
+		*signo = err == -ENOMEM ? SIGBUS : SIGSEGV;
+		*code = err == -ENOMEM ? BUS_ADRERR : SEGV_MAPERR;
+		return 1;
+	}
+	return 0;
+fail:
+	pthread_mutex_unlock(&mm->lock);
+	return 1;
+}
+
+/* ---- life cycle and layout ---- */
+
+struct mm *mm_new(void)
+{
+	struct mm *mm = calloc(1, sizeof(*mm));
+
+	if (!mm)
+		return NULL;
+	pthread_mutex_init(&mm->lock, NULL);
+	mm->refs = 1;
+	mm->task_size = platform_task_size();
+	mm->stack_rlimit = 8UL << 20;
+	return mm;
+}
+
+void mm_get(struct mm *mm)
+{
+	__atomic_fetch_add(&mm->refs, 1, __ATOMIC_RELAXED);
+}
+
+void mm_put(struct mm *mm)
+{
+	if (__atomic_sub_fetch(&mm->refs, 1, __ATOMIC_ACQ_REL) != 0)
+		return;
+	if (mm->as) {
+		platform_as_release(mm->as);
+		mm->as = NULL;
+	}
+	drop_pages(mm, 0, mm->task_size);
+	while (mm->nvmas)
+		vma_remove(mm, mm->nvmas - 1);
+	free(mm->vmas);
+	pagemap_free(&mm->pages);
+	pthread_mutex_destroy(&mm->lock);
+	free(mm);
+}
+
+static uint64_t rand_pages(uint64_t max_bytes)
+{
+	uint64_t r = 0;
+	if (getrandom(&r, sizeof(r), 0) != sizeof(r))
+		r = 0;
+	return (r % (max_bytes >> PAGE_SHIFT)) << PAGE_SHIFT;
+}
+
+void mm_init_layout(struct mm *mm)
+{
+	uint64_t gap;
+
+	/* Linux x86-64: 22 bits of stack randomisation, 28 of mmap. */
+	mm->stack_top = mm->task_size - PAGE_SIZE - rand_pages(16ULL << 30);
+	gap = MAX(mm->stack_rlimit, 128UL << 20) + STACK_GUARD_GAP;
+	mm->mmap_base = ALIGN_DOWN(mm->stack_top - gap, PAGE_SIZE) - rand_pages(1ULL << 40);
+}
+
+/* ---- syscalls ---- */
+
+static long insert_vma(struct mm *mm, uint64_t addr, uint64_t len, int prot,
+		       int flags, struct memobj *obj)
+{
+	struct vma v = {
+		.start = addr, .end = addr + len, .prot = prot, .flags = flags,
+		.obj = obj,
+	};
+	size_t i = vma_index(mm, addr);
+	int err = vma_insert(mm, i, &v);
+
+	if (err)
+		return err;
+	vma_merge_around(mm, i);
+	return (long)addr;
+}
+
+long mm_mmap(struct mm *mm, uint64_t addr, uint64_t len, int prot, int flags,
+	     int fd, uint64_t off)
+{
+	struct memobj *obj = NULL;
+	int vflags = 0;
+	long ret;
+
+	(void)fd;
+	if (off & ~PAGE_MASK)
+		return -EINVAL;
+	switch (flags & MAP_TYPE) {
+	case MAP_PRIVATE:
+	case MAP_SHARED:
+		break;
+	case MAP_SHARED_VALIDATE:
+		if (flags & ~(MAP_TYPE | MAP_FIXED | MAP_ANONYMOUS | MAP_32BIT |
+			      MAP_GROWSDOWN | MAP_DENYWRITE | MAP_EXECUTABLE |
+			      MAP_LOCKED | MAP_NORESERVE | MAP_POPULATE |
+			      MAP_NONBLOCK | MAP_STACK | MAP_HUGETLB |
+			      MAP_FIXED_NOREPLACE | MAP_SYNC))
+			return -EOPNOTSUPP;
+		break;
+	default:
+		return -EINVAL;
+	}
+	if (!(flags & MAP_ANONYMOUS))
+		return -ENODEV;        /* file mappings come with the VFS */
+	if (len == 0)
+		return -EINVAL;
+	if (len > mm->task_size)
+		return -ENOMEM;
+	len = ALIGN_UP(len, PAGE_SIZE);
+	if ((off >> PAGE_SHIFT) + (len >> PAGE_SHIFT) < (off >> PAGE_SHIFT))
+		return -EOVERFLOW;
+	if (flags & MAP_FIXED_NOREPLACE)
+		flags |= MAP_FIXED;
+	if (flags & MAP_GROWSDOWN)
+		vflags |= VMA_GROWSDOWN;
+	if (flags & MAP_NORESERVE)
+		vflags |= VMA_NORESERVE;
+
+	pthread_mutex_lock(&mm->lock);
+	if (flags & MAP_FIXED) {
+		ret = -EINVAL;
+		if (addr & ~PAGE_MASK)
+			goto out;
+		ret = -ENOMEM;
+		if (addr > mm->task_size - len)
+			goto out;
+		ret = -EPERM;
+		if (addr < MMAP_MIN_ADDR)
+			goto out;
+		if (flags & MAP_FIXED_NOREPLACE) {
+			ret = -EEXIST;
+			if (!range_free(mm, addr, addr + len))
+				goto out;
+		}
+	} else {
+		addr = get_unmapped_area(mm, addr, len, flags);
+		ret = -ENOMEM;
+		if (!addr)
+			goto out;
+	}
+	if ((flags & MAP_TYPE) != MAP_PRIVATE) {
+		vflags |= VMA_SHARED;
+		obj = memobj_new(len >> PAGE_SHIFT);
+		ret = -ENOMEM;
+		if (!obj)
+			goto out;
+	}
+	ret = unmap_range(mm, addr, addr + len);
+	if (ret == 0)
+		ret = insert_vma(mm, addr, len, prot & (PROT_READ | PROT_WRITE | PROT_EXEC),
+				 vflags, obj);
+	if (ret < 0 && obj)
+		memobj_put(obj);
+out:
+	pthread_mutex_unlock(&mm->lock);
+	return ret;
+}
+
+long mm_map_anon_fixed(struct mm *mm, uint64_t addr, uint64_t len, int prot,
+		       int vma_flags)
+{
+	long ret;
+
+	if ((addr | len) & ~PAGE_MASK || addr + len > mm->task_size || addr + len < addr)
+		return -EINVAL;
+	pthread_mutex_lock(&mm->lock);
+	ret = unmap_range(mm, addr, addr + len);
+	if (ret == 0)
+		ret = insert_vma(mm, addr, len, prot, vma_flags, NULL);
+	pthread_mutex_unlock(&mm->lock);
+	return ret;
+}
+
+long mm_munmap(struct mm *mm, uint64_t addr, uint64_t len)
+{
+	long ret;
+
+	if (addr & ~PAGE_MASK || len == 0)
+		return -EINVAL;
+	len = ALIGN_UP(len, PAGE_SIZE);
+	if (len == 0 || addr > mm->task_size || len > mm->task_size - addr)
+		return -EINVAL;
+	pthread_mutex_lock(&mm->lock);
+	ret = unmap_range(mm, addr, addr + len);
+	pthread_mutex_unlock(&mm->lock);
+	return ret;
+}
+
+long mm_mprotect(struct mm *mm, uint64_t addr, uint64_t len, int prot)
+{
+	uint64_t end, a;
+	size_t i;
+	long ret = 0;
+	int grows = prot & (PROT_GROWSDOWN | PROT_GROWSUP);
+
+	prot &= ~grows;
+	if (grows == (PROT_GROWSDOWN | PROT_GROWSUP))
+		return -EINVAL;
+	if (addr & ~PAGE_MASK)
+		return -EINVAL;
+	if (prot & ~(PROT_READ | PROT_WRITE | PROT_EXEC | PROT_SEM))
+		return -EINVAL;
+	if (len == 0)
+		return 0;
+	len = ALIGN_UP(len, PAGE_SIZE);
+	end = addr + len;
+	if (end <= addr)
+		return -ENOMEM;
+	prot &= PROT_READ | PROT_WRITE | PROT_EXEC;
+
+	pthread_mutex_lock(&mm->lock);
+	i = vma_index(mm, addr);
+	if (i == mm->nvmas || mm->vmas[i].start >= end) {
+		ret = -ENOMEM;
+		goto out;
+	}
+	if (grows & PROT_GROWSDOWN) {
+		if (!(mm->vmas[i].flags & VMA_GROWSDOWN)) {
+			ret = -EINVAL;
+			goto out;
+		}
+		addr = mm->vmas[i].start;
+	} else if (mm->vmas[i].start > addr) {
+		ret = -ENOMEM;
+		goto out;
+	}
+	/* Apply up to the first hole, which fails with ENOMEM as in Linux. */
+	for (a = addr; a < end;) {
+		i = vma_index(mm, a);
+		if (i == mm->nvmas || mm->vmas[i].start > a) {
+			ret = -ENOMEM;
+			break;
+		}
+		uint64_t seg_end = MIN(end, mm->vmas[i].end);
+		if (mm->vmas[i].prot != prot) {
+			ret = vma_split_range(mm, a, seg_end);
+			if (ret)
+				break;
+			i = vma_index(mm, a);
+			mm->vmas[i].prot = prot;
+			ret = stub_unmap(mm, a, seg_end);
+			if (ret)
+				break;
+			vma_merge_around(mm, i);
+		}
+		a = seg_end;
+	}
+out:
+	pthread_mutex_unlock(&mm->lock);
+	return ret;
+}
+
+/* Moves the pages of [old, old+len) to new; both ranges are unmapped from
+ * the stub first. */
+static void move_pages(struct mm *mm, uint64_t old, uint64_t len, uint64_t new)
+{
+	uint64_t val, pn = old >> PAGE_SHIFT, end = (old + len) >> PAGE_SHIFT;
+
+	stub_unmap(mm, old, old + len);
+	while ((pn = pagemap_next(&mm->pages, pn, end, &val)) < end) {
+		uint64_t *dst = pagemap_slot(&mm->pages, pn - (old >> PAGE_SHIFT) + (new >> PAGE_SHIFT), true);
+		if (!dst)
+			panic("out of memory moving pages");
+		*dst = val;
+		*pagemap_slot(&mm->pages, pn, false) = 0;
+		pn++;
+	}
+}
+
+long mm_mremap(struct mm *mm, uint64_t addr, uint64_t old_len,
+	       uint64_t new_len, int flags, uint64_t new_addr)
+{
+	struct vma *v, moved;
+	size_t i;
+	long ret;
+
+	if (flags & ~(MREMAP_MAYMOVE | MREMAP_FIXED | MREMAP_DONTUNMAP))
+		return -EINVAL;
+	if ((flags & MREMAP_FIXED) && !(flags & MREMAP_MAYMOVE))
+		return -EINVAL;
+	if ((flags & MREMAP_DONTUNMAP) &&
+	    (!(flags & MREMAP_MAYMOVE) || old_len != new_len))
+		return -EINVAL;
+	if (addr & ~PAGE_MASK)
+		return -EINVAL;
+	old_len = ALIGN_UP(old_len, PAGE_SIZE);
+	new_len = ALIGN_UP(new_len, PAGE_SIZE);
+	if (new_len == 0)
+		return -EINVAL;
+
+	pthread_mutex_lock(&mm->lock);
+	v = vma_find(mm, addr);
+	ret = -EFAULT;
+	if (!v)
+		goto out;
+	/* old_len == 0 duplicates a shared mapping; private ones refuse. */
+	ret = -EINVAL;
+	if (old_len == 0 && !(v->flags & VMA_SHARED))
+		goto out;
+	if (old_len == 0)
+		goto out;      /* TODO(files issue): duplicate shared mappings */
+	ret = -EFAULT;
+	if (old_len > v->end - addr)
+		goto out;
+
+	if (flags & (MREMAP_FIXED | MREMAP_DONTUNMAP)) {
+		if (flags & MREMAP_FIXED) {
+			ret = -EINVAL;
+			if (new_addr & ~PAGE_MASK)
+				goto out;
+			if (new_len > mm->task_size || new_addr > mm->task_size - new_len)
+				goto out;
+			if (new_addr < addr + old_len && addr < new_addr + new_len)
+				goto out;
+			ret = unmap_range(mm, new_addr, new_addr + new_len);
+			if (ret)
+				goto out;
+		}
+		if (old_len > new_len) {
+			ret = unmap_range(mm, addr + new_len, addr + old_len);
+			if (ret)
+				goto out;
+			old_len = new_len;
+		}
+		v = vma_find(mm, addr);
+		if (!(flags & MREMAP_FIXED)) {
+			new_addr = get_unmapped_area(mm, 0, new_len, 0);
+			ret = -ENOMEM;
+			if (!new_addr)
+				goto out;
+		}
+		goto move;
+	}
+
+	if (old_len >= new_len) {
+		ret = unmap_range(mm, addr + new_len, addr + old_len);
+		if (ret == 0)
+			ret = (long)addr;
+		goto out;
+	}
+
+	/* Grow in place when the VMA ends here and the space after is free. */
+	i = (size_t)(v - mm->vmas);
+	if (addr + old_len == v->end && new_len - old_len <= mm->task_size - v->end &&
+	    (i + 1 == mm->nvmas || mm->vmas[i + 1].start >= addr + new_len)) {
+		/* Shared anonymous memory keeps its object's size: pages
+		 * past it raise SIGBUS (mm_handle_fault), as on Linux. */
+		v->end = addr + new_len;
+		ret = (long)addr;
+		goto out;
+	}
+	ret = -ENOMEM;
+	if (!(flags & MREMAP_MAYMOVE))
+		goto out;
+	new_addr = get_unmapped_area(mm, 0, new_len, 0);
+	if (!new_addr)
+		goto out;
+
+move:
+	/* [addr, addr+old_len) moves to new_addr and grows to new_len. */
+	ret = vma_split_range(mm, addr, addr + old_len);
+	if (ret)
+		goto out;
+	v = vma_find(mm, addr);
+	moved = *v;
+	moved.start = new_addr;
+	moved.end = new_addr + new_len;
+	moved.fault_count = 0;
+	if (moved.obj)
+		memobj_get(moved.obj);
+	move_pages(mm, addr, old_len, new_addr);
+	if (flags & MREMAP_DONTUNMAP) {
+		/* The old range stays, empty: private pages were moved. */
+	} else {
+		i = vma_index(mm, addr);
+		vma_remove(mm, i);
+	}
+	i = vma_index(mm, new_addr);
+	ret = vma_insert(mm, i, &moved);
+	if (ret) {
+		if (moved.obj)
+			memobj_put(moved.obj);
+		goto out;
+	}
+	vma_merge_around(mm, vma_index(mm, new_addr));
+	ret = (long)new_addr;
+out:
+	pthread_mutex_unlock(&mm->lock);
+	return ret;
+}
+
+long mm_brk(struct mm *mm, uint64_t brk)
+{
+	uint64_t oldbrk, newbrk;
+	long ret;
+
+	pthread_mutex_lock(&mm->lock);
+	if (brk < mm->brk_start)
+		goto out;
+	newbrk = ALIGN_UP(brk, PAGE_SIZE);
+	oldbrk = ALIGN_UP(mm->brk, PAGE_SIZE);
+	if (oldbrk == newbrk) {
+		mm->brk = brk;
+		goto out;
+	}
+	if (brk <= mm->brk) {
+		if (unmap_range(mm, newbrk, oldbrk) == 0)
+			mm->brk = brk;
+		goto out;
+	}
+	if (newbrk > mm->task_size || !range_free(mm, oldbrk, newbrk + STACK_GUARD_GAP))
+		goto out;
+	ret = insert_vma(mm, oldbrk, newbrk - oldbrk, PROT_READ | PROT_WRITE, VMA_HEAP, NULL);
+	if (ret >= 0)
+		mm->brk = brk;
+out:
+	ret = (long)mm->brk;
+	pthread_mutex_unlock(&mm->lock);
+	return ret;
+}
+
+long mm_madvise(struct mm *mm, uint64_t addr, uint64_t len, int advice)
+{
+	uint64_t end, a;
+	long ret = 0;
+
+	switch (advice) {
+	case MADV_NORMAL: case MADV_RANDOM: case MADV_SEQUENTIAL:
+	case MADV_WILLNEED: case MADV_DONTNEED: case MADV_FREE: case MADV_REMOVE:
+	case MADV_DONTFORK: case MADV_DOFORK: case MADV_HUGEPAGE:
+	case MADV_NOHUGEPAGE: case MADV_DONTDUMP: case MADV_DODUMP:
+	case MADV_WIPEONFORK: case MADV_KEEPONFORK: case MADV_COLD:
+	case MADV_PAGEOUT: case MADV_POPULATE_READ: case MADV_POPULATE_WRITE:
+	case MADV_DONTNEED_LOCKED:
+		break;
+	default:
+		return -EINVAL;
+	}
+	if (addr & ~PAGE_MASK)
+		return -EINVAL;
+	end = addr + ALIGN_UP(len, PAGE_SIZE);
+	if (len && end == addr)
+		return -EINVAL;
+	if (end < addr)
+		return -EINVAL;
+	if (end == addr)
+		return 0;
+
+	pthread_mutex_lock(&mm->lock);
+	if (!range_mapped(mm, addr, end))
+		ret = -ENOMEM;
+	for (a = addr; a < end;) {
+		struct vma *v = vma_find(mm, a);
+		if (!v) {
+			size_t i = vma_index(mm, a);
+			if (i == mm->nvmas)
+				break;
+			a = mm->vmas[i].start;
+			continue;
+		}
+		uint64_t seg_end = MIN(end, v->end);
+		switch (advice) {
+		case MADV_DONTNEED:
+		case MADV_DONTNEED_LOCKED:
+		case MADV_FREE:
+			/* Private pages go (zero-fill on next touch); shared
+			 * ones stay in their object, only this view drops. */
+			drop_pages(mm, a, seg_end);
+			break;
+		case MADV_REMOVE:
+			if (!(v->flags & VMA_SHARED)) {
+				ret = -EINVAL;
+				goto out;
+			}
+			drop_pages(mm, a, seg_end);
+			memobj_punch(v->obj, v->obj_pgoff + ((a - v->start) >> PAGE_SHIFT),
+				     (seg_end - a) >> PAGE_SHIFT);
+			break;
+		default:
+			/* Hints about caching, huge pages and dumps change
+			 * nothing an application can observe here.
+			 * TODO(processes issue): DONTFORK and WIPEONFORK must
+			 * be recorded once fork exists. */
+			break;
+		}
+		a = seg_end;
+	}
+out:
+	pthread_mutex_unlock(&mm->lock);
+	return ret;
+}
+
+/*
+ * The file offset of the page holding addr, backed if needed, when the
+ * application may make the given access there (any access when force);
+ * PGALLOC_FAIL otherwise.  For usermem; mm->lock held.  Touching below a
+ * grows-down stack extends it, as a fault would.
+ */
+uint64_t mm_page_for_access(struct mm *mm, uint64_t addr, int access, bool force);
+uint64_t mm_page_for_access(struct mm *mm, uint64_t addr, int access, bool force)
+{
+	size_t i = vma_index(mm, addr);
+	struct vma *v;
+	uint64_t e;
+
+	if (i == mm->nvmas || (mm->vmas[i].start > addr && !expand_stack(mm, i, addr)))
+		return PGALLOC_FAIL;
+	v = &mm->vmas[i];
+	if (!force && !access_ok_prot(v->prot, access))
+		return PGALLOC_FAIL;
+	if (v->obj && v->obj_pgoff + ((addr - v->start) >> PAGE_SHIFT) >= v->obj->npages)
+		return PGALLOC_FAIL;
+	e = back_pages(mm, v, addr >> PAGE_SHIFT, 1);
+	if (!e)
+		return PGALLOC_FAIL;
+	return e & PAGE_MASK;
+}

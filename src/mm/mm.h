@@ -1,0 +1,130 @@
+/*
+ * mm.h: application address spaces.
+ *
+ * A struct mm is one application address space: an ordered array of VMAs
+ * (what the application asked for: ranges, protections, backing), a page map
+ * from application page to memory-file page (what actually backs it), the
+ * brk and layout, and the platform address space (the stub process) that the
+ * backed pages get mapped into lazily, on fault.
+ *
+ * Every syscall reads and writes application memory only through the usermem
+ * functions below; they check the VMA protections the way the hardware would
+ * for the application, back pages on demand, and return -EFAULT instead of
+ * touching anything they should not.
+ *
+ * Locking: mm->lock protects the VMAs, the page map and the layout.  It is
+ * taken inside task locks and outside pgalloc's lock.
+ */
+#ifndef MOAT_MM_H
+#define MOAT_MM_H
+
+#include <pthread.h>
+#include <stdint.h>
+#include <stddef.h>
+#include <sys/uio.h>
+
+#include "mm/pagemap.h"
+
+struct platform_as;
+struct memobj;
+
+/* vma->flags */
+#define VMA_SHARED     0x1   /* MAP_SHARED: writes go to the object */
+#define VMA_GROWSDOWN  0x2
+#define VMA_NORESERVE  0x4
+#define VMA_STACK      0x8   /* the initial stack: "[stack]" */
+#define VMA_HEAP       0x10  /* brk area: "[heap]" */
+
+struct vma {
+	uint64_t start, end;      /* page aligned, end exclusive */
+	int prot;                 /* PROT_READ | PROT_WRITE | PROT_EXEC */
+	int flags;                /* VMA_* */
+	struct memobj *obj;       /* shared anonymous object, or NULL (private) */
+	uint64_t obj_pgoff;       /* page offset of start within obj */
+	uint32_t fault_count;     /* grows the fault-around window */
+};
+
+struct mm {
+	pthread_mutex_t lock;
+	int refs;
+	struct vma *vmas;         /* sorted by start, never overlapping */
+	size_t nvmas, cap;
+	struct pagemap pages;     /* app page number -> PTE (see pagemap.h) */
+
+	uint64_t task_size;       /* highest application address + 1 */
+	uint64_t mmap_base;       /* top of the top-down mmap area */
+	uint64_t stack_top;
+	uint64_t brk_start, brk;
+	uint64_t start_code, end_code, start_data, end_data;
+	uint64_t start_stack, arg_start, arg_end, env_start, env_end;
+	uint64_t stack_rlimit;    /* RLIMIT_STACK for stack growth */
+
+	struct platform_as *as;   /* the stub process */
+};
+
+/* Bits of a page-map entry besides the memory-file page number. */
+#define PTE_PRESENT  0x1      /* backed by memory-file page pte >> 12 */
+#define PTE_MAPPED   0x2      /* mapped into the stub with the VMA's prot */
+
+struct mm *mm_new(void);
+void mm_get(struct mm *mm);
+void mm_put(struct mm *mm);
+
+/* Layout set up by the loader: randomised mmap base and stack top. */
+void mm_init_layout(struct mm *mm);
+
+/* Syscall implementations; each returns >= 0 or -errno as Linux's do. */
+long mm_mmap(struct mm *mm, uint64_t addr, uint64_t len, int prot, int flags,
+	     int fd, uint64_t off);
+long mm_munmap(struct mm *mm, uint64_t addr, uint64_t len);
+long mm_mprotect(struct mm *mm, uint64_t addr, uint64_t len, int prot);
+long mm_mremap(struct mm *mm, uint64_t old_addr, uint64_t old_len,
+	       uint64_t new_len, int flags, uint64_t new_addr);
+long mm_brk(struct mm *mm, uint64_t addr);
+long mm_madvise(struct mm *mm, uint64_t addr, uint64_t len, int advice);
+
+/*
+ * Maps an anonymous private region for the loader: like mmap with
+ * MAP_FIXED|MAP_PRIVATE|MAP_ANONYMOUS but with a VMA flag for naming.
+ */
+long mm_map_anon_fixed(struct mm *mm, uint64_t addr, uint64_t len, int prot,
+		       int vma_flags);
+
+/*
+ * Resolves an application page fault at addr for the given access
+ * (PROT_READ, PROT_WRITE or PROT_EXEC).  Returns 0 when the page is now
+ * mapped and the application can retry; otherwise fills in the signal the
+ * application must get (SIGSEGV with SEGV_MAPERR or SEGV_ACCERR, SIGBUS
+ * with BUS_ADRERR) and returns 1.
+ */
+int mm_handle_fault(struct mm *mm, uint64_t addr, int access, int *signo,
+		    int *code);
+
+/*
+ * usermem.  All return 0 (or a length) on success and -EFAULT when any byte
+ * of the range is unmapped or lacks the needed protection, as copy_to_user
+ * and copy_from_user do.  They may back pages but never map them into the
+ * stub.  mm->lock must not be held.
+ */
+long mm_copy_in(struct mm *mm, void *dst, uint64_t src, size_t len);
+long mm_copy_out(struct mm *mm, uint64_t dst, const void *src, size_t len);
+long mm_zero_out(struct mm *mm, uint64_t dst, size_t len);
+/* Copies a NUL-terminated string of at most max-1 bytes; returns its length,
+ * -EFAULT, or -ENAMETOOLONG when no NUL is found within max bytes. */
+long mm_copy_in_string(struct mm *mm, char *dst, uint64_t src, size_t max);
+/* Writes regardless of protection (the loader filling read-only segments). */
+long mm_copy_out_force(struct mm *mm, uint64_t dst, const void *src, size_t len);
+
+/*
+ * Reads an application iovec array (at most UIO_MAXIOV entries, else
+ * -EINVAL), checks it as Linux's import_iovec does (negative lengths
+ * -EINVAL, total clamped to MAX_RW_COUNT) and returns the count.  *iov_out
+ * is malloc'ed by the callee and freed by the caller.
+ */
+long mm_import_iovec(struct mm *mm, uint64_t uiov, uint64_t cnt,
+		     struct iovec **iov_out, size_t *total);
+
+/* Linux's cap on one read or write: INT_MAX rounded down to a page. */
+#define MAX_RW_COUNT (0x7fffffffUL & PAGE_MASK)
+
+#endif

@@ -1,0 +1,112 @@
+/*
+ * platform.h: "run this application context until it traps".
+ *
+ * The kernel sees the platform through this interface only.  An address
+ * space (struct platform_as) is a stub process whose memory is mapped from
+ * the memory file; a context (struct platform_ctx) is one stub thread that
+ * runs one application thread.  The only implementation is systrap
+ * (platform/systrap/), which traps syscalls with seccomp and SIGSYS.
+ *
+ * Changes to an address space (map/unmap) are queued and carried out by
+ * the calling task's own stub thread when it is trapped in the sentry and
+ * belongs to that address space (a fast, spinning handoff), otherwise by the
+ * stub's control thread.  Callers serialise changes to one address space
+ * (mm->lock) and call platform_as_flush() before they drop that lock, so
+ * that queued changes are never reordered against another task's.
+ */
+#ifndef MOAT_PLATFORM_H
+#define MOAT_PLATFORM_H
+
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "platform/systrap/sysmsg.h"
+
+struct platform_as;
+struct platform_ctx;
+
+enum trap_kind {
+	TRAP_SYSCALL = 1,
+	TRAP_FAULT,
+	TRAP_INTERRUPT,
+	TRAP_DEAD,        /* the stub process died */
+};
+
+struct trap {
+	enum trap_kind kind;
+	/* TRAP_SYSCALL */
+	uint32_t arch;            /* AUDIT_ARCH_X86_64 for normal syscalls */
+	/* TRAP_FAULT */
+	int signo, si_code;
+	uint64_t addr;
+	int access;               /* PROT_READ, PROT_WRITE or PROT_EXEC */
+	uint64_t trapno, err;
+};
+
+/*
+ * Checks that the host has what systrap needs (seccomp filters, memfd),
+ * reserves the stub region and prepares the stub image.  Returns 0, or
+ * -errno with a message in *why.
+ */
+int platform_init(const char **why);
+
+/* Highest application address + 1: the start of the stub region. */
+uint64_t platform_task_size(void);
+
+/*
+ * Creates an address space: forks a stub process.  Must be called on the
+ * sentry's main thread (the stub dies with the thread that forked it).
+ * Returns NULL with errno set on failure.
+ */
+struct platform_as *platform_as_new(void);
+/* Kills the stub process; the reaper collects it. Drops the reference. */
+void platform_as_release(struct platform_as *as);
+pid_t platform_as_pid(struct platform_as *as);
+
+int platform_as_map(struct platform_as *as, uint64_t addr, uint64_t len,
+		    int prot, uint64_t file_off);
+int platform_as_unmap(struct platform_as *as, uint64_t addr, uint64_t len);
+/* Carries out queued changes; returns 0 or the first error. */
+int platform_as_flush(struct platform_as *as);
+
+/* Creates a context (a stub thread) in as.  NULL with errno on failure. */
+struct platform_ctx *platform_ctx_new(struct platform_as *as);
+/* Ends the stub thread and frees the context. */
+void platform_ctx_release(struct platform_ctx *ctx);
+
+/* Declares ctx as the one the calling sentry thread runs (see above). */
+void platform_set_current(struct platform_ctx *ctx);
+
+/*
+ * Runs the application thread with the given registers until it traps.
+ * On return, *regs holds its registers at the trap (fs_base and gs_base
+ * are the caller's: set regs->fs_base and the platform applies it).
+ */
+void platform_switch(struct platform_ctx *ctx, struct stub_regs *regs,
+		     struct trap *trap);
+
+/* Makes a running context trap with TRAP_INTERRUPT soon. Any thread. */
+void platform_interrupt(struct platform_ctx *ctx);
+
+/*
+ * Tells the context's stub thread that the sentry is about to block for a
+ * while (it stops spinning), or that it is back.
+ */
+void platform_ctx_blocking(struct platform_ctx *ctx, int blocking);
+
+/* FP state of a trapped context (the xsave image of its last trap). */
+void *platform_ctx_fpstate(struct platform_ctx *ctx, uint32_t *size);
+/* Resets the FP state to the x86 initial state (execve). */
+void platform_ctx_reset_fp(struct platform_ctx *ctx);
+
+/*
+ * Called by the reaper for every child the sentry collects: marks the
+ * address space dead and wakes whoever waits on it.  Returns 1 if pid was
+ * a stub.
+ */
+int platform_child_exited(pid_t pid, int status);
+
+/* Spin statistics for the debug log. */
+void platform_log_stats(struct platform_ctx *ctx);
+
+#endif

@@ -1,0 +1,79 @@
+/*
+ * entry.S: the stub's assembly entry points.
+ *
+ * stub_start is where a freshly forked stub process begins, still holding a
+ * copy of the sentry's address space: it maps its control area from the
+ * memory file, moves onto the stack there and calls stub_main, which throws
+ * the rest of the sentry's memory away.
+ *
+ * The blob is position independent and has no relocations: the sentry copies
+ * it anywhere in the stub region.
+ */
+	.text
+	.globl stub_base
+stub_base:
+
+/* stub_start(memfd %rdi, ctrl file offset %rsi) */
+	.globl stub_start
+stub_start:
+	mov %rdi, %r12
+	mov %rsi, %r13
+	lea stub_base(%rip), %r14
+	/* mmap(base + STUB_CTRL_OFF, STUB_CTRL_SIZE, RW, SHARED|FIXED, memfd, off) */
+	lea 0x100000(%r14), %rdi
+	mov $0x10000, %rsi
+	mov $3, %rdx
+	mov $0x11, %r10
+	mov %r12, %r8
+	mov %r13, %r9
+	mov $9, %eax
+	syscall
+	cmp %rdi, %rax
+	jne 1f
+	lea 0x110000(%r14), %rsp
+	mov %r12, %rdi
+	mov %r13, %rsi
+	call stub_main
+1:	mov $231, %eax
+	mov $125, %edi
+	syscall
+	ud2
+
+/*
+ * stub_clone_thread(area %rdi): clone a stub thread whose boot stack is in
+ * area, and start it in stub_thread_main(area).  Returns the new thread's
+ * host tid (or -errno) in the parent.
+ */
+	.globl stub_clone_thread
+stub_clone_thread:
+	mov %rdi, %r9
+	lea 0x5000(%rdi), %rsi          /* AREA_BOOTSTACK_TOP */
+	mov $0x00050f00, %rdi           /* STUB_CLONE_FLAGS */
+	xor %edx, %edx
+	xor %r10d, %r10d
+	xor %r8d, %r8d
+	mov $56, %eax
+	syscall
+	test %rax, %rax
+	jnz 2f
+	mov %r9, %rdi
+	xor %ebp, %ebp
+	call stub_thread_main
+	ud2
+2:	ret
+
+/* The signal restorer: rt_sigreturn from stub code, which the filter allows. */
+	.globl stub_restorer
+stub_restorer:
+	mov $15, %eax
+	syscall
+	ud2
+
+/* The thread trap: a new thread's first trip into the handler. */
+	.globl stub_init_trap
+stub_init_trap:
+	mov $0x3fff, %eax               /* STUB_NR_INIT_TRAP */
+	syscall
+	ud2
+
+	.section .note.GNU-stack,"",@progbits

@@ -1,0 +1,458 @@
+/*
+ * stub.c: the code that runs inside stub processes.
+ *
+ * Freestanding: no libc, no TLS, no stack protector, no writable globals.
+ * Everything the stub needs is found from its own address (stub_base) and
+ * the fixed layout in sysmsg.h.
+ *
+ * A stub process has two kinds of threads:
+ *
+ *  - the control thread (the process's first thread): it throws away the
+ *    sentry memory inherited through fork, installs the signal handlers and
+ *    the seccomp filter, then serves requests from the sentry on the control
+ *    page: run a few address-space syscalls, or start a new stub thread;
+ *
+ *  - stub threads, one per application thread.  They run application code
+ *    natively.  Every syscall the application makes outside stub code is
+ *    turned into SIGSYS by the filter; faults raise their signals; the
+ *    sentry interrupts a thread with SIGCHLD.  The handler (stub_handler),
+ *    running on the thread's alternate stack inside its area, saves the
+ *    registers and FP state into the sysmsg page, hands the thread to the
+ *    sentry and waits; when the sentry hands it back it loads the
+ *    (possibly changed) registers into the signal frame and returns, and
+ *    rt_sigreturn resumes the application.
+ */
+#include <stdint.h>
+#include <stddef.h>
+#include <linux/types.h>
+#include <linux/futex.h>
+#include <linux/seccomp.h>
+#include <linux/filter.h>
+#include <linux/prctl.h>
+#include <asm/prctl.h>
+#include <asm/unistd.h>
+#include <asm/sigcontext.h>
+
+#include "../sysmsg.h"
+
+/* Everything is local to the blob: PC-relative addressing, no GOT. */
+#pragma GCC visibility push(hidden)
+
+/* Kernel ABI signal structures (asm/signal.h's sigaction is the old one). */
+struct k_sigaction {
+	void *handler;
+	unsigned long flags;
+	void *restorer;
+	uint64_t mask;
+};
+
+struct k_stack {
+	void *ss_sp;
+	int ss_flags;
+	uint64_t ss_size;
+};
+
+struct k_siginfo {
+	int si_signo, si_errno, si_code, pad;
+	union {
+		struct { uint64_t addr; } fault;
+		struct { uint64_t call_addr; int syscall; unsigned arch; } sys;
+		char raw[112];
+	};
+};
+
+struct k_ucontext {
+	unsigned long uc_flags;
+	struct k_ucontext *uc_link;
+	struct k_stack uc_stack;
+	struct sigcontext uc_mcontext;
+	uint64_t uc_sigmask;
+};
+
+#define SIGILL 4
+#define SIGTRAP 5
+#define SIGBUS 7
+#define SIGFPE 8
+#define SIGKILL 9
+#define SIGSEGV 11
+#define SIGCHLD 17
+#define SIGSYS 31
+#define SA_SIGINFO 0x4
+#define SA_ONSTACK 0x08000000
+#define SA_RESTORER 0x04000000
+#define AUDIT_ARCH_X86_64 0xc000003e
+
+extern char stub_base[], stub_end[];
+extern void stub_restorer(void);
+extern void stub_init_trap(void) __attribute__((noreturn));
+extern long stub_clone_thread(uint64_t area);
+void stub_main(long memfd, uint64_t ctrl_off) __attribute__((noreturn));
+void stub_thread_main(uint64_t area) __attribute__((noreturn));
+
+static inline long sys6(long nr, long a1, long a2, long a3, long a4, long a5,
+			long a6)
+{
+	long ret;
+	register long r10 __asm__("r10") = a4;
+	register long r8 __asm__("r8") = a5;
+	register long r9 __asm__("r9") = a6;
+
+	__asm__ volatile("syscall"
+			 : "=a"(ret)
+			 : "a"(nr), "D"(a1), "S"(a2), "d"(a3), "r"(r10),
+			   "r"(r8), "r"(r9)
+			 : "rcx", "r11", "memory");
+	return ret;
+}
+
+#define sys0(n) sys6(n, 0, 0, 0, 0, 0, 0)
+#define sys1(n, a) sys6(n, (long)(a), 0, 0, 0, 0, 0)
+#define sys2(n, a, b) sys6(n, (long)(a), (long)(b), 0, 0, 0, 0)
+#define sys3(n, a, b, c) sys6(n, (long)(a), (long)(b), (long)(c), 0, 0, 0)
+#define sys4(n, a, b, c, d) sys6(n, (long)(a), (long)(b), (long)(c), (long)(d), 0, 0)
+
+static __attribute__((noreturn)) void die(int code)
+{
+	for (;;)
+		sys1(__NR_exit_group, code);
+}
+
+static inline uint64_t rdtsc(void)
+{
+	uint32_t lo, hi;
+	__asm__ volatile("rdtsc" : "=a"(lo), "=d"(hi));
+	return ((uint64_t)hi << 32) | lo;
+}
+
+static inline void cpu_relax(void) { __asm__ volatile("pause" ::: "memory"); }
+
+static void copy(void *dst, const void *src, uint64_t n)
+{
+	__asm__ volatile("rep movsb"
+			 : "+D"(dst), "+S"(src), "+c"(n)
+			 :
+			 : "memory");
+}
+
+static inline uint64_t region(void) { return (uint64_t)stub_base; }
+
+static inline struct stub_global *global(void)
+{
+	return (struct stub_global *)(region() + STUB_GLOBAL_OFF);
+}
+
+static void futex_wait(uint32_t *word, uint32_t val)
+{
+	sys4(__NR_futex, word, FUTEX_WAIT, val, 0);
+}
+
+static void futex_wake(uint32_t *word)
+{
+	sys3(__NR_futex, word, FUTEX_WAKE, 1);
+}
+
+/*
+ * Waits until *word != cur: spins for at most budget TSC cycles (and only
+ * while fewer threads spin than there are CPUs, and the sentry has not said
+ * it is about to block), then sleeps on the futex with *waiting set.
+ */
+static uint32_t wait_change(uint32_t *word, uint32_t cur, uint32_t *waiting,
+			    uint64_t budget, const uint32_t *no_spin,
+			    uint64_t *spins, uint64_t *sleeps)
+{
+	struct stub_global *g = global();
+	uint32_t v;
+
+	if (budget && __atomic_load_n(&g->spinners, __ATOMIC_RELAXED) <
+			      __atomic_load_n(&g->max_spinners, __ATOMIC_RELAXED)) {
+		uint64_t start = rdtsc();
+		__atomic_fetch_add(&g->spinners, 1, __ATOMIC_RELAXED);
+		do {
+			v = __atomic_load_n(word, __ATOMIC_ACQUIRE);
+			if (v != cur) {
+				__atomic_fetch_sub(&g->spinners, 1, __ATOMIC_RELAXED);
+				if (spins)
+					(*spins)++;
+				return v;
+			}
+			if (no_spin && __atomic_load_n(no_spin, __ATOMIC_RELAXED))
+				break;
+			cpu_relax();
+		} while (rdtsc() - start < budget);
+		__atomic_fetch_sub(&g->spinners, 1, __ATOMIC_RELAXED);
+	}
+	if (sleeps)
+		(*sleeps)++;
+	for (;;) {
+		__atomic_store_n(waiting, 1, __ATOMIC_SEQ_CST);
+		v = __atomic_load_n(word, __ATOMIC_SEQ_CST);
+		if (v != cur)
+			break;
+		futex_wait(word, cur);
+	}
+	__atomic_store_n(waiting, 0, __ATOMIC_RELAXED);
+	return __atomic_load_n(word, __ATOMIC_ACQUIRE);
+}
+
+/* Publishes a new state and wakes the sentry if it sleeps on it. */
+static void set_state(uint32_t *word, uint32_t v, uint32_t *waiting)
+{
+	__atomic_store_n(word, v, __ATOMIC_SEQ_CST);
+	if (__atomic_load_n(waiting, __ATOMIC_SEQ_CST))
+		futex_wake(word);
+}
+
+static void run_ops(const struct stub_op *ops, int64_t *ret, uint32_t n)
+{
+	if (n > STUB_MAX_OPS)
+		n = STUB_MAX_OPS;
+	for (uint32_t i = 0; i < n; i++) {
+		const struct stub_op *op = &ops[i];
+		ret[i] = sys6((long)op->nr, (long)op->args[0], (long)op->args[1],
+			      (long)op->args[2], (long)op->args[3],
+			      (long)op->args[4], (long)op->args[5]);
+	}
+}
+
+/* ---- stub threads ---- */
+
+static inline struct sysmsg *current_msg(void)
+{
+	uint64_t sp = (uint64_t)__builtin_frame_address(0);
+	return (struct sysmsg *)(sp & ~(STUB_AREA_SIZE - 1));
+}
+
+static void save_regs(struct stub_regs *r, const struct sigcontext *sc)
+{
+	r->r8 = sc->r8; r->r9 = sc->r9; r->r10 = sc->r10; r->r11 = sc->r11;
+	r->r12 = sc->r12; r->r13 = sc->r13; r->r14 = sc->r14; r->r15 = sc->r15;
+	r->rdi = sc->rdi; r->rsi = sc->rsi; r->rbp = sc->rbp; r->rbx = sc->rbx;
+	r->rdx = sc->rdx; r->rax = sc->rax; r->rcx = sc->rcx; r->rsp = sc->rsp;
+	r->rip = sc->rip; r->eflags = sc->eflags;
+	r->cs = sc->cs; r->ss = sc->ss;
+}
+
+static void load_regs(struct sigcontext *sc, const struct stub_regs *r)
+{
+	sc->r8 = r->r8; sc->r9 = r->r9; sc->r10 = r->r10; sc->r11 = r->r11;
+	sc->r12 = r->r12; sc->r13 = r->r13; sc->r14 = r->r14; sc->r15 = r->r15;
+	sc->rdi = r->rdi; sc->rsi = r->rsi; sc->rbp = r->rbp; sc->rbx = r->rbx;
+	sc->rdx = r->rdx; sc->rax = r->rax; sc->rcx = r->rcx; sc->rsp = r->rsp;
+	sc->rip = r->rip; sc->eflags = r->eflags;
+}
+
+/* Bytes of the FP area in a signal frame (legacy fxsave area if no xsave). */
+static uint32_t frame_fp_size(const struct _fpstate_64 *fp)
+{
+	const struct _fpx_sw_bytes *sw = &fp->sw_reserved;
+
+	if (sw->magic1 == FP_XSTATE_MAGIC1 && sw->extended_size <= AREA_FP_SIZE)
+		return sw->extended_size;
+	return 512;
+}
+
+void stub_handler(int sig, struct k_siginfo *si, struct k_ucontext *uc)
+{
+	struct sysmsg *m = current_msg();
+	struct sigcontext *sc = &uc->uc_mcontext;
+	struct _fpstate_64 *fp = (struct _fpstate_64 *)sc->fpstate;
+	uint8_t *fparea = (uint8_t *)m + AREA_FP_OFF;
+	uint32_t trap, st;
+
+	if (m->magic != SYSMSG_MAGIC)
+		die(126);
+
+	if (sig == SIGSYS) {
+		int in_stub = si->sys.call_addr >= region() &&
+			      si->sys.call_addr < (uint64_t)stub_end;
+		trap = (in_stub && si->sys.syscall == STUB_NR_INIT_TRAP)
+			       ? STUB_TRAP_INIT : STUB_TRAP_SYSCALL;
+		m->syscall_arch = si->sys.arch;
+		m->regs.orig_rax = (uint64_t)(long)si->sys.syscall;
+	} else if (sig == SIGCHLD) {
+		trap = STUB_TRAP_INTERRUPT;
+		m->regs.orig_rax = (uint64_t)-1;
+	} else {
+		trap = STUB_TRAP_FAULT;
+		m->signo = sig;
+		m->si_code = si->si_code;
+		m->fault_addr = si->fault.addr;
+		m->regs.orig_rax = (uint64_t)-1;
+	}
+	m->trapno = sc->trapno;
+	m->err = sc->err;
+	save_regs(&m->regs, sc);
+	if (fp) {
+		m->fp_size = frame_fp_size(fp);
+		copy(fparea, fp, m->fp_size);
+	} else {
+		m->fp_size = 0;
+	}
+	m->trap = trap;
+
+	set_state(&m->state, SM_TRAPPED, &m->sentry_waiting);
+	for (;;) {
+		st = wait_change(&m->state, SM_TRAPPED, &m->stub_waiting,
+				 m->stub_spin_cycles, &m->sentry_blocking,
+				 &m->stat_stub_spins, &m->stat_stub_sleeps);
+		if (st == SM_OPS) {
+			run_ops(m->ops, m->op_ret, m->nops);
+			m->nops = 0;
+			set_state(&m->state, SM_TRAPPED, &m->sentry_waiting);
+			continue;
+		}
+		if (st == SM_APP)
+			break;
+		if (st == SM_EXIT) {
+			/* Nothing below touches the area after the store. */
+			__atomic_store_n(&m->state, SM_EXITED, __ATOMIC_SEQ_CST);
+			futex_wake(&m->state);
+			for (;;)
+				sys1(__NR_exit, 0);
+		}
+		/* Anything else is nonsense written by the application. */
+		die(126);
+	}
+
+	if (m->nops) {
+		run_ops(m->ops, m->op_ret, m->nops);
+		m->nops = 0;
+	}
+	load_regs(sc, &m->regs);
+	if (m->fp_dirty && fp) {
+		uint32_t n = m->fp_size;
+		if (n > frame_fp_size(fp))
+			n = frame_fp_size(fp);
+		copy(fp, fparea, n);
+		m->fp_dirty = 0;
+	}
+	if (m->fs_dirty) {
+		sys2(__NR_arch_prctl, ARCH_SET_FS, m->regs.fs_base);
+		m->fs_dirty = 0;
+	}
+}
+
+void stub_thread_main(uint64_t area)
+{
+	struct k_stack ss = {
+		.ss_sp = (void *)(area + AREA_ALTSTACK_OFF),
+		.ss_flags = 0,
+		.ss_size = AREA_ALTSTACK_SIZE,
+	};
+
+	if (sys2(__NR_sigaltstack, &ss, 0) != 0)
+		die(125);
+	stub_init_trap();
+}
+
+/* ---- the control thread ---- */
+
+static void install_handlers(void)
+{
+	static const int sigs[] = { SIGSYS, SIGSEGV, SIGBUS, SIGFPE, SIGILL,
+				    SIGTRAP, SIGCHLD };
+	struct k_sigaction sa = {
+		.handler = (void *)stub_handler,
+		.flags = SA_SIGINFO | SA_ONSTACK | SA_RESTORER,
+		.restorer = (void *)stub_restorer,
+		.mask = ~0ULL,
+	};
+	struct k_sigaction dfl = { 0 };
+	uint64_t unblock = 0;
+
+	/* Whatever the sentry had installed points at memory that is gone. */
+	for (int s = 1; s <= 64; s++) {
+		if (s == SIGKILL || s == 19 /* SIGSTOP */)
+			continue;
+		sys4(__NR_rt_sigaction, s, &dfl, 0, 8);
+	}
+	for (unsigned i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++) {
+		if (sys4(__NR_rt_sigaction, sigs[i], &sa, 0, 8) != 0)
+			die(125);
+		unblock |= 1ULL << (sigs[i] - 1);
+	}
+	uint64_t mask = ~unblock;
+	sys4(__NR_rt_sigprocmask, 2 /* SIG_SETMASK */, &mask, 0, 8);
+}
+
+void stub_main(long memfd, uint64_t ctrl_off)
+{
+	uint64_t base = region();
+	struct ctrl_req *req = (struct ctrl_req *)(base + STUB_CTRL_OFF + CTRL_REQ_OFF);
+	struct ctrl_rep *rep = (struct ctrl_rep *)(base + STUB_CTRL_OFF + CTRL_REP_OFF);
+	uint32_t done;
+
+	/* Die with the sentry; if it is already gone, we were re-parented. */
+	sys2(__NR_prctl, PR_SET_PDEATHSIG, SIGKILL);
+	if (sys0(__NR_getppid) != req->sentry_pid)
+		die(125);
+
+	if (memfd != STUB_MEMFD) {
+		if (sys2(__NR_dup2, memfd, STUB_MEMFD) != STUB_MEMFD)
+			die(125);
+	}
+	sys3(__NR_close_range, STUB_MEMFD + 1, ~0U, 0);
+
+	/* The request page becomes read-only; the global page is shared. */
+	if (sys6(__NR_mmap, (long)req, 4096, 1 /* PROT_READ */, 0x11,
+		 STUB_MEMFD, (long)ctrl_off) != (long)req)
+		die(125);
+	if (sys6(__NR_mmap, (long)global(), 4096, 3, 0x11, STUB_MEMFD,
+		 (long)req->global_off) != (long)global())
+		die(125);
+
+	/* The rseq area registered by the forking sentry thread is about to
+	 * disappear; the kernel would fault on it at every return to user. */
+	if (req->rseq_len)
+		sys4(__NR_rseq, req->rseq_addr, req->rseq_len, 1 /* UNREGISTER */,
+		     req->rseq_sig);
+
+	/* Drop every page of the sentry: below the region and above it. */
+	sys2(__NR_munmap, 0, base);
+	sys2(__NR_munmap, base + STUB_REGION_SIZE,
+	     0x7ffffffff000UL - (base + STUB_REGION_SIZE));
+
+	install_handlers();
+
+	struct sock_fprog prog = {
+		.len = (unsigned short)req->filter_len,
+		.filter = (struct sock_filter *)req->filter,
+	};
+	if (sys2(__NR_prctl, PR_SET_NO_NEW_PRIVS, 1) != 0)
+		die(125);
+	if (sys3(__NR_seccomp, SECCOMP_SET_MODE_FILTER, 0, &prog) != 0)
+		die(125);
+
+	/* Ready: answer request 0, then serve. */
+	done = 0;
+	rep->done = done;
+	set_state(&rep->done, done, &rep->sentry_waiting);
+	for (;;) {
+		uint32_t seq = wait_change(&req->seq, done, &rep->ctrl_waiting,
+					   0, 0, 0, 0);
+		switch (req->kind) {
+		case CTRL_SYSCALL:
+			run_ops(req->ops, rep->ret, req->nops);
+			break;
+		case CTRL_NEW_THREAD: {
+			uint64_t idx = req->arg[1];
+			uint64_t area = base + STUB_THREADS_OFF + idx * STUB_AREA_SIZE;
+			long r = -22;
+			if (idx < STUB_MAX_THREADS) {
+				r = sys6(__NR_mmap, (long)area, STUB_AREA_SIZE, 3,
+					 0x11, STUB_MEMFD, (long)req->arg[0]);
+				if (r == (long)area)
+					r = stub_clone_thread(area);
+				else if (r >= 0)
+					r = -12;
+			}
+			rep->ret[0] = r;
+			break;
+		}
+		default:
+			rep->ret[0] = -22;
+		}
+		done = seq;
+		set_state(&rep->done, done, &rep->sentry_waiting);
+	}
+}

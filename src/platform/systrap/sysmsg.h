@@ -1,0 +1,169 @@
+/*
+ * sysmsg.h: the memory shared between the sentry and its stub processes.
+ *
+ * This header is compiled both into the sentry and into the freestanding
+ * stub, so it uses nothing but fixed-size integer types.
+ *
+ * Each stub process occupies a region of STUB_REGION_SIZE bytes at the top of
+ * the application's address space (the application's addresses all lie below
+ * it).  The region is laid out as:
+ *
+ *   +0                 stub code and read-only data (the embedded blob)
+ *   +STUB_GLOBAL_OFF   the global page: shared by the sentry and all stubs
+ *   +STUB_CTRL_OFF     the control area: the control thread's request page
+ *                      (read-only in the stub), reply page and stack
+ *   +STUB_THREADS_OFF  one STUB_AREA_SIZE area per stub thread:
+ *                        sysmsg page | FP save area | boot stack | altstack
+ *
+ * Everything but the code comes from the memory file, so the sentry reaches
+ * it through its own mapping of that file.  Everything in it is writable by
+ * the application (which can jump into stub code): the sentry reads each
+ * field once, validates it, and kills the stub on nonsense.
+ *
+ * The handoff protocol on sysmsg.state: the stub writes SM_TRAPPED when it
+ * hands the thread to the sentry; the sentry writes SM_APP, SM_OPS or
+ * SM_EXIT when it hands it back.  Whoever waits spins for a while, then sets
+ * its *_waiting word and sleeps with FUTEX_WAIT on the state word; whoever
+ * writes the state wakes the other side if its waiting word is set.
+ */
+#ifndef MOAT_SYSMSG_H
+#define MOAT_SYSMSG_H
+
+#include <stdint.h>
+
+#define STUB_REGION_SIZE   0x20000000UL   /* 512 MiB reserved */
+#define STUB_CODE_MAX      0x40000UL
+#define STUB_GLOBAL_OFF    0x80000UL
+#define STUB_CTRL_OFF      0x100000UL
+#define STUB_CTRL_SIZE     0x10000UL
+#define STUB_THREADS_OFF   0x200000UL
+#define STUB_AREA_SIZE     0x10000UL      /* 64 KiB, naturally aligned */
+#define STUB_MAX_THREADS   4096
+
+/* Offsets within a thread area. */
+#define AREA_SYSMSG_OFF    0x0
+#define AREA_FP_OFF        0x1000
+#define AREA_FP_SIZE       0x3000
+#define AREA_BOOTSTACK_TOP 0x5000
+#define AREA_ALTSTACK_OFF  0x5000
+#define AREA_ALTSTACK_SIZE (STUB_AREA_SIZE - AREA_ALTSTACK_OFF)
+
+/* Offsets within the control area. */
+#define CTRL_REQ_OFF       0x0            /* read-only in the stub */
+#define CTRL_REP_OFF       0x1000
+#define CTRL_STACK_TOP     STUB_CTRL_SIZE
+
+/* The stub's copy of the memory file lives at this descriptor. */
+#define STUB_MEMFD         0
+
+/* A syscall number no filter allows: a new thread traps with it. */
+#define STUB_NR_INIT_TRAP  0x3fff
+
+/* Flags of the clone() that creates stub threads. */
+#define STUB_CLONE_FLAGS   0x00050f00UL  /* VM|FS|FILES|SIGHAND|THREAD|SYSVSEM */
+
+#define SYSMSG_MAGIC       0x6d6f617473797331ULL  /* "moatsys1" */
+
+/* General registers, in the order of struct user_regs_struct. */
+struct stub_regs {
+	uint64_t r15, r14, r13, r12, rbp, rbx, r11, r10, r9, r8;
+	uint64_t rax, rcx, rdx, rsi, rdi, orig_rax, rip, cs, eflags, rsp, ss;
+	uint64_t fs_base, gs_base, ds, es, fs, gs;
+};
+
+enum sysmsg_state {
+	SM_APP = 1,       /* sentry -> stub: run pending ops, resume the app */
+	SM_OPS = 2,       /* sentry -> stub: run pending ops, report back */
+	SM_TRAPPED = 3,   /* stub -> sentry: a trap (or ops done) to look at */
+	SM_EXIT = 4,      /* sentry -> stub: the thread exits */
+	SM_EXITED = 5,    /* stub -> sentry: the thread is about to exit */
+	SM_DEAD = 6,      /* sentry's reaper: the stub process died */
+};
+
+enum stub_trap {
+	STUB_TRAP_INIT = 1,      /* a new thread is ready for its first run */
+	STUB_TRAP_SYSCALL = 2,
+	STUB_TRAP_FAULT = 3,
+	STUB_TRAP_INTERRUPT = 4,
+};
+
+#define STUB_MAX_OPS 16
+
+struct stub_op {
+	uint64_t nr;
+	uint64_t args[6];
+};
+
+struct sysmsg {
+	uint64_t magic;
+	uint32_t state;           /* futex word, enum sysmsg_state */
+	uint32_t stub_waiting;
+	uint32_t sentry_waiting;
+	uint32_t trap;            /* enum stub_trap, written by the stub */
+
+	struct stub_regs regs;
+
+	/* Trap details. */
+	uint32_t syscall_arch;    /* AUDIT_ARCH_* of a syscall trap */
+	int32_t signo;            /* fault signal */
+	int32_t si_code;
+	uint32_t pad0;
+	uint64_t fault_addr;
+	uint64_t trapno, err;     /* from the signal context */
+
+	/* FP state in the area's FP page, saved by the stub at every trap. */
+	uint32_t fp_size;
+	uint32_t fp_dirty;        /* sentry -> stub: load FP from the area */
+	uint32_t fs_dirty;        /* sentry -> stub: apply regs.fs_base */
+	uint32_t nops;            /* ops to run before resuming / reporting */
+	struct stub_op ops[STUB_MAX_OPS];
+	int64_t op_ret[STUB_MAX_OPS];
+
+	/* Spinning: the stub's budget in TSC cycles, set by the sentry; and a
+	 * hint that the sentry is about to block, so the stub sleeps at once. */
+	uint64_t stub_spin_cycles;
+	uint32_t sentry_blocking;
+	uint32_t pad1;
+
+	/* Counters, for --debug-log statistics. */
+	uint64_t stat_stub_spins, stat_stub_sleeps;
+};
+
+/* The control thread's request (read-only in the stub) and reply pages. */
+enum ctrl_kind {
+	CTRL_SYSCALL = 1,        /* run ops[0..nops) */
+	CTRL_NEW_THREAD = 2,     /* map area arg0 (file offset) as index arg1, start a thread */
+};
+
+struct ctrl_req {
+	uint64_t magic;
+	uint32_t seq;            /* futex word; bumped per request */
+	uint32_t kind;
+	uint32_t nops;
+	uint32_t sentry_pid;
+	uint64_t arg[2];
+	struct stub_op ops[STUB_MAX_OPS];
+	uint64_t global_off;     /* file offset of the global page */
+	uint64_t rseq_addr;      /* the forking thread's rseq area, inherited */
+	uint32_t rseq_len;       /* through fork: unregistered before the */
+	uint32_t rseq_sig;       /* sentry's memory is dropped */
+	uint64_t filter_len;     /* seccomp filter, in sock_filter units */
+	uint64_t filter[128];    /* struct sock_filter[] */
+};
+
+struct ctrl_rep {
+	uint32_t done;           /* futex word: seq of the last finished request */
+	uint32_t ctrl_waiting;
+	uint32_t sentry_waiting;
+	uint32_t pad;
+	int64_t ret[STUB_MAX_OPS];
+};
+
+/* The global page: shared by all stubs and the sentry. */
+struct stub_global {
+	uint64_t tsc_per_us;     /* for spin budgets */
+	uint32_t spinners;       /* threads spinning now, sentry and stubs */
+	uint32_t max_spinners;   /* number of host CPUs */
+};
+
+#endif

@@ -1,0 +1,792 @@
+/*
+ * systrap.c: the sentry's side of the systrap platform.
+ *
+ * Start-up (platform_init) reserves the stub region at a random address
+ * near the top of the address space, copies the embedded stub blob there
+ * (so every stub process, forked from the sentry, inherits it), allocates
+ * the global page and assembles the stub's seccomp filter.
+ *
+ * An address space is a stub process forked from the main thread (see
+ * fork.S); its control thread changes the address space and clones stub
+ * threads on request.  A context is one stub thread with its area of
+ * memory-file pages; platform_switch() hands it the registers, waits for the
+ * next trap and reads the trap back, once, validating what it reads.
+ *
+ * Waiting is adaptive spin-then-futex on both sides (see sysmsg.h): the
+ * sentry spins for about as long as recent traps took to arrive, bounded by
+ * SPIN_MAX_NS and by the number of host CPUs (no more spinners than CPUs),
+ * so an idle or blocked sandbox costs no CPU.
+ */
+#include "platform/platform.h"
+
+#include <errno.h>
+#include <linux/audit.h>
+#include <linux/filter.h>
+#include <linux/futex.h>
+#include <linux/seccomp.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/prctl.h>
+#include <sys/random.h>
+#include <sys/rseq.h>
+#include <sys/wait.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+#include <asm/prctl.h>
+
+#include "pgalloc/pgalloc.h"
+#include "platform/systrap/stub_syms.h"
+#include "util/util.h"
+
+extern const char stub_blob[], stub_blob_end[];
+extern long systrap_fork_stub(uint64_t entry, long memfd, uint64_t ctrl_off);
+
+#define SPIN_MAX_NS 100000     /* never spin longer than 100 us */
+#define STUB_SPIN_NS 50000     /* stub spins this long for the sentry */
+#define CTRL_DEAD 0xffffffffU
+
+struct platform_as {
+	pid_t pid;
+	int refs;
+	int dead;
+	uint64_t ctrl_off;
+	struct ctrl_req *req;
+	struct ctrl_rep *rep;
+	pthread_mutex_t lock;             /* ctrl channel, thread slots, ctxs */
+	uint32_t seq;
+	/* Changes queued for the control thread. */
+	struct stub_op pending[STUB_MAX_OPS];
+	uint32_t npending;
+	uint8_t slot_used[STUB_MAX_THREADS];
+	struct platform_ctx *ctxs;        /* list of live contexts */
+	struct platform_as *next;         /* in the list of all address spaces */
+};
+
+struct platform_ctx {
+	struct platform_as *as;
+	int idx;
+	pid_t tid;
+	uint64_t area_off;
+	struct sysmsg *m;
+	int trapped;                      /* the sentry owns the thread */
+	uint64_t fs_base_applied;
+	uint64_t spin_ns;                 /* adaptive sentry spin budget */
+	uint64_t stat_spins, stat_sleeps, stat_traps;
+	struct platform_ctx *next;
+};
+
+static uint64_t region;               /* stub region base */
+static uint64_t code_len;
+static uint64_t global_off;
+static struct stub_global *global;
+static struct sock_filter filter[128];
+static uint16_t filter_len;
+static pid_t sentry_pid;
+static uint64_t tsc0, ns0;
+
+static pthread_mutex_t as_list_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct platform_as *as_list;
+
+static __thread struct platform_ctx *current_ctx;
+
+static inline uint64_t rdtsc(void)
+{
+	uint32_t lo, hi;
+	__asm__ volatile("rdtsc" : "=a"(lo), "=d"(hi));
+	return ((uint64_t)hi << 32) | lo;
+}
+
+static long futex(uint32_t *word, int op, uint32_t val, const struct timespec *ts)
+{
+	return syscall(SYS_futex, word, op, val, ts, NULL, 0);
+}
+
+/* ---- the seccomp filter ---- */
+
+/*
+ * The filter lets a short list of syscalls through only when they are made
+ * from stub code (the instruction pointer lies in the blob), with their
+ * arguments pinned where that matters; everything else traps.  An
+ * application that jumps into stub code can use these calls, so each one
+ * is harmless to the host: mmap of the memory file only, clone of stub
+ * threads only, futex wait/wake, set the FS base, sigaltstack, exits and
+ * rt_sigreturn.
+ */
+static void build_filter(void)
+{
+	enum { TRAP_L = -1, ALLOW_L = -2 };
+	struct { struct sock_filter f; int jt, jf; } p[64];
+	int n = 0, i;
+	const uint32_t ip_lo = (uint32_t)region, ip_hi = (uint32_t)(region >> 32);
+#define OFF_NR 0
+#define OFF_ARCH 4
+#define OFF_IP_LO 8
+#define OFF_IP_HI 12
+#define OFF_ARG_LO(k) (16 + 8 * (k))
+#define LD(off) p[n++] = (typeof(p[0])){ BPF_STMT(BPF_LD | BPF_W | BPF_ABS, off), 0, 0 }
+	/* jt/jf: label (TRAP_L, ALLOW_L) or 0 = next instruction, or an
+	 * absolute instruction index + 1000. */
+#define J(op, k, t, f) p[n++] = (typeof(p[0])){ BPF_JUMP(BPF_JMP | op | BPF_K, k, 0, 0), t, f }
+
+	LD(OFF_ARCH);
+	J(BPF_JEQ, AUDIT_ARCH_X86_64, 0, TRAP_L);
+	LD(OFF_IP_HI);
+	J(BPF_JEQ, ip_hi, 0, TRAP_L);
+	LD(OFF_IP_LO);
+	J(BPF_JGE, ip_lo, 0, TRAP_L);
+	J(BPF_JGE, ip_lo + (uint32_t)code_len, TRAP_L, 0);
+	LD(OFF_NR);
+	J(BPF_JEQ, __NR_rt_sigreturn, ALLOW_L, 0);
+	J(BPF_JEQ, __NR_munmap, ALLOW_L, 0);
+	J(BPF_JEQ, __NR_exit, ALLOW_L, 0);
+	J(BPF_JEQ, __NR_exit_group, ALLOW_L, 0);
+	J(BPF_JEQ, __NR_sigaltstack, ALLOW_L, 0);
+	int j_futex = n; J(BPF_JEQ, __NR_futex, 0, 0);
+	int j_mmap = n; J(BPF_JEQ, __NR_mmap, 0, 0);
+	int j_arch = n; J(BPF_JEQ, __NR_arch_prctl, 0, 0);
+	int j_clone = n; J(BPF_JEQ, __NR_clone, 0, TRAP_L);
+	/* clone: exactly the stub-thread flags */
+	LD(OFF_ARG_LO(0));
+	J(BPF_JEQ, (uint32_t)STUB_CLONE_FLAGS, 0, TRAP_L);
+	LD(OFF_ARG_LO(0) + 4);
+	J(BPF_JEQ, 0, ALLOW_L, TRAP_L);
+	p[j_futex].jt = 1000 + n;
+	LD(OFF_ARG_LO(1));
+	J(BPF_JEQ, FUTEX_WAIT, ALLOW_L, 0);
+	J(BPF_JEQ, FUTEX_WAKE, ALLOW_L, TRAP_L);
+	p[j_mmap].jt = 1000 + n;
+	LD(OFF_ARG_LO(4));
+	J(BPF_JEQ, STUB_MEMFD, 0, TRAP_L);
+	LD(OFF_ARG_LO(3));
+	J(BPF_JSET, ~(uint32_t)(MAP_SHARED | MAP_FIXED), TRAP_L, ALLOW_L);
+	p[j_arch].jt = 1000 + n;
+	LD(OFF_ARG_LO(0));
+	J(BPF_JEQ, ARCH_SET_FS, ALLOW_L, TRAP_L);
+	(void)j_clone;
+	int trap_idx = n;
+	p[n++] = (typeof(p[0])){ BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_TRAP), 0, 0 };
+	int allow_idx = n;
+	p[n++] = (typeof(p[0])){ BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW), 0, 0 };
+#undef LD
+#undef J
+	for (i = 0; i < n; i++) {
+		filter[i] = p[i].f;
+		if (BPF_CLASS(p[i].f.code) != BPF_JMP)
+			continue;
+		int t[2] = { p[i].jt, p[i].jf };
+		uint8_t *out[2] = { &filter[i].jt, &filter[i].jf };
+		for (int k = 0; k < 2; k++) {
+			int target = t[k] == TRAP_L ? trap_idx
+				     : t[k] == ALLOW_L ? allow_idx
+				     : t[k] >= 1000 ? t[k] - 1000 : i + 1;
+			int rel = target - (i + 1);
+			if (rel < 0 || rel > 255)
+				panic("seccomp filter jump out of range");
+			*out[k] = (uint8_t)rel;
+		}
+	}
+	filter_len = (uint16_t)n;
+}
+
+/* ---- start-up ---- */
+
+static uint64_t random_u64(void)
+{
+	uint64_t v = 0;
+	if (getrandom(&v, sizeof(v), 0) != sizeof(v))
+		v = rdtsc() * 0x9e3779b97f4a7c15ULL;
+	return v;
+}
+
+int platform_init(const char **why)
+{
+	int err;
+
+	sentry_pid = getpid();
+	if (prctl(PR_GET_SECCOMP) < 0 && errno == EINVAL) {
+		*why = "the host kernel has no seccomp support";
+		return -ENOSYS;
+	}
+	if (syscall(SYS_seccomp, SECCOMP_GET_ACTION_AVAIL, 0,
+		    &(uint32_t){ SECCOMP_RET_TRAP }) != 0) {
+		*why = "the host kernel has no seccomp filters with SECCOMP_RET_TRAP";
+		return -ENOSYS;
+	}
+	err = pgalloc_init();
+	if (err) {
+		*why = "cannot create the memory file (memfd_create)";
+		return err;
+	}
+
+	code_len = ALIGN_UP((uint64_t)(stub_blob_end - stub_blob), PAGE_SIZE);
+	if (code_len > STUB_CODE_MAX)
+		panic("stub blob too large");
+
+	/* A random 1 GiB-aligned slot in [0x7e0000000000, 0x7f0000000000). */
+	for (int tries = 0;; tries++) {
+		uint64_t slot = 0x7e0000000000ULL + ((random_u64() % 1024) << 30);
+		void *p = mmap((void *)slot, STUB_REGION_SIZE, PROT_NONE,
+			       MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE |
+				       MAP_FIXED_NOREPLACE, -1, 0);
+		if (p == (void *)slot) {
+			region = slot;
+			break;
+		}
+		if (p != MAP_FAILED)
+			munmap(p, STUB_REGION_SIZE);
+		if (tries > 64) {
+			*why = "cannot reserve the stub region";
+			return -ENOMEM;
+		}
+	}
+	if (mmap((void *)region, code_len, PROT_READ | PROT_WRITE,
+		 MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1, 0) != (void *)region) {
+		*why = "cannot map the stub code";
+		return -errno;
+	}
+	memcpy((void *)region, stub_blob, (size_t)(stub_blob_end - stub_blob));
+	if (mprotect((void *)region, code_len, PROT_READ | PROT_EXEC) != 0) {
+		*why = "cannot protect the stub code";
+		return -errno;
+	}
+
+	global_off = pgalloc_alloc_exact(1);
+	if (global_off == PGALLOC_FAIL) {
+		*why = "out of memory";
+		return -ENOMEM;
+	}
+	global = pgalloc_ptr(global_off);
+	global->tsc_per_us = 2000;            /* refined by platform_calibrate */
+	global->max_spinners = (uint32_t)sysconf(_SC_NPROCESSORS_ONLN);
+	if (global->max_spinners < 2)
+		global->max_spinners = 0;     /* never spin on one CPU */
+	tsc0 = rdtsc();
+	ns0 = moat_now_ns();
+
+	build_filter();
+	return 0;
+}
+
+uint64_t platform_task_size(void) { return region; }
+
+/* Refines the TSC rate from the time elapsed since start-up. */
+static void calibrate(void)
+{
+	uint64_t ns = moat_now_ns() - ns0;
+
+	if (ns > 5000000) {
+		uint64_t rate = (rdtsc() - tsc0) * 1000 / ns;
+		if (rate > 100 && rate < 20000)
+			WRITE_ONCE(global->tsc_per_us, rate);
+	}
+}
+
+/* ---- the control channel ---- */
+
+static int ctrl_call(struct platform_as *as, uint32_t kind, uint64_t a0,
+		     uint64_t a1, const struct stub_op *ops, uint32_t nops,
+		     int64_t *ret)
+{
+	struct ctrl_req *req = as->req;
+	struct ctrl_rep *rep = as->rep;
+	uint32_t seq, done;
+	uint64_t start;
+
+	if (as->dead)
+		return -ESRCH;
+	req->kind = kind;
+	req->arg[0] = a0;
+	req->arg[1] = a1;
+	req->nops = nops;
+	if (nops)
+		memcpy(req->ops, ops, nops * sizeof(*ops));
+	seq = ++as->seq;
+	__atomic_store_n(&req->seq, seq, __ATOMIC_SEQ_CST);
+	if (__atomic_load_n(&rep->ctrl_waiting, __ATOMIC_SEQ_CST))
+		futex(&req->seq, FUTEX_WAKE, 1, NULL);
+
+	start = moat_now_ns();
+	for (;;) {
+		done = __atomic_load_n(&rep->done, __ATOMIC_ACQUIRE);
+		if (done == seq || done == CTRL_DEAD)
+			break;
+		if (moat_now_ns() - start < 20000) {
+			__asm__ volatile("pause");
+			continue;
+		}
+		__atomic_store_n(&rep->sentry_waiting, 1, __ATOMIC_SEQ_CST);
+		done = __atomic_load_n(&rep->done, __ATOMIC_SEQ_CST);
+		if (done != seq && done != CTRL_DEAD)
+			futex(&rep->done, FUTEX_WAIT, done,
+			      &(struct timespec){ 0, 100000000 });
+		__atomic_store_n(&rep->sentry_waiting, 0, __ATOMIC_RELAXED);
+		if (as->dead)
+			return -ESRCH;
+	}
+	if (done == CTRL_DEAD)
+		return -ESRCH;
+	for (uint32_t i = 0; i < (nops ? nops : 1); i++)
+		ret[i] = READ_ONCE(rep->ret[i]);
+	return 0;
+}
+
+/* ---- address spaces ---- */
+
+struct platform_as *platform_as_new(void)
+{
+	struct platform_as *as = calloc(1, sizeof(*as));
+	long pid;
+
+	if (!as) {
+		errno = ENOMEM;
+		return NULL;
+	}
+	as->ctrl_off = pgalloc_alloc_exact(STUB_CTRL_SIZE / PAGE_SIZE);
+	if (as->ctrl_off == PGALLOC_FAIL) {
+		free(as);
+		errno = ENOMEM;
+		return NULL;
+	}
+	as->req = pgalloc_ptr(as->ctrl_off + CTRL_REQ_OFF);
+	as->rep = pgalloc_ptr(as->ctrl_off + CTRL_REP_OFF);
+	as->req->magic = SYSMSG_MAGIC;
+	as->req->sentry_pid = (uint32_t)sentry_pid;
+	as->req->global_off = global_off;
+	as->req->filter_len = filter_len;
+	memcpy(as->req->filter, filter, filter_len * sizeof(filter[0]));
+	if (__rseq_size) {
+		as->req->rseq_addr = (uint64_t)__builtin_thread_pointer() + (uint64_t)__rseq_offset;
+		/* glibc registers at least the original 32-byte area. */
+		as->req->rseq_len = (uint32_t)ALIGN_UP(MAX(__rseq_size, 32u), 32u);
+		as->req->rseq_sig = RSEQ_SIG;
+	}
+	as->refs = 1;
+	pthread_mutex_init(&as->lock, NULL);
+
+	pthread_mutex_lock(&as_list_lock);
+	pid = systrap_fork_stub(region + STUB_SYM_stub_start, pgalloc_fd(),
+				as->ctrl_off);
+	if (pid < 0) {
+		pthread_mutex_unlock(&as_list_lock);
+		pgalloc_put(as->ctrl_off, STUB_CTRL_SIZE / PAGE_SIZE);
+		free(as);
+		errno = (int)-pid;
+		return NULL;
+	}
+	as->pid = (pid_t)pid;
+	as->next = as_list;
+	as_list = as;
+	pthread_mutex_unlock(&as_list_lock);
+	return as;
+}
+
+pid_t platform_as_pid(struct platform_as *as) { return as->pid; }
+
+void platform_as_release(struct platform_as *as)
+{
+	if (!as->dead)
+		kill(as->pid, SIGKILL);
+	/* The reaper unlinks and frees it once the stub is collected. */
+	pthread_mutex_lock(&as_list_lock);
+	as->refs--;
+	pthread_mutex_unlock(&as_list_lock);
+}
+
+static void mark_dead(struct platform_as *as)
+{
+	as->dead = 1;
+	__atomic_store_n(&as->rep->done, CTRL_DEAD, __ATOMIC_SEQ_CST);
+	futex(&as->rep->done, FUTEX_WAKE, INT32_MAX, NULL);
+	pthread_mutex_lock(&as->lock);
+	for (struct platform_ctx *c = as->ctxs; c; c = c->next) {
+		__atomic_store_n(&c->m->state, SM_DEAD, __ATOMIC_SEQ_CST);
+		futex(&c->m->state, FUTEX_WAKE, INT32_MAX, NULL);
+	}
+	pthread_mutex_unlock(&as->lock);
+}
+
+int platform_child_exited(pid_t pid, int status)
+{
+	struct platform_as *as, **pp;
+
+	pthread_mutex_lock(&as_list_lock);
+	for (pp = &as_list; (as = *pp); pp = &as->next)
+		if (as->pid == pid)
+			break;
+	if (!as) {
+		pthread_mutex_unlock(&as_list_lock);
+		return 0;
+	}
+	*pp = as->next;
+	pthread_mutex_unlock(&as_list_lock);
+	if (!as->dead && WIFSIGNALED(status) && WTERMSIG(status) != SIGKILL)
+		moat_log("stub %d died: signal %d", pid, WTERMSIG(status));
+	else if (!as->dead && WIFEXITED(status))
+		moat_log("stub %d exited with status %d", pid, WEXITSTATUS(status));
+	mark_dead(as);
+	/* Contexts and the control area are freed with the last reference;
+	 * address spaces live until the sentry exits (few per sandbox). */
+	return 1;
+}
+
+/* Queues one change; carries the queue out when it is full. */
+static int queue_op(struct platform_as *as, const struct stub_op *op)
+{
+	struct platform_ctx *ctx = current_ctx;
+	int err = 0;
+
+	if (ctx && ctx->as == as && ctx->trapped) {
+		struct sysmsg *m = ctx->m;
+		if (m->nops == STUB_MAX_OPS)
+			err = platform_as_flush(as);
+		m->ops[m->nops++] = *op;
+		return err;
+	}
+	if (as->npending == STUB_MAX_OPS)
+		err = platform_as_flush(as);
+	as->pending[as->npending++] = *op;
+	return err;
+}
+
+/* Waits until the stub hands ctx back: state leaves `cur`. */
+static uint32_t ctx_wait(struct platform_ctx *ctx, uint32_t cur);
+
+static int check_op_results(const struct stub_op *ops, const int64_t *ret,
+			    uint32_t n)
+{
+	for (uint32_t i = 0; i < n; i++) {
+		int64_t r = ret[i];
+		if (ops[i].nr == __NR_mmap ? r != (int64_t)ops[i].args[0] : r != 0) {
+			moat_log("stub op %lu(%#lx, %#lx) failed: %ld",
+				 (unsigned long)ops[i].nr, (unsigned long)ops[i].args[0],
+				 (unsigned long)ops[i].args[1], (long)r);
+			return r < 0 ? (int)r : -EFAULT;
+		}
+	}
+	return 0;
+}
+
+int platform_as_flush(struct platform_as *as)
+{
+	struct platform_ctx *ctx = current_ctx;
+	int64_t ret[STUB_MAX_OPS];
+	int err;
+
+	if (ctx && ctx->as == as && ctx->trapped && ctx->m->nops) {
+		struct sysmsg *m = ctx->m;
+		uint32_t n = m->nops, st;
+		struct stub_op ops[STUB_MAX_OPS];
+		memcpy(ops, m->ops, n * sizeof(ops[0]));
+		__atomic_store_n(&m->state, SM_OPS, __ATOMIC_SEQ_CST);
+		if (__atomic_load_n(&m->stub_waiting, __ATOMIC_SEQ_CST))
+			futex(&m->state, FUTEX_WAKE, 1, NULL);
+		st = ctx_wait(ctx, SM_OPS);
+		if (st != SM_TRAPPED)
+			return -ESRCH;
+		for (uint32_t i = 0; i < n; i++)
+			ret[i] = READ_ONCE(m->op_ret[i]);
+		m->nops = 0;
+		err = check_op_results(ops, ret, n);
+		if (err)
+			return err;
+	}
+	if (as->npending) {
+		uint32_t n = as->npending;
+		as->npending = 0;
+		pthread_mutex_lock(&as->lock);
+		err = ctrl_call(as, CTRL_SYSCALL, 0, 0, as->pending, n, ret);
+		pthread_mutex_unlock(&as->lock);
+		if (err)
+			return err;
+		return check_op_results(as->pending, ret, n);
+	}
+	return 0;
+}
+
+int platform_as_map(struct platform_as *as, uint64_t addr, uint64_t len,
+		    int prot, uint64_t file_off)
+{
+	struct stub_op op = { .nr = __NR_mmap,
+			      .args = { addr, len, (uint64_t)prot,
+					MAP_SHARED | MAP_FIXED, STUB_MEMFD, file_off } };
+
+	if (addr + len > region || addr + len < addr)
+		panic("mapping %#lx+%#lx outside the application range",
+		      (unsigned long)addr, (unsigned long)len);
+	return queue_op(as, &op);
+}
+
+int platform_as_unmap(struct platform_as *as, uint64_t addr, uint64_t len)
+{
+	struct stub_op op = { .nr = __NR_munmap, .args = { addr, len } };
+
+	if (addr + len > region || addr + len < addr)
+		panic("unmapping %#lx+%#lx outside the application range",
+		      (unsigned long)addr, (unsigned long)len);
+	return queue_op(as, &op);
+}
+
+/* ---- contexts ---- */
+
+void platform_set_current(struct platform_ctx *ctx) { current_ctx = ctx; }
+
+static uint32_t ctx_wait(struct platform_ctx *ctx, uint32_t cur)
+{
+	struct sysmsg *m = ctx->m;
+	uint32_t st;
+	uint64_t start = moat_now_ns(), budget = ctx->spin_ns, waited;
+	int spun = 0;
+
+	if (budget && __atomic_load_n(&global->spinners, __ATOMIC_RELAXED) <
+			      __atomic_load_n(&global->max_spinners, __ATOMIC_RELAXED)) {
+		__atomic_fetch_add(&global->spinners, 1, __ATOMIC_RELAXED);
+		for (unsigned i = 0;; i++) {
+			st = __atomic_load_n(&m->state, __ATOMIC_ACQUIRE);
+			if (st != cur) {
+				spun = 1;
+				break;
+			}
+			__asm__ volatile("pause");
+			if ((i & 31) == 31 && moat_now_ns() - start >= budget)
+				break;
+		}
+		__atomic_fetch_sub(&global->spinners, 1, __ATOMIC_RELAXED);
+	}
+	if (spun) {
+		ctx->stat_spins++;
+	} else {
+		ctx->stat_sleeps++;
+		for (;;) {
+			__atomic_store_n(&m->sentry_waiting, 1, __ATOMIC_SEQ_CST);
+			st = __atomic_load_n(&m->state, __ATOMIC_SEQ_CST);
+			if (st != cur)
+				break;
+			futex(&m->state, FUTEX_WAIT, cur, NULL);
+		}
+		__atomic_store_n(&m->sentry_waiting, 0, __ATOMIC_RELAXED);
+	}
+
+	/* Adapt: spin about twice as long as traps take to arrive, but give
+	 * up spinning on threads that compute for long stretches. */
+	waited = moat_now_ns() - start;
+	if (spun)
+		budget = MAX(budget, 2 * waited);
+	else if (waited < SPIN_MAX_NS)
+		budget = 2 * waited + 1000;
+	else
+		budget /= 2;
+	ctx->spin_ns = MIN(budget, (uint64_t)SPIN_MAX_NS);
+	return st;
+}
+
+static uint64_t ns_to_tsc(uint64_t ns)
+{
+	return ns * READ_ONCE(global->tsc_per_us) / 1000;
+}
+
+struct platform_ctx *platform_ctx_new(struct platform_as *as)
+{
+	struct platform_ctx *ctx = calloc(1, sizeof(*ctx));
+	int64_t ret;
+	int idx, err;
+
+	if (!ctx) {
+		errno = ENOMEM;
+		return NULL;
+	}
+	pthread_mutex_lock(&as->lock);
+	for (idx = 0; idx < STUB_MAX_THREADS && as->slot_used[idx]; idx++)
+		;
+	if (idx == STUB_MAX_THREADS) {
+		pthread_mutex_unlock(&as->lock);
+		free(ctx);
+		errno = EAGAIN;
+		return NULL;
+	}
+	ctx->area_off = pgalloc_alloc_exact(STUB_AREA_SIZE / PAGE_SIZE);
+	if (ctx->area_off == PGALLOC_FAIL) {
+		pthread_mutex_unlock(&as->lock);
+		free(ctx);
+		errno = ENOMEM;
+		return NULL;
+	}
+	as->slot_used[idx] = 1;
+	ctx->as = as;
+	ctx->idx = idx;
+	ctx->m = pgalloc_ptr(ctx->area_off);
+	ctx->m->magic = SYSMSG_MAGIC;
+	ctx->m->stub_spin_cycles = ns_to_tsc(STUB_SPIN_NS);
+	ctx->spin_ns = 20000;
+	ctx->next = as->ctxs;
+	as->ctxs = ctx;
+
+	err = ctrl_call(as, CTRL_NEW_THREAD, ctx->area_off, (uint64_t)idx, NULL, 0, &ret);
+	pthread_mutex_unlock(&as->lock);
+	if (err == 0 && ret < 0)
+		err = (int)ret;
+	if (err == 0) {
+		ctx->tid = (pid_t)ret;
+		if (ctx_wait(ctx, 0) != SM_TRAPPED || READ_ONCE(ctx->m->trap) != STUB_TRAP_INIT)
+			err = -ESRCH;
+	}
+	if (err) {
+		platform_ctx_release(ctx);
+		errno = -err;
+		return NULL;
+	}
+	ctx->trapped = 1;
+	return ctx;
+}
+
+void platform_ctx_release(struct platform_ctx *ctx)
+{
+	struct platform_as *as = ctx->as;
+	struct platform_ctx **pp;
+
+	if (current_ctx == ctx)
+		current_ctx = NULL;
+	if (ctx->tid > 0 && ctx->trapped && !as->dead) {
+		__atomic_store_n(&ctx->m->state, SM_EXIT, __ATOMIC_SEQ_CST);
+		futex(&ctx->m->state, FUTEX_WAKE, 1, NULL);
+		while (__atomic_load_n(&ctx->m->state, __ATOMIC_ACQUIRE) == SM_EXIT)
+			futex(&ctx->m->state, FUTEX_WAIT, SM_EXIT,
+			      &(struct timespec){ 0, 10000000 });
+	}
+	pthread_mutex_lock(&as->lock);
+	for (pp = &as->ctxs; *pp; pp = &(*pp)->next)
+		if (*pp == ctx) {
+			*pp = ctx->next;
+			break;
+		}
+	as->slot_used[ctx->idx] = 0;
+	pthread_mutex_unlock(&as->lock);
+	/* The area stays mapped in the stub; a later thread in this slot
+	 * maps its own area over it.  A live stub thread that never exited
+	 * (dead stub) cannot touch the pages any more. */
+	pgalloc_put(ctx->area_off, STUB_AREA_SIZE / PAGE_SIZE);
+	free(ctx);
+}
+
+void platform_ctx_blocking(struct platform_ctx *ctx, int blocking)
+{
+	WRITE_ONCE(ctx->m->sentry_blocking, (uint32_t)blocking);
+}
+
+void *platform_ctx_fpstate(struct platform_ctx *ctx, uint32_t *size)
+{
+	uint32_t n = READ_ONCE(ctx->m->fp_size);
+	*size = n > AREA_FP_SIZE ? AREA_FP_SIZE : n;
+	return (uint8_t *)ctx->m + AREA_FP_OFF;
+}
+
+void platform_ctx_reset_fp(struct platform_ctx *ctx)
+{
+	uint8_t *fp = (uint8_t *)ctx->m + AREA_FP_OFF;
+	uint32_t size = READ_ONCE(ctx->m->fp_size);
+
+	if (size < 512)
+		return;
+	/* Legacy area: FCW 0x37f, MXCSR 0x1f80, registers zero. */
+	memset(fp, 0, 24);
+	*(uint16_t *)fp = 0x37f;
+	*(uint32_t *)(fp + 24) = 0x1f80;
+	memset(fp + 32, 0, 416 - 32);
+	/* XSAVE header: only x87 and SSE from the legacy area, the rest in
+	 * its initial state. */
+	if (size >= 576)
+		*(uint64_t *)(fp + 512) &= 0x3;
+	ctx->m->fp_dirty = 1;
+}
+
+void platform_switch(struct platform_ctx *ctx, struct stub_regs *regs,
+		     struct trap *trap)
+{
+	struct sysmsg *m = ctx->m;
+	struct stub_regs out;
+	uint32_t st, kind;
+	uint64_t fs_base = regs->fs_base, gs_base = regs->gs_base;
+
+	if (m->nops) {
+		/* Queued changes run before the application does. */
+		uint32_t n = m->nops;
+		struct stub_op ops[STUB_MAX_OPS];
+		memcpy(ops, m->ops, n * sizeof(ops[0]));
+		if (platform_as_flush(ctx->as) != 0)
+			goto dead;
+	}
+	m->regs = *regs;
+	if (fs_base != ctx->fs_base_applied) {
+		m->fs_dirty = 1;
+		ctx->fs_base_applied = fs_base;
+	}
+	ctx->trapped = 0;
+	if ((++ctx->stat_traps & 1023) == 0) {
+		calibrate();
+		m->stub_spin_cycles = ns_to_tsc(STUB_SPIN_NS);
+	}
+	__atomic_store_n(&m->state, SM_APP, __ATOMIC_SEQ_CST);
+	if (__atomic_load_n(&m->stub_waiting, __ATOMIC_SEQ_CST))
+		futex(&m->state, FUTEX_WAKE, 1, NULL);
+	st = ctx_wait(ctx, SM_APP);
+	ctx->trapped = 1;
+	if (st != SM_TRAPPED)
+		goto dead;
+
+	/* Read everything once; never trust it further than its type. */
+	kind = READ_ONCE(m->trap);
+	out = m->regs;
+	out.fs_base = fs_base;
+	out.gs_base = gs_base;
+	*regs = out;
+	memset(trap, 0, sizeof(*trap));
+	switch (kind) {
+	case STUB_TRAP_SYSCALL:
+		trap->kind = TRAP_SYSCALL;
+		trap->arch = READ_ONCE(m->syscall_arch);
+		return;
+	case STUB_TRAP_INTERRUPT:
+		trap->kind = TRAP_INTERRUPT;
+		return;
+	case STUB_TRAP_FAULT:
+		trap->kind = TRAP_FAULT;
+		trap->signo = READ_ONCE(m->signo);
+		trap->si_code = READ_ONCE(m->si_code);
+		trap->addr = READ_ONCE(m->fault_addr);
+		trap->trapno = READ_ONCE(m->trapno);
+		trap->err = READ_ONCE(m->err);
+		/* Page-fault error code: bit 1 write, bit 4 instruction fetch. */
+		if (trap->trapno == 14)
+			trap->access = (trap->err & 0x10) ? PROT_EXEC
+				       : (trap->err & 0x2) ? PROT_WRITE : PROT_READ;
+		else
+			trap->access = PROT_READ;
+		return;
+	default:
+		moat_log("stub thread %d reported nonsense trap %u; killing it",
+			 ctx->tid, kind);
+		kill(ctx->as->pid, SIGKILL);
+		break;
+	}
+dead:
+	memset(trap, 0, sizeof(*trap));
+	trap->kind = TRAP_DEAD;
+}
+
+void platform_interrupt(struct platform_ctx *ctx)
+{
+	if (ctx->tid > 0 && !ctx->as->dead)
+		syscall(SYS_tgkill, ctx->as->pid, ctx->tid, SIGCHLD);
+}
+
+void platform_log_stats(struct platform_ctx *ctx)
+{
+	moat_log("ctx %d: %lu traps; sentry spins %lu sleeps %lu; stub spins %lu sleeps %lu; tsc/us %lu",
+		 ctx->tid, (unsigned long)ctx->stat_traps,
+		 (unsigned long)ctx->stat_spins, (unsigned long)ctx->stat_sleeps,
+		 (unsigned long)ctx->m->stat_stub_spins,
+		 (unsigned long)ctx->m->stat_stub_sleeps,
+		 (unsigned long)global->tsc_per_us);
+}

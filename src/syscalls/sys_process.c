@@ -1,0 +1,302 @@
+/*
+ * sys_process.c: the calling process and thread: exit, identity,
+ * credentials, limits, thread-local state, prctl, uname and friends.
+ *
+ * The sandbox runs its programs as root in its own user namespace (the
+ * credentials seen inside are 0, nothing outside), and the first program is
+ * PID 1 of its own PID namespace, whose parent is 0.
+ */
+#include <errno.h>
+#include <linux/capability.h>
+#include <linux/prctl.h>
+#include <asm/prctl.h>
+#include <sched.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/utsname.h>
+#include <unistd.h>
+
+#include "kernel/kernel.h"
+#include "mm/mm.h"
+#include "syscalls/syscalls.h"
+#include "util/util.h"
+
+long sys_exit(struct task *t, const uint64_t a[6])
+{
+	/* TODO(processes issue): with threads, only this one exits. */
+	kernel_group_exit(t, (int)(a[0] & 0xff) << 8);
+	return 0;
+}
+
+long sys_exit_group(struct task *t, const uint64_t a[6])
+{
+	kernel_group_exit(t, (int)(a[0] & 0xff) << 8);
+	return 0;
+}
+
+long sys_getpid(struct task *t, const uint64_t a[6]) { (void)a; return t->tg->tgid; }
+long sys_gettid(struct task *t, const uint64_t a[6]) { (void)a; return t->tid; }
+/* PID 1's parent is outside its namespace: 0. */
+long sys_getppid(struct task *t, const uint64_t a[6]) { (void)t; (void)a; return 0; }
+long sys_getuid(struct task *t, const uint64_t a[6]) { (void)t; (void)a; return 0; }
+long sys_geteuid(struct task *t, const uint64_t a[6]) { (void)t; (void)a; return 0; }
+long sys_getgid(struct task *t, const uint64_t a[6]) { (void)t; (void)a; return 0; }
+long sys_getegid(struct task *t, const uint64_t a[6]) { (void)t; (void)a; return 0; }
+
+/* Process groups and sessions: PID 1 leads both. TODO(processes issue). */
+long sys_getpgrp(struct task *t, const uint64_t a[6]) { (void)a; return t->tg->tgid; }
+
+static long own_pid_or_esrch(struct task *t, uint64_t pid)
+{
+	if (pid != 0 && (int)pid != t->tg->tgid)
+		return -ESRCH;
+	return t->tg->tgid;
+}
+
+long sys_getpgid(struct task *t, const uint64_t a[6]) { return own_pid_or_esrch(t, a[0]); }
+long sys_getsid(struct task *t, const uint64_t a[6]) { return own_pid_or_esrch(t, a[0]); }
+
+long sys_getgroups(struct task *t, const uint64_t a[6])
+{
+	(void)t;
+	if ((int)a[0] < 0)
+		return -EINVAL;
+	return 0;              /* no supplementary groups */
+}
+
+static long zero_ids(struct task *t, const uint64_t a[6])
+{
+	uint32_t zero = 0;
+
+	for (int i = 0; i < 3; i++)
+		if (mm_copy_out(t->mm, a[i], &zero, sizeof(zero)))
+			return -EFAULT;
+	return 0;
+}
+
+long sys_getresuid(struct task *t, const uint64_t a[6]) { return zero_ids(t, a); }
+long sys_getresgid(struct task *t, const uint64_t a[6]) { return zero_ids(t, a); }
+
+long sys_set_tid_address(struct task *t, const uint64_t a[6])
+{
+	t->clear_child_tid = a[0];
+	return t->tid;
+}
+
+long sys_set_robust_list(struct task *t, const uint64_t a[6])
+{
+	if (a[1] != 24)        /* sizeof(struct robust_list_head) */
+		return -EINVAL;
+	t->robust_list = a[0];
+	t->robust_len = a[1];
+	return 0;
+}
+
+long sys_get_robust_list(struct task *t, const uint64_t a[6])
+{
+	if (a[0] != 0 && (int)a[0] != t->tid)
+		return -ESRCH;
+	if (mm_copy_out(t->mm, a[1], &t->robust_list, sizeof(uint64_t)) ||
+	    mm_copy_out(t->mm, a[2], &t->robust_len, sizeof(uint64_t)))
+		return -EFAULT;
+	return 0;
+}
+
+/* Restartable sequences are not implemented; ENOSYS is what kernels
+ * before 4.18 answer, and libc falls back cleanly. */
+long sys_rseq(struct task *t, const uint64_t a[6])
+{
+	(void)t;
+	(void)a;
+	return -ENOSYS;
+}
+
+long sys_arch_prctl(struct task *t, const uint64_t a[6])
+{
+	switch ((int)a[0]) {
+	case ARCH_SET_FS:
+		if (a[1] >= t->mm->task_size)
+			return -EPERM;
+		t->regs.fs_base = a[1];
+		return 0;
+	case ARCH_GET_FS:
+		return mm_copy_out(t->mm, a[1], &t->regs.fs_base, sizeof(uint64_t)) ? -EFAULT : 0;
+	case ARCH_GET_GS:
+		return mm_copy_out(t->mm, a[1], &t->regs.gs_base, sizeof(uint64_t)) ? -EFAULT : 0;
+	case ARCH_GET_CPUID:
+		return 1;
+	case ARCH_SET_GS:
+		moat_log("arch_prctl(ARCH_SET_GS) is not supported: EINVAL");
+		return -EINVAL;
+	default:
+		/* CET, AMX permissions, vDSO mapping: not available here,
+		 * which Linux also reports as EINVAL. */
+		return -EINVAL;
+	}
+}
+
+long sys_uname(struct task *t, const uint64_t a[6])
+{
+	struct utsname u;
+
+	if (uname(&u) < 0)
+		return -errno;
+	return mm_copy_out(t->mm, a[0], &u, sizeof(u)) ? -EFAULT : 0;
+}
+
+long sys_umask(struct task *t, const uint64_t a[6])
+{
+	int old = t->umask;
+
+	t->umask = (int)(a[0] & 0777);
+	return old;
+}
+
+/* ---- resource limits ---- */
+
+static long do_prlimit(struct task *t, uint64_t pid, unsigned res,
+		       const struct rlimit *new, struct rlimit *old)
+{
+	struct rlimit *cur;
+
+	if (pid != 0 && (int)pid != t->tg->tgid)
+		return -ESRCH;
+	if (res >= RLIM_NLIMITS)
+		return -EINVAL;
+	cur = &t->tg->rlimits[res];
+	if (new) {
+		if (new->rlim_cur > new->rlim_max)
+			return -EINVAL;
+		if (res == RLIMIT_NOFILE && new->rlim_max > 1048576)
+			return -EPERM;       /* fs.nr_open */
+	}
+	if (old)
+		*old = *cur;
+	if (new) {
+		/* Root in the sandbox may raise hard limits (CAP_SYS_RESOURCE). */
+		*cur = *new;
+		if (res == RLIMIT_STACK)
+			t->mm->stack_rlimit = new->rlim_cur;
+	}
+	return 0;
+}
+
+long sys_prlimit64(struct task *t, const uint64_t a[6])
+{
+	struct rlimit new, old;
+	long ret;
+
+	if (a[2] && mm_copy_in(t->mm, &new, a[2], sizeof(new)))
+		return -EFAULT;
+	ret = do_prlimit(t, a[0], (unsigned)a[1], a[2] ? &new : NULL, &old);
+	if (ret == 0 && a[3] && mm_copy_out(t->mm, a[3], &old, sizeof(old)))
+		return -EFAULT;
+	return ret;
+}
+
+long sys_getrlimit(struct task *t, const uint64_t a[6])
+{
+	struct rlimit old;
+	long ret = do_prlimit(t, 0, (unsigned)a[0], NULL, &old);
+
+	if (ret == 0 && mm_copy_out(t->mm, a[1], &old, sizeof(old)))
+		return -EFAULT;
+	return ret;
+}
+
+long sys_setrlimit(struct task *t, const uint64_t a[6])
+{
+	struct rlimit new;
+
+	if (mm_copy_in(t->mm, &new, a[1], sizeof(new)))
+		return -EFAULT;
+	return do_prlimit(t, 0, (unsigned)a[0], &new, NULL);
+}
+
+/* ---- scheduling ---- */
+
+long sys_sched_yield(struct task *t, const uint64_t a[6])
+{
+	(void)t;
+	(void)a;
+	sched_yield();
+	return 0;
+}
+
+long sys_sched_getaffinity(struct task *t, const uint64_t a[6])
+{
+	cpu_set_t set;
+	size_t len = a[1], size;
+
+	if (a[0] != 0 && (int)a[0] != t->tid && (int)a[0] != t->tg->tgid)
+		return -ESRCH;
+	/* Linux: kernel/sched/core.c; the mask is nr_cpu_ids bits in longs. */
+	long ncpu = sysconf(_SC_NPROCESSORS_CONF);
+	size = ALIGN_UP((size_t)(ncpu + 7) / 8, sizeof(long));
+	if (len * 8 < (size_t)ncpu || (len & (sizeof(long) - 1)))
+		return -EINVAL;
+	if (sched_getaffinity(0, sizeof(set), &set) < 0)
+		return -errno;
+	size = MIN(size, len);
+	return mm_copy_out(t->mm, a[2], &set, size) ? -EFAULT : (long)size;
+}
+
+long sys_getcpu(struct task *t, const uint64_t a[6])
+{
+	unsigned cpu, node;
+
+	if (getcpu(&cpu, &node) < 0)
+		return -errno;
+	if ((a[0] && mm_copy_out(t->mm, a[0], &cpu, sizeof(cpu))) ||
+	    (a[1] && mm_copy_out(t->mm, a[1], &node, sizeof(node))))
+		return -EFAULT;
+	return 0;
+}
+
+/* ---- prctl ---- */
+
+long sys_prctl(struct task *t, const uint64_t a[6])
+{
+	char name[16];
+
+	switch ((int)a[0]) {
+	case PR_SET_NAME:
+		if (mm_copy_in_string(t->mm, name, a[1], sizeof(name)) == -EFAULT)
+			return -EFAULT;
+		name[15] = 0;
+		memcpy(t->comm, name, sizeof(name));
+		return 0;
+	case PR_GET_NAME:
+		return mm_copy_out(t->mm, a[1], t->comm, sizeof(t->comm)) ? -EFAULT : 0;
+	case PR_GET_DUMPABLE:
+		return t->tg->dumpable;
+	case PR_SET_DUMPABLE:
+		if (a[1] > 1)
+			return -EINVAL;
+		t->tg->dumpable = (int)a[1];
+		return 0;
+	case PR_SET_NO_NEW_PRIVS:
+		if (a[1] != 1 || a[2] || a[3] || a[4])
+			return -EINVAL;
+		t->tg->no_new_privs = true;
+		return 0;
+	case PR_GET_NO_NEW_PRIVS:
+		if (a[1] || a[2] || a[3] || a[4])
+			return -EINVAL;
+		return t->tg->no_new_privs;
+	case PR_SET_PDEATHSIG:
+		if (a[1] > 64)
+			return -EINVAL;
+		t->tg->pdeathsig = (int)a[1];
+		return 0;
+	case PR_GET_PDEATHSIG:
+		return mm_copy_out(t->mm, a[1], &t->tg->pdeathsig, sizeof(int)) ? -EFAULT : 0;
+	case PR_GET_SECCOMP:
+		return 0;
+	case PR_CAPBSET_READ:
+		return a[1] <= CAP_LAST_CAP ? 1 : -EINVAL;
+	default:
+		moat_log("prctl option %d not implemented: EINVAL", (int)a[0]);
+		return -EINVAL;
+	}
+}

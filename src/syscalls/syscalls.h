@@ -1,0 +1,98 @@
+/*
+ * syscalls.h: the amd64 system-call table and its handlers.
+ *
+ * syscall_table[nr] gives each syscall's name, the kinds of its arguments
+ * (for --strace), its handler and its support level.  A handler gets the
+ * calling task and the six raw argument registers and returns >= 0 on
+ * success or -errno, as Linux's do.  A syscall without a handler returns
+ * -ENOSYS and is logged once by name.
+ */
+#ifndef MOAT_SYSCALLS_H
+#define MOAT_SYSCALLS_H
+
+#include <stdint.h>
+
+struct task;
+struct mm;
+
+typedef long (*syscall_fn)(struct task *t, const uint64_t a[6]);
+
+/* How --strace shows an argument. */
+enum sarg {
+	SA_NONE = 0,
+	SA_INT,       /* signed decimal (int-sized: truncate to 32 bits) */
+	SA_LONG,      /* signed decimal, 64-bit */
+	SA_ULONG,     /* unsigned decimal (sizes, counts) */
+	SA_HEX,       /* 0x... */
+	SA_OCT,       /* 0... (modes) */
+	SA_FD,        /* file descriptor; AT_FDCWD shown by name */
+	SA_PTR,       /* address: 0x..., or NULL */
+	SA_STR,       /* NUL-terminated input string, shown quoted */
+	SA_BUF_IN,    /* input buffer whose length is the next argument */
+	SA_BUF_OUT,   /* output buffer; on success its length is the result */
+	SA_OPEN_FLAGS,
+	SA_PROT,      /* PROT_* */
+	SA_MMAP_FLAGS,
+	SA_SIGNUM,
+	SA_CLOCKID,
+	SA_TIMESPEC,  /* const struct timespec * shown {tv_sec=..., tv_nsec=...} */
+	SA_MREMAP_FLAGS,
+	SA_MADVISE,
+	SA_ARCH_PRCTL,
+	SA_SIGPROCMASK_HOW,
+	SA_RLIMIT,    /* RLIMIT_* resource */
+	SA_FUTEX_OP,
+	SA_CLONE_FLAGS,
+	SA_AT_FLAGS,
+	SA_IOCTL,
+	SA_FCNTL,
+	SA_WHENCE,
+};
+
+enum support { SUP_NONE = 0, SUP_PARTIAL, SUP_FULL };
+
+struct syscall_desc {
+	const char *name;
+	syscall_fn handler;
+	uint8_t support;        /* enum support */
+	uint8_t nargs;
+	uint8_t args[6];        /* enum sarg */
+	uint8_t ret_hex;        /* print the result in hex (mmap, brk) */
+};
+
+#define SYSCALL_MAX 512
+extern const struct syscall_desc syscall_table[SYSCALL_MAX];
+
+/* Dispatches the syscall in the task's registers; writes the result to rax. */
+void syscall_dispatch(struct task *t);
+
+/* --strace: one line per completed call, to the debug log or stderr. */
+extern int strace_enabled;
+void strace_syscall(struct mm *mm, int tid, int nr, const uint64_t a[6],
+		    long ret);
+
+/* Returns the name of syscall nr, or NULL for numbers that have none. */
+const char *syscall_name(long nr);
+
+/* Handlers (one sys_<area>.c per area). */
+#define SYSCALL_HANDLERS(X) \
+	X(read) X(write) X(readv) X(writev) X(pread64) X(pwrite64) \
+	X(close) X(fstat) X(newfstatat) X(ioctl) X(fcntl) X(lseek) \
+	X(exit) X(exit_group) \
+	X(brk) X(mmap) X(munmap) X(mprotect) X(mremap) X(madvise) \
+	X(arch_prctl) X(set_tid_address) X(set_robust_list) \
+	X(get_robust_list) X(rseq) X(uname) \
+	X(getpid) X(getppid) X(gettid) X(getuid) X(geteuid) X(getgid) \
+	X(getegid) X(getpgrp) X(getpgid) X(getsid) X(getgroups) X(getresuid) X(getresgid) \
+	X(clock_gettime) X(clock_getres) X(gettimeofday) X(time) \
+	X(nanosleep) X(clock_nanosleep) X(getrandom) \
+	X(prlimit64) X(getrlimit) X(setrlimit) X(sched_yield) \
+	X(sched_getaffinity) X(rt_sigaction) X(rt_sigprocmask) \
+	X(sigaltstack) X(umask) X(getcpu) X(sysinfo) X(getrusage) X(times) \
+	X(prctl)
+
+#define X(name) long sys_##name(struct task *t, const uint64_t a[6]);
+SYSCALL_HANDLERS(X)
+#undef X
+
+#endif

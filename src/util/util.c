@@ -1,0 +1,89 @@
+/*
+ * util.c: logging and panics.  See util.h.
+ */
+#include "util/util.h"
+
+#include <errno.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <time.h>
+#include <unistd.h>
+
+int moat_log_fd = -1;
+
+void write_all(int fd, const void *buf, size_t len)
+{
+	const char *p = buf;
+
+	while (len > 0) {
+		ssize_t n = write(fd, p, len);
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			return;
+		}
+		p += n;
+		len -= (size_t)n;
+	}
+}
+
+static void vlog_to(int fd, const char *prefix, const char *fmt, va_list ap)
+{
+	char buf[1024];
+	int n = snprintf(buf, sizeof(buf), "%s", prefix);
+	n += vsnprintf(buf + n, sizeof(buf) - (size_t)n, fmt, ap);
+	if (n >= (int)sizeof(buf) - 1)
+		n = (int)sizeof(buf) - 2;
+	if (buf[n - 1] != '\n')
+		buf[n++] = '\n';
+	write_all(fd, buf, (size_t)n);
+}
+
+void moat_log(const char *fmt, ...)
+{
+	va_list ap;
+
+	if (moat_log_fd < 0)
+		return;
+	va_start(ap, fmt);
+	vlog_to(moat_log_fd, "", fmt, ap);
+	va_end(ap);
+}
+
+void moat_warn(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vlog_to(2, "moat: ", fmt, ap);
+	va_end(ap);
+	if (moat_log_fd >= 0 && moat_log_fd != 2) {
+		va_start(ap, fmt);
+		vlog_to(moat_log_fd, "warning: ", fmt, ap);
+		va_end(ap);
+	}
+}
+
+void moat_panic_at(const char *file, int line, const char *fmt, ...)
+{
+	va_list ap;
+	char prefix[256];
+
+	snprintf(prefix, sizeof(prefix), "moat: panic at %s:%d: ", file, line);
+	va_start(ap, fmt);
+	vlog_to(2, prefix, fmt, ap);
+	va_end(ap);
+	/* Stubs die with us through PR_SET_PDEATHSIG. */
+	kill(0, 0);
+	abort();
+}
+
+uint64_t moat_now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
+}

@@ -1,0 +1,52 @@
+/*
+ * util.h: small helpers every subsystem may use: logging, panics, alignment
+ * and the READ_ONCE/WRITE_ONCE accessors for memory shared with stubs.
+ *
+ * Logging: moat_log() writes to the debug log (--debug-log FILE), or nowhere
+ * when none was given; moat_warn() always writes to stderr with the "moat:"
+ * prefix as well.  panic() is only for broken sentry invariants: it prints
+ * where it happened and kills the whole sandbox.
+ */
+#ifndef MOAT_UTIL_H
+#define MOAT_UTIL_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdbool.h>
+
+#define PAGE_SIZE 4096UL
+#define PAGE_SHIFT 12
+#define PAGE_MASK (~(PAGE_SIZE - 1))
+
+#define ALIGN_DOWN(x, a) ((x) & ~((__typeof__(x))(a) - 1))
+#define ALIGN_UP(x, a) ALIGN_DOWN((x) + (a) - 1, (a))
+#define IS_ALIGNED(x, a) (((x) & ((__typeof__(x))(a) - 1)) == 0)
+#define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
+#define MIN(a, b) ((a) < (b) ? (a) : (b))
+#define MAX(a, b) ((a) > (b) ? (a) : (b))
+
+#define container_of(ptr, type, member) \
+	((type *)((char *)(ptr) - offsetof(type, member)))
+
+#define READ_ONCE(x) (*(const volatile __typeof__(x) *)&(x))
+#define WRITE_ONCE(x, v) (*(volatile __typeof__(x) *)&(x) = (v))
+
+#define likely(x) __builtin_expect(!!(x), 1)
+#define unlikely(x) __builtin_expect(!!(x), 0)
+
+/* The debug log: a host fd, or -1. */
+extern int moat_log_fd;
+
+void moat_log(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+void moat_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+void moat_panic_at(const char *file, int line, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4), noreturn));
+#define panic(...) moat_panic_at(__FILE__, __LINE__, __VA_ARGS__)
+
+/* Monotonic host time in nanoseconds. */
+uint64_t moat_now_ns(void);
+
+/* Writes all of buf to a host fd, retrying on EINTR and short writes. */
+void write_all(int fd, const void *buf, size_t len);
+
+#endif
