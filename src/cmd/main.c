@@ -174,6 +174,8 @@ static int cmd_run(int argc, char **argv)
 	if (!exe) {
 		moat_warn("%s: %s", argv[i], status == EXIT_NOTFOUND
 			  ? "command not found" : "Permission denied");
+		free(env);
+		free(sets);
 		return status;
 	}
 	cfg.argv = &argv[i];
@@ -182,9 +184,14 @@ static int cmd_run(int argc, char **argv)
 
 	if (platform_init(&why) != 0) {
 		moat_warn("this host cannot run moat: %s", why);
+		free(env);
+		free(sets);
+		free(exe);
 		return EXIT_MOAT;
 	}
 	status = kernel_run(&cfg, &load_err);
+	free(env);
+	free(sets);
 	if (load_err) {
 		const char *what = strerror(-load_err);
 		if (load_err == -EIO)
@@ -192,9 +199,11 @@ static int cmd_run(int argc, char **argv)
 		else if (load_err == -ENOEXEC)
 			what = "not an x86-64 ELF executable (Exec format error)";
 		moat_warn("%s: %s", exe, what);
+		free(exe);
 		return load_err == -ENOENT ? EXIT_NOTFOUND
 		       : status == EXIT_MOAT ? EXIT_MOAT : EXIT_NOEXEC;
 	}
+	free(exe);
 	return status;
 }
 

@@ -71,6 +71,7 @@ int kernel_run(const struct kernel_config *cfg, int *load_err)
 	struct kernel *k = calloc(1, sizeof(*k));
 	struct task *t = calloc(1, sizeof(*t));
 	int err, status, code;
+	pid_t pid;
 	mode_t um;
 
 	*load_err = 0;
@@ -122,8 +123,9 @@ int kernel_run(const struct kernel_config *cfg, int *load_err)
 	if (err) {
 		*load_err = err;
 		task_free(t);
-		while (waitpid(-1, &status, __WALL) > 0)
-			;
+		while ((pid = waitpid(-1, &status, __WALL)) > 0)
+			platform_child_exited(pid, status);
+		free(k);
 		return 126;
 	}
 	for (int fd = 0; fd < 3; fd++) {
@@ -133,14 +135,15 @@ int kernel_run(const struct kernel_config *cfg, int *load_err)
 	}
 
 	k->tasks = t;
-	if (pthread_create(&t->thread, NULL, task_main, t) != 0) {
+	pthread_t thread;
+	if (pthread_create(&thread, NULL, task_main, t) != 0) {
 		*load_err = -EAGAIN;
 		return 125;
 	}
 
 	/* Reap stubs until the sandbox is done. */
 	for (;;) {
-		pid_t pid = waitpid(-1, &status, __WALL);
+		pid = waitpid(-1, &status, __WALL);
 		if (pid > 0) {
 			platform_child_exited(pid, status);
 			continue;
@@ -154,6 +157,10 @@ int kernel_run(const struct kernel_config *cfg, int *load_err)
 		break;
 	}
 	code = wait_status_to_exit_code(k->exit_status);
+	pthread_join(thread, NULL);
+	pthread_mutex_destroy(&k->lock);
+	pthread_cond_destroy(&k->done_cond);
+	free(k);
 	return code;
 }
 

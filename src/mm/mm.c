@@ -544,6 +544,12 @@ long mm_mmap(struct mm *mm, uint64_t addr, uint64_t len, int prot, int flags,
 	}
 	if (!(flags & MAP_ANONYMOUS))
 		return -ENODEV;        /* file mappings come with the VFS */
+	/* Anonymous memory takes plain MAP_SHARED or MAP_PRIVATE only, and
+	 * shared memory cannot grow down (do_mmap). */
+	if ((flags & MAP_TYPE) == MAP_SHARED_VALIDATE)
+		return -EINVAL;
+	if ((flags & MAP_TYPE) == MAP_SHARED && (flags & MAP_GROWSDOWN))
+		return -EINVAL;
 	if (len == 0)
 		return -EINVAL;
 	if (len > mm->task_size)
@@ -739,8 +745,42 @@ long mm_mremap(struct mm *mm, uint64_t addr, uint64_t old_len,
 	ret = -EINVAL;
 	if (old_len == 0 && !(v->flags & VMA_SHARED))
 		goto out;
-	if (old_len == 0)
-		goto out;      /* TODO(files issue): duplicate shared mappings */
+	if (old_len == 0) {
+		/* A second view of the same shared object. */
+		if (flags & MREMAP_FIXED) {
+			ret = -EINVAL;
+			if (new_addr & ~PAGE_MASK || new_len > mm->task_size ||
+			    new_addr > mm->task_size - new_len)
+				goto out;
+			ret = unmap_range(mm, new_addr, new_addr + new_len);
+			if (ret)
+				goto out;
+			v = vma_find(mm, addr);
+			ret = -EFAULT;
+			if (!v)
+				goto out;
+		} else {
+			ret = -ENOMEM;
+			if (!(flags & MREMAP_MAYMOVE))
+				goto out;
+			new_addr = get_unmapped_area(mm, 0, new_len, 0);
+			if (!new_addr)
+				goto out;
+		}
+		moved = *v;
+		moved.start = new_addr;
+		moved.end = new_addr + new_len;
+		moved.obj_pgoff += (addr - v->start) >> PAGE_SHIFT;
+		moved.fault_count = 0;
+		memobj_get(moved.obj);
+		ret = vma_insert(mm, vma_index(mm, new_addr), &moved);
+		if (ret) {
+			memobj_put(moved.obj);
+			goto out;
+		}
+		ret = (long)new_addr;
+		goto out;
+	}
 	ret = -EFAULT;
 	if (old_len > v->end - addr)
 		goto out;
@@ -850,7 +890,13 @@ long mm_brk(struct mm *mm, uint64_t brk)
 			mm->brk = brk;
 		goto out;
 	}
-	if (newbrk > mm->task_size || !range_free(mm, oldbrk, newbrk + STACK_GUARD_GAP))
+	/* Linux keeps a page between the break and the next mapping (and
+	 * the stack guard gap below a grows-down one). */
+	if (newbrk > mm->task_size - PAGE_SIZE || !range_free(mm, oldbrk, newbrk + PAGE_SIZE))
+		goto out;
+	size_t next = vma_index(mm, newbrk);
+	if (next < mm->nvmas && (mm->vmas[next].flags & VMA_GROWSDOWN) &&
+	    newbrk + PAGE_SIZE + STACK_GUARD_GAP > mm->vmas[next].start)
 		goto out;
 	ret = insert_vma(mm, oldbrk, newbrk - oldbrk, PROT_READ | PROT_WRITE, VMA_HEAP, NULL);
 	if (ret >= 0)

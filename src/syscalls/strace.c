@@ -55,6 +55,7 @@ enum {
 	SA_CLONE_SIG,          /* clone's flags: the low byte is the exit signal */
 	SA_FUTEX_BITSET,
 };
+_Static_assert((int)SA_WHENCE < (int)SA_SKIP, "local kinds overlap enum sarg");
 
 /* ---- the line buffer ---- */
 

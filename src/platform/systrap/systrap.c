@@ -50,8 +50,9 @@ extern long systrap_fork_stub(uint64_t entry, long memfd, uint64_t ctrl_off);
 
 struct platform_as {
 	pid_t pid;
-	int refs;
+	int refs;                         /* as_list_lock */
 	int dead;
+	int reaped;                       /* as_list_lock */
 	uint64_t ctrl_off;
 	struct ctrl_req *req;
 	struct ctrl_rep *rep;
@@ -385,13 +386,24 @@ struct platform_as *platform_as_new(void)
 
 pid_t platform_as_pid(struct platform_as *as) { return as->pid; }
 
+/* Frees as once it is both released and reaped; as_list_lock held. */
+static void as_maybe_free(struct platform_as *as)
+{
+	if (as->refs > 0 || !as->reaped)
+		return;
+	pgalloc_put(as->ctrl_off, STUB_CTRL_SIZE / PAGE_SIZE);
+	pthread_mutex_destroy(&as->lock);
+	free(as);
+}
+
 void platform_as_release(struct platform_as *as)
 {
 	if (!as->dead)
 		kill(as->pid, SIGKILL);
-	/* The reaper unlinks and frees it once the stub is collected. */
+	/* The reaper unlinks it once the stub is collected. */
 	pthread_mutex_lock(&as_list_lock);
 	as->refs--;
+	as_maybe_free(as);
 	pthread_mutex_unlock(&as_list_lock);
 }
 
@@ -427,8 +439,10 @@ int platform_child_exited(pid_t pid, int status)
 	else if (!as->dead && WIFEXITED(status))
 		moat_log("stub %d exited with status %d", pid, WEXITSTATUS(status));
 	mark_dead(as);
-	/* Contexts and the control area are freed with the last reference;
-	 * address spaces live until the sentry exits (few per sandbox). */
+	pthread_mutex_lock(&as_list_lock);
+	as->reaped = 1;
+	as_maybe_free(as);
+	pthread_mutex_unlock(&as_list_lock);
 	return 1;
 }
 

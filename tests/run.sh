@@ -1,0 +1,360 @@
+#!/usr/bin/env bash
+#
+# tests/run.sh - run moat's test suite.
+#
+# Usage:
+#   tests/run.sh MOAT_BINARY [LABEL]
+#   tests/run.sh BINARY:LABEL [BINARY:LABEL...]
+#
+# Runs every test under each given moat binary and compares the result with
+# a native run of the same test (native runs happen once and are shared):
+#
+#   syscalls  every executable file in build/tests/ (built by `make` from
+#             tests/syscalls/*.c). tests/syscalls/expect.txt gives arguments
+#             and expected exit statuses (default: no arguments, status 0).
+#             Natively the status must be as expected and stderr empty;
+#             under moat stdout, stderr and status must equal the native run.
+#   progs     real programs from tests/progs/cases.txt (NAME<TAB>PROG ARG...);
+#             under moat stdout, stderr and status must equal the native run.
+#   badexec   executables moat must refuse (missing: 127; directory, text
+#             file, truncated ELF, wrong architecture, not executable: 126),
+#             with empty stdout and stderr starting with "moat:".
+#
+# Output: one line per test, `PASS LABEL name` or `FAIL LABEL name: reason`,
+# then exactly one final line `N passed, N failed`. Exit status 1 if any test
+# failed, 2 on usage errors.
+#
+# Environment:
+#   TESTS_FILTER     extended grep pattern; only tests whose name matches run
+#                    (names look like "syscalls/mmap", "syscalls/exitcode 42",
+#                    "progs/busybox-seq", "badexec/missing")
+#   TESTS_BUILD_DIR  directory of test binaries (default: build/tests)
+#   TESTS_TIMEOUT    per-run timeout in seconds (default: 60)
+#
+# Every run gets stdin from /dev/null. Needs bash >= 4.4 and coreutils.
+
+set -u
+
+usage() {
+	echo "usage: $0 MOAT_BINARY [LABEL]" >&2
+	echo "       $0 BINARY:LABEL [BINARY:LABEL...]" >&2
+	exit 2
+}
+
+# Absolute path of a moat binary given relative to the caller's directory
+# (commands without a slash are left for PATH lookup).
+abspath() {
+	case $1 in
+	/*) printf '%s\n' "$1" ;;
+	*/*) printf '%s\n' "$PWD/$1" ;;
+	*) printf '%s\n' "$1" ;;
+	esac
+}
+
+# ---------------------------------------------------------------- arguments
+
+MOATS=()
+LABELS=()
+[ $# -ge 1 ] || usage
+if [ $# -eq 2 ] && [[ $1 != *:* && $2 != *:* ]] && [ ! -e "$2" ]; then
+	MOATS=("$(abspath "$1")")
+	LABELS=("$2")
+else
+	for arg in "$@"; do
+		[ -n "$arg" ] || usage
+		if [[ $arg == *:* ]]; then
+			bin=${arg%:*} label=${arg##*:}
+		else
+			bin=$arg label=$arg
+		fi
+		if [ -z "$bin" ] || [ -z "$label" ]; then
+			usage
+		fi
+		MOATS+=("$(abspath "$bin")")
+		LABELS+=("$label")
+	done
+fi
+
+ROOT=$(cd "$(dirname "$0")/.." && pwd) || exit 2
+BUILD_DIR=${TESTS_BUILD_DIR:-build/tests}
+case $BUILD_DIR in /*) ;; *) BUILD_DIR=$PWD/$BUILD_DIR ;; esac
+cd "$ROOT" || exit 2
+TIMEOUT=${TESTS_TIMEOUT:-60}
+FILTER=${TESTS_FILTER:-}
+
+TMP=$(mktemp -d "${TMPDIR:-/tmp}/moat-tests.XXXXXX") || exit 2
+trap 'rm -rf "$TMP"' EXIT
+trap 'exit 130' INT TERM
+
+# Crashing tests must not leave core files around.
+ulimit -c 0 2>/dev/null
+
+# ---------------------------------------------------------------- reporting
+
+npass=0
+nfail=0
+
+pass() { # LABEL NAME
+	echo "PASS $1 $2"
+	npass=$((npass + 1))
+}
+
+fail() { # LABEL NAME REASON
+	echo "FAIL $1 $2: $3"
+	nfail=$((nfail + 1))
+}
+
+# One-line, printable, length-limited version of a text.
+oneline() {
+	tr '\n' '|' | cat -v | cut -c1-"${2:-200}" | sed 's/|$//'
+	true
+}
+
+# "; stderr: ..." summary of FILE, or nothing if it is empty.
+stderr_note() { # FILE
+	[ -s "$1" ] && printf '; stderr: %s' "$(oneline <"$1" 150)"
+	true
+}
+
+# Short one-line description of how FILE2 differs from FILE1.
+diff_summary() { # NATIVE_FILE MOAT_FILE
+	diff -- "$1" "$2" | grep -m 6 '^[<>]' | oneline
+}
+
+# Human-readable form of an exit status.
+describe_status() {
+	local st=$1
+	case $st in
+	124) echo "124 (timed out after ${TIMEOUT}s)" ;;
+	137) echo "137 (SIGKILL, possibly timed out)" ;;
+	129 | 13[0-9] | 1[4-9][0-9]) echo "$st (signal $((st - 128)))" ;;
+	*) echo "$st" ;;
+	esac
+}
+
+# -------------------------------------------------------------------- cases
+#
+# Each case is a directory $TMP/case/N holding:
+#   name   the test name
+#   kind   syscalls | progs
+#   want   expected native exit status, or "any" (progs)
+#   argv   the command line, NUL-separated
+# Native results go to out, err and status in the same directory.
+
+ncases=0
+
+selected() { # NAME
+	[ -z "$FILTER" ] || printf '%s\n' "$1" | grep -Eq -- "$FILTER"
+}
+
+add_case() { # KIND NAME WANT ARGV...
+	local dir
+	selected "$2" || return 0
+	dir=$TMP/case/$ncases
+	mkdir -p "$dir"
+	printf '%s\n' "$1" >"$dir/kind"
+	printf '%s\n' "$2" >"$dir/name"
+	printf '%s\n' "$3" >"$dir/want"
+	shift 3
+	printf '%s\0' "$@" >"$dir/argv"
+	ncases=$((ncases + 1))
+}
+
+# Setup problems are reported as failures of a pseudo-test.
+setup_failures=()
+
+# syscalls: every executable regular file in the build directory.
+EXPECT=tests/syscalls/expect.txt
+nbinaries=0
+for bin in "$BUILD_DIR"/*; do
+	if [ ! -f "$bin" ] || [ ! -x "$bin" ]; then
+		continue
+	fi
+	nbinaries=$((nbinaries + 1))
+	base=${bin##*/}
+	# Lines of expect.txt for this binary (or for X when this is X.pie).
+	lines=$(awk -F'\t' -v b="$base" '$1 == b' "$EXPECT" 2>/dev/null)
+	if [ -z "$lines" ] && [[ $base == *.pie ]]; then
+		lines=$(awk -F'\t' -v b="${base%.pie}" '$1 == b' "$EXPECT" 2>/dev/null)
+	fi
+	[ -n "$lines" ] || lines=$(printf '%s\t0' "$base")
+	while IFS=$'\t' read -r _ want args; do
+		read -r -a argv <<<"$args"
+		add_case syscalls "syscalls/$base${args:+ $args}" "$want" \
+			"$bin" "${argv[@]}"
+	done <<<"$lines"
+done
+if [ "$nbinaries" -eq 0 ]; then
+	setup_failures+=("no test binaries in $BUILD_DIR (run make first)")
+fi
+
+# progs: NAME<TAB>COMMAND lines; the command is split like xargs does.
+CASES=tests/progs/cases.txt
+if [ -f "$CASES" ]; then
+	lineno=0
+	while IFS= read -r line || [ -n "$line" ]; do
+		lineno=$((lineno + 1))
+		case $line in '' | '#'*) continue ;; esac
+		name=${line%%$'\t'*}
+		cmd=${line#*$'\t'}
+		if [ "$name" = "$line" ] || [ -z "$name" ] || [ -z "$cmd" ]; then
+			setup_failures+=("$CASES:$lineno: expected NAME<TAB>COMMAND")
+			continue
+		fi
+		# xargs implements the quoting rules and fails on bad quotes.
+		if ! printf '%s\n' "$cmd" | xargs printf '%s\0' >"$TMP/split" \
+			2>/dev/null; then
+			setup_failures+=("$CASES:$lineno: cannot split command: $cmd")
+			continue
+		fi
+		mapfile -d '' -t argv <"$TMP/split"
+		add_case progs "progs/$name" any "${argv[@]}"
+	done <"$CASES"
+else
+	setup_failures+=("$CASES is missing")
+fi
+
+# Run ARGV with a timeout; stdout/stderr to DIR/out, DIR/err. Returns the
+# status as a shell would report it (128+N if killed by signal N). The extra
+# subshell keeps bash's "Segmentation fault" notices out of our output.
+run_in() { # DIR ARGV...
+	local dir=$1
+	shift
+	(
+		timeout -k 5 "$TIMEOUT" "$@" >"$dir/out" 2>"$dir/err" </dev/null
+		exit $?
+	) 2>/dev/null
+}
+
+# ------------------------------------------------------------- native runs
+
+for ((i = 0; i < ncases; i++)); do
+	dir=$TMP/case/$i
+	mapfile -d '' -t argv <"$dir/argv"
+	run_in "$dir" "${argv[@]}"
+	echo $? >"$dir/status"
+done
+
+# Why case DIR fails natively, or nothing if it behaves as expected.
+native_problem() { # DIR
+	local dir=$1 st want kind
+	st=$(cat "$dir/status")
+	want=$(cat "$dir/want")
+	kind=$(cat "$dir/kind")
+	if [ "$want" = any ]; then
+		case $st in
+		124 | 125 | 126 | 127 | 137)
+			echo "fails natively: exit status $(describe_status "$st")" \
+				"$(oneline <"$dir/err" 100)"
+			;;
+		esac
+	elif [ "$st" != "$want" ]; then
+		echo "fails natively: exit status $(describe_status "$st"), want" \
+			"$want; $(head -n 3 "$dir/out" | oneline)" \
+			"$(oneline <"$dir/err" 100)"
+	elif [ "$kind" = syscalls ] && [ -s "$dir/err" ]; then
+		echo "fails natively: stderr not empty: $(oneline <"$dir/err" 100)"
+	fi
+}
+
+# ------------------------------------------------------ bad executables
+#
+# Built once in $TMP/bad from a known-good static test binary.
+
+BAD=$TMP/bad
+mkdir -p "$BAD"
+bad_names=()
+bad_paths=()
+bad_status=()
+
+add_bad() { # NAME PATH STATUS
+	selected "badexec/$1" || return 0
+	bad_names+=("badexec/$1")
+	bad_paths+=("$2")
+	bad_status+=("$3")
+}
+
+GOOD_ELF=$BUILD_DIR/hello
+if [ -f "$GOOD_ELF" ]; then
+	add_bad missing "$BAD/does-not-exist" 127
+	mkdir "$BAD/directory"
+	add_bad directory "$BAD/directory" 126
+	printf 'hello, I am only text\n' >"$BAD/text-file"
+	chmod +x "$BAD/text-file"
+	add_bad text-file "$BAD/text-file" 126
+	head -c 100 "$GOOD_ELF" >"$BAD/truncated-elf"
+	chmod +x "$BAD/truncated-elf"
+	add_bad truncated-elf "$BAD/truncated-elf" 126
+	# e_machine (2 bytes at offset 18) := EM_AARCH64 (183 = 0xb7).
+	cp "$GOOD_ELF" "$BAD/aarch64-elf"
+	printf '\267\000' | dd of="$BAD/aarch64-elf" bs=1 seek=18 count=2 \
+		conv=notrunc 2>/dev/null
+	chmod +x "$BAD/aarch64-elf"
+	add_bad wrong-arch "$BAD/aarch64-elf" 126
+	cp "$GOOD_ELF" "$BAD/not-executable"
+	chmod a-x "$BAD/not-executable"
+	add_bad not-executable "$BAD/not-executable" 126
+elif selected badexec/; then
+	setup_failures+=("$GOOD_ELF is missing: cannot build badexec cases")
+fi
+
+# ---------------------------------------------------------- moat runs
+
+for ((m = 0; m < ${#MOATS[@]}; m++)); do
+	moat=${MOATS[m]}
+	label=${LABELS[m]}
+
+	for reason in "${setup_failures[@]+"${setup_failures[@]}"}"; do
+		fail "$label" setup "$reason"
+	done
+	if ! command -v -- "$moat" >/dev/null 2>&1 ||
+		{ [[ $moat == */* ]] && ! [ -x "$moat" ]; }; then
+		fail "$label" setup "moat binary $moat not found or not executable"
+		continue
+	fi
+
+	for ((i = 0; i < ncases; i++)); do
+		dir=$TMP/case/$i
+		name=$(cat "$dir/name")
+		problem=$(native_problem "$dir")
+		if [ -n "$problem" ]; then
+			fail "$label" "$name" "$problem"
+			continue
+		fi
+		mapfile -d '' -t argv <"$dir/argv"
+		mkdir -p "$dir/moat"
+		run_in "$dir/moat" "$moat" run -- "${argv[@]}"
+		st=$?
+		want=$(cat "$dir/status")
+		if [ "$st" != "$want" ]; then
+			fail "$label" "$name" "exit status $(describe_status "$st"), native $(describe_status "$want")$(stderr_note "$dir/moat/err")"
+		elif ! cmp -s "$dir/out" "$dir/moat/out"; then
+			fail "$label" "$name" "stdout differs (< native, > moat): $(diff_summary "$dir/out" "$dir/moat/out")"
+		elif ! cmp -s "$dir/err" "$dir/moat/err"; then
+			fail "$label" "$name" "stderr differs (< native, > moat): $(diff_summary "$dir/err" "$dir/moat/err")"
+		else
+			pass "$label" "$name"
+		fi
+	done
+
+	for ((b = 0; b < ${#bad_names[@]}; b++)); do
+		dir=$TMP/badrun
+		rm -rf "$dir"
+		mkdir -p "$dir"
+		run_in "$dir" "$moat" run -- "${bad_paths[b]}"
+		st=$?
+		want=${bad_status[b]}
+		if [ "$st" != "$want" ]; then
+			fail "$label" "${bad_names[b]}" "exit status $(describe_status "$st"), want $want$(stderr_note "$dir/err")"
+		elif [ "$(head -c 5 "$dir/err")" != "moat:" ]; then
+			fail "$label" "${bad_names[b]}" "stderr does not start with \"moat:\": $(oneline <"$dir/err" 150)"
+		elif [ -s "$dir/out" ]; then
+			fail "$label" "${bad_names[b]}" "unexpected stdout: $(oneline <"$dir/out" 150)"
+		else
+			pass "$label" "${bad_names[b]}"
+		fi
+	done
+done
+
+echo "$npass passed, $nfail failed"
+[ "$nfail" -eq 0 ]
