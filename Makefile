@@ -63,13 +63,13 @@ build/asan/obj/stub_blob.o: build/obj/stub_blob.o
 	@mkdir -p $(dir $@)
 	cp $< $@
 
-build/obj/%.o: src/%.c build/gen/platform/systrap/stub_syms.h
+build/obj/%.o: src/%.c | build/gen/platform/systrap/stub_syms.h
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS_COMMON) $(CFLAGS) -MMD -MP -c $< -o $@
 build/obj/%.o: src/%.S
 	@mkdir -p $(dir $@)
 	$(CC) -c $< -o $@
-build/asan/obj/%.o: src/%.c build/gen/platform/systrap/stub_syms.h
+build/asan/obj/%.o: src/%.c | build/gen/platform/systrap/stub_syms.h
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS_COMMON) $(SAN_FLAGS) -MMD -MP -c $< -o $@
 build/asan/obj/%.o: src/%.S

@@ -106,7 +106,7 @@ fail() { # LABEL NAME REASON
 
 # One-line, printable, length-limited version of a text.
 oneline() {
-	tr '\n' '|' | cat -v | cut -c1-"${2:-200}" | sed 's/|$//'
+	tr '\n' '|' | cat -v | cut -c1-"${1:-200}" | sed 's/|$//'
 	true
 }
 
@@ -354,6 +354,24 @@ for ((m = 0; m < ${#MOATS[@]}; m++)); do
 			pass "$label" "${bad_names[b]}"
 		fi
 	done
+done
+
+# ---------------------------------------------------------- unit tests
+# Unit tests (build/unit/*, from tests/unit/*.c) link the sentry's objects
+# under AddressSanitizer and UBSan; they run once, not per moat binary.
+for unit in "${TESTS_UNIT_DIR:-build/unit}"/*; do
+	[ -x "$unit" ] || continue
+	name=unit/$(basename "$unit")
+	if [ -n "${TESTS_FILTER:-}" ] && ! grep -Eq -- "$TESTS_FILTER" <<<"$name"; then
+		continue
+	fi
+	out=$(timeout "${TESTS_TIMEOUT:-60}" "$unit" 2>&1)
+	st=$?
+	if [ "$st" -eq 0 ]; then
+		pass unit "$name"
+	else
+		fail unit "$name" "exit status $st: $(oneline <<<"$out" 300)"
+	fi
 done
 
 echo "$npass passed, $nfail failed"

@@ -63,6 +63,7 @@ struct platform_as *platform_as_new(void);
 void platform_as_release(struct platform_as *as);
 pid_t platform_as_pid(struct platform_as *as);
 
+/* With as == NULL these do nothing: an mm may live without a stub. */
 int platform_as_map(struct platform_as *as, uint64_t addr, uint64_t len,
 		    int prot, uint64_t file_off);
 int platform_as_unmap(struct platform_as *as, uint64_t addr, uint64_t len);

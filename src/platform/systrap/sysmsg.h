@@ -78,6 +78,7 @@ enum sysmsg_state {
 	SM_EXIT = 4,      /* sentry -> stub: the thread exits */
 	SM_EXITED = 5,    /* stub -> sentry: the thread is about to exit */
 	SM_DEAD = 6,      /* sentry's reaper: the stub process died */
+	SM_FPSAVE = 7,    /* sentry -> stub: save the FP state, report back */
 };
 
 enum stub_trap {
@@ -111,7 +112,9 @@ struct sysmsg {
 	uint64_t fault_addr;
 	uint64_t trapno, err;     /* from the signal context */
 
-	/* FP state in the area's FP page, saved by the stub at every trap. */
+	/* FP state in the area's FP pages: saved by the stub at every trap
+	 * but syscalls, where the sentry asks for it (SM_FPSAVE) only when it
+	 * needs it; fp_size is 0 while it is not saved. */
 	uint32_t fp_size;
 	uint32_t fp_dirty;        /* sentry -> stub: load FP from the area */
 	uint32_t fs_dirty;        /* sentry -> stub: apply regs.fs_base */
