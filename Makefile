@@ -76,8 +76,9 @@ build/asan/obj/%.o: src/%.S
 	@mkdir -p $(dir $@)
 	$(CC) -c $< -o $@
 
+# Linked statically: no dynamic loader work at every sandbox start.
 build/moat: $(OBJS)
-	$(CC) $(CFLAGS) -o $@ $(OBJS) $(LDLIBS)
+	$(CC) $(CFLAGS) -static -o $@ $(OBJS) $(LDLIBS)
 build/asan/moat: $(ASAN_OBJS)
 	$(CC) $(SAN_FLAGS) -o $@ $(ASAN_OBJS) $(LDLIBS)
 asan: build/asan/moat

@@ -16,6 +16,7 @@
 #include <linux/audit.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/eventfd.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -23,6 +24,7 @@
 
 #include "loader/loader.h"
 #include "mm/mm.h"
+#include "pgalloc/pgalloc.h"
 #include "syscalls/syscalls.h"
 #include "util/util.h"
 #include "vfs/vfs.h"
@@ -70,8 +72,7 @@ int kernel_run(const struct kernel_config *cfg, int *load_err)
 {
 	struct kernel *k = calloc(1, sizeof(*k));
 	struct task *t = calloc(1, sizeof(*t));
-	int err, status, code;
-	pid_t pid;
+	int err, code;
 	mode_t um;
 
 	*load_err = 0;
@@ -80,7 +81,7 @@ int kernel_run(const struct kernel_config *cfg, int *load_err)
 		return 125;
 	}
 	pthread_mutex_init(&k->lock, NULL);
-	pthread_cond_init(&k->done_cond, NULL);
+	k->done_fd = eventfd(0, EFD_CLOEXEC);
 	k->boot_ns = moat_now_ns();
 	k->next_tid = 2;
 
@@ -104,11 +105,19 @@ int kernel_run(const struct kernel_config *cfg, int *load_err)
 	const char *base = strrchr(cfg->argv[0], '/');
 	strncpy(t->comm, base ? base + 1 : cfg->argv[0], sizeof(t->comm) - 1);
 
+	/* The stub starts up on the other CPU while the program loads. */
 	t->mm->as = platform_as_new();
 	if (!t->mm->as) {
 		*load_err = -errno;
 		task_free(t);
 		return 125;
+	}
+	err = loader_load(t, cfg->exe_path, cfg->argv, cfg->envp);
+	if (err) {
+		*load_err = err;
+		task_free(t);
+		free(k);
+		return 126;
 	}
 	t->ctx = platform_ctx_new(t->mm->as);
 	if (!t->ctx) {
@@ -118,16 +127,6 @@ int kernel_run(const struct kernel_config *cfg, int *load_err)
 		return 125;
 	}
 	platform_ctx_reset_fp(t->ctx);
-
-	err = loader_load(t, cfg->exe_path, cfg->argv, cfg->envp);
-	if (err) {
-		*load_err = err;
-		task_free(t);
-		while ((pid = waitpid(-1, &status, __WALL)) > 0)
-			platform_child_exited(pid, status);
-		free(k);
-		return 126;
-	}
 	for (int fd = 0; fd < 3; fd++) {
 		struct file *f = hostfd_file_new(fd);
 		if (f)
@@ -141,25 +140,14 @@ int kernel_run(const struct kernel_config *cfg, int *load_err)
 		return 125;
 	}
 
-	/* Reap stubs until the sandbox is done. */
-	for (;;) {
-		pid = waitpid(-1, &status, __WALL);
-		if (pid > 0) {
-			platform_child_exited(pid, status);
-			continue;
-		}
-		if (errno == EINTR)
-			continue;
-		pthread_mutex_lock(&k->lock);
-		while (!k->done)
-			pthread_cond_wait(&k->done_cond, &k->lock);
-		pthread_mutex_unlock(&k->lock);
-		break;
-	}
+	/* Reap stubs until the sandbox is done.  Stubs killed at the end
+	 * need not be waited for: they hold nothing but memory. */
+	platform_reap_until(k->done_fd);
+	pthread_join(thread, NULL);
 	code = wait_status_to_exit_code(k->exit_status);
 	pthread_join(thread, NULL);
 	pthread_mutex_destroy(&k->lock);
-	pthread_cond_destroy(&k->done_cond);
+	close(k->done_fd);
 	free(k);
 	return code;
 }
@@ -187,11 +175,16 @@ static void task_exit(struct task *t)
 	pthread_mutex_lock(&k->lock);
 	k->tasks = NULL;
 	pthread_mutex_unlock(&k->lock);
-	task_free(t);   /* ends the stub thread, then kills the stub */
+	/* The sandbox ends: kill the stub first, so that nothing waits for
+	 * stub threads to wind down, and let the memory file go unpunched. */
+	pgalloc_set_dying();
+	mm_put(t->mm);
+	t->mm = NULL;
+	task_free(t);
 	pthread_mutex_lock(&k->lock);
 	k->done = true;
-	pthread_cond_broadcast(&k->done_cond);
 	pthread_mutex_unlock(&k->lock);
+	eventfd_write(k->done_fd, 1);
 }
 
 /*

@@ -85,7 +85,7 @@ struct kernel_config {
 
 struct kernel {
 	pthread_mutex_t lock;
-	pthread_cond_t done_cond;
+	int done_fd;              /* eventfd: the sandbox is done */
 	struct task *tasks;
 	int next_tid;
 	bool group_exiting;

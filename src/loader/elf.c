@@ -17,6 +17,7 @@
 
 #include <elf.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/auxv.h>
@@ -106,7 +107,8 @@ static int elf_map(struct mm *mm, struct exec_file *ef, struct elf_image *img,
 {
 	uint64_t lo = UINT64_MAX, hi = 0;
 	int nload = 0;
-	int err;
+	int err = 0;
+	struct mm_file *file;
 
 	for (int i = 0; i < img->eh.e_phnum; i++) {
 		Elf64_Phdr *p = &img->ph[i];
@@ -147,6 +149,12 @@ static int elf_map(struct mm *mm, struct exec_file *ef, struct elf_image *img,
 	}
 	if (lo + img->bias < 0x10000 || hi + img->bias > mm->task_size)
 		return -ENOMEM;
+	int fd = fcntl(ef->host_fd, F_DUPFD_CLOEXEC, 3);
+	if (fd < 0)
+		return -errno;
+	file = mm_file_new(fd);
+	if (!file)
+		return -ENOMEM;
 
 	img->start_code = UINT64_MAX;
 	for (int i = 0; i < img->eh.e_phnum; i++) {
@@ -155,20 +163,27 @@ static int elf_map(struct mm *mm, struct exec_file *ef, struct elf_image *img,
 			continue;
 		uint64_t vaddr = p->p_vaddr + img->bias;
 		uint64_t start = ALIGN_DOWN(vaddr, PAGE_SIZE);
+		uint64_t file_end = p->p_filesz ? ALIGN_UP(vaddr + p->p_filesz, PAGE_SIZE) : start;
 		uint64_t end = ALIGN_UP(vaddr + p->p_memsz, PAGE_SIZE);
-		long r = mm_map_anon_fixed(mm, start, end - start, prot_of(p->p_flags), 0);
-		if (r < 0)
-			return (int)r;
-		/* Copy the file part in chunks. */
-		char buf[65536];
-		for (uint64_t done = 0; done < p->p_filesz;) {
-			size_t n = (size_t)MIN(sizeof(buf), p->p_filesz - done);
-			err = exec_file_read(ef, buf, n, p->p_offset + done);
-			if (err)
-				return err;
-			if (mm_copy_out_force(mm, vaddr + done, buf, n))
-				return -EFAULT;
-			done += n;
+		long r;
+		/* The file part pages in from the file on first touch (its
+		 * last page zero past p_filesz, as padzero leaves it); the
+		 * rest of p_memsz is anonymous memory. */
+		if (file_end > start) {
+			r = mm_map_file_fixed(mm, start, file_end - start, prot_of(p->p_flags),
+					      file, ALIGN_DOWN(p->p_offset, PAGE_SIZE),
+					      p->p_offset + p->p_filesz);
+			if (r < 0) {
+				err = (int)r;
+				break;
+			}
+		}
+		if (end > file_end) {
+			r = mm_map_anon_fixed(mm, file_end, end - file_end, prot_of(p->p_flags), 0);
+			if (r < 0) {
+				err = (int)r;
+				break;
+			}
 		}
 		if (p->p_offset <= img->eh.e_phoff &&
 		    img->eh.e_phoff + img->eh.e_phnum * sizeof(Elf64_Phdr) <= p->p_offset + p->p_filesz)
@@ -186,7 +201,8 @@ static int elf_map(struct mm *mm, struct exec_file *ef, struct elf_image *img,
 	for (int i = 0; i < img->eh.e_phnum; i++)
 		if (img->ph[i].p_type == PT_PHDR)
 			img->phdr_addr = img->ph[i].p_vaddr + img->bias;
-	return 0;
+	mm_file_put(file);
+	return err;
 }
 
 static void elf_image_free(struct elf_image *img)

@@ -34,6 +34,7 @@
 #include <sys/random.h>
 
 #include "mm/memobj.h"
+#include "mm/mm_internal.h"
 #include "pgalloc/pgalloc.h"
 #include "platform/platform.h"
 #include "util/util.h"
@@ -44,7 +45,7 @@
 
 #define MMAP_MIN_ADDR   0x10000UL
 #define STACK_GUARD_GAP (256UL << PAGE_SHIFT)
-#define FAULT_MIN_PAGES 16
+#define FAULT_MIN_PAGES 4
 #define FAULT_MAX_PAGES 512
 
 /* ---- the VMA array ---- */
@@ -89,10 +90,26 @@ static int vma_insert(struct mm *mm, size_t i, const struct vma *v)
 	return 0;
 }
 
+/* A copy of a VMA (split, move, second view) takes its own references. */
+static void vma_get_refs(const struct vma *v)
+{
+	if (v->obj)
+		memobj_get(v->obj);
+	if (v->file)
+		mm_file_get(v->file);
+}
+
+static void vma_put_refs(const struct vma *v)
+{
+	if (v->obj)
+		memobj_put(v->obj);
+	if (v->file)
+		mm_file_put(v->file);
+}
+
 static void vma_remove(struct mm *mm, size_t i)
 {
-	if (mm->vmas[i].obj)
-		memobj_put(mm->vmas[i].obj);
+	vma_put_refs(&mm->vmas[i]);
 	memmove(&mm->vmas[i], &mm->vmas[i + 1], (mm->nvmas - i - 1) * sizeof(struct vma));
 	mm->nvmas--;
 }
@@ -104,14 +121,12 @@ static int vma_split(struct mm *mm, size_t i, uint64_t addr)
 	int err;
 
 	hi.start = addr;
-	if (hi.obj) {
-		hi.obj_pgoff += (addr - mm->vmas[i].start) >> PAGE_SHIFT;
-		memobj_get(hi.obj);
-	}
+	hi.obj_pgoff += (addr - mm->vmas[i].start) >> PAGE_SHIFT;
+	hi.file_off += addr - mm->vmas[i].start;
+	vma_get_refs(&hi);
 	err = vma_insert(mm, i + 1, &hi);
 	if (err) {
-		if (hi.obj)
-			memobj_put(hi.obj);
+		vma_put_refs(&hi);
 		return err;
 	}
 	mm->vmas[i].end = addr;
@@ -138,7 +153,7 @@ static int vma_split_range(struct mm *mm, uint64_t lo, uint64_t hi)
 static bool vma_mergeable(const struct vma *a, const struct vma *b)
 {
 	return a->end == b->start && a->prot == b->prot && a->flags == b->flags &&
-	       !a->obj && !b->obj;
+	       !a->obj && !b->obj && !a->file && !b->file;
 }
 
 /* Merges vmas[i] with its neighbours where Linux would. */
@@ -317,6 +332,24 @@ static uint64_t back_pages(struct mm *mm, struct vma *v, uint64_t pn,
 	off = pgalloc_alloc(n, &got);
 	if (off == PGALLOC_FAIL)
 		return 0;
+	if (v->file) {
+		/* Private file pages start as a copy of the file. */
+		uint64_t foff = v->file_off + ((pn << PAGE_SHIFT) - v->start);
+		uint64_t len = got << PAGE_SHIFT;
+		if (foff >= ALIGN_UP(v->file->size, PAGE_SIZE)) {
+			/* Wholly past the end of the file: SIGBUS. */
+			pgalloc_put(off, got);
+			return 0;
+		}
+		if (foff >= v->file_end)
+			len = 0;
+		else if (v->file_end - foff < len)
+			len = v->file_end - foff;
+		if (len && mm_file_fill(v->file, foff, off, len) != 0) {
+			pgalloc_put(off, got);
+			return 0;
+		}
+	}
 	for (uint64_t k = 0; k < got; k++) {
 		uint64_t *ek = k ? pagemap_slot(&mm->pages, pn + k, true) : e;
 		if (!ek) {
@@ -387,7 +420,7 @@ int mm_handle_fault(struct mm *mm, uint64_t addr, int access, int *signo,
 	}
 
 	/* The fault-around window, aligned to its size, clipped to the VMA. */
-	win = (uint64_t)FAULT_MIN_PAGES << MIN(v->fault_count, 5u);
+	win = (uint64_t)FAULT_MIN_PAGES << MIN(v->fault_count, 7u);
 	if (win > FAULT_MAX_PAGES)
 		win = FAULT_MAX_PAGES;
 	v->fault_count++;
@@ -619,6 +652,31 @@ long mm_map_anon_fixed(struct mm *mm, uint64_t addr, uint64_t len, int prot,
 	return ret;
 }
 
+long mm_map_file_fixed(struct mm *mm, uint64_t addr, uint64_t len, int prot,
+		       struct mm_file *file, uint64_t off, uint64_t file_end)
+{
+	struct vma v = {
+		.start = addr, .end = addr + len, .prot = prot, .file = file,
+		.file_off = off, .file_end = file_end,
+	};
+	long ret;
+
+	if ((addr | len | off) & ~PAGE_MASK || addr + len > mm->task_size || addr + len < addr)
+		return -EINVAL;
+	pthread_mutex_lock(&mm->lock);
+	ret = unmap_range(mm, addr, addr + len);
+	if (ret == 0) {
+		mm_file_get(file);
+		ret = vma_insert(mm, vma_index(mm, addr), &v);
+		if (ret)
+			mm_file_put(file);
+		else
+			ret = (long)addr;
+	}
+	pthread_mutex_unlock(&mm->lock);
+	return ret;
+}
+
 long mm_munmap(struct mm *mm, uint64_t addr, uint64_t len)
 {
 	long ret;
@@ -772,10 +830,10 @@ long mm_mremap(struct mm *mm, uint64_t addr, uint64_t old_len,
 		moved.end = new_addr + new_len;
 		moved.obj_pgoff += (addr - v->start) >> PAGE_SHIFT;
 		moved.fault_count = 0;
-		memobj_get(moved.obj);
+		vma_get_refs(&moved);
 		ret = vma_insert(mm, vma_index(mm, new_addr), &moved);
 		if (ret) {
-			memobj_put(moved.obj);
+			vma_put_refs(&moved);
 			goto out;
 		}
 		ret = (long)new_addr;
@@ -848,8 +906,7 @@ move:
 	moved.start = new_addr;
 	moved.end = new_addr + new_len;
 	moved.fault_count = 0;
-	if (moved.obj)
-		memobj_get(moved.obj);
+	vma_get_refs(&moved);
 	move_pages(mm, addr, old_len, new_addr);
 	if (flags & MREMAP_DONTUNMAP) {
 		/* The old range stays, empty: private pages were moved. */
@@ -860,8 +917,7 @@ move:
 	i = vma_index(mm, new_addr);
 	ret = vma_insert(mm, i, &moved);
 	if (ret) {
-		if (moved.obj)
-			memobj_put(moved.obj);
+		vma_put_refs(&moved);
 		goto out;
 	}
 	vma_merge_around(mm, vma_index(mm, new_addr));
@@ -978,13 +1034,8 @@ out:
 	return ret;
 }
 
-/*
- * The file offset of the page holding addr, backed if needed, when the
- * application may make the given access there (any access when force);
- * PGALLOC_FAIL otherwise.  For usermem; mm->lock held.  Touching below a
- * grows-down stack extends it, as a fault would.
- */
-uint64_t mm_page_for_access(struct mm *mm, uint64_t addr, int access, bool force);
+/* See mm_internal.h.  Touching below a grows-down stack extends it, as a
+ * fault would. */
 uint64_t mm_page_for_access(struct mm *mm, uint64_t addr, int access, bool force)
 {
 	size_t i = vma_index(mm, addr);

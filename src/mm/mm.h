@@ -28,6 +28,22 @@
 struct platform_as;
 struct memobj;
 
+/*
+ * A file that private mappings read their pages from.  TEMPORARY shape:
+ * a host descriptor, until the VFS gives mappings a struct file (hostfs
+ * dentries hold host descriptors too, so this is what they will use).
+ */
+struct mm_file {
+	int refs;
+	int host_fd;              /* owned */
+	uint64_t size;            /* pages wholly past it raise SIGBUS */
+};
+
+/* Takes ownership of host_fd.  NULL on out of memory (fd closed). */
+struct mm_file *mm_file_new(int host_fd);
+void mm_file_get(struct mm_file *f);
+void mm_file_put(struct mm_file *f);
+
 /* vma->flags */
 #define VMA_SHARED     0x1   /* MAP_SHARED: writes go to the object */
 #define VMA_GROWSDOWN  0x2
@@ -41,6 +57,9 @@ struct vma {
 	int flags;                /* VMA_* */
 	struct memobj *obj;       /* shared anonymous object, or NULL (private) */
 	uint64_t obj_pgoff;       /* page offset of start within obj */
+	struct mm_file *file;     /* private file mapping: pages read from it */
+	uint64_t file_off;        /* file offset of start */
+	uint64_t file_end;        /* file offset past which pages read as zero */
 	uint32_t fault_count;     /* grows the fault-around window */
 };
 
@@ -89,6 +108,14 @@ long mm_madvise(struct mm *mm, uint64_t addr, uint64_t len, int advice);
  */
 long mm_map_anon_fixed(struct mm *mm, uint64_t addr, uint64_t len, int prot,
 		       int vma_flags);
+
+/*
+ * Maps [addr, addr+len) privately from file (MAP_PRIVATE|MAP_FIXED):
+ * pages are read from the file at off on first touch; bytes at file
+ * offsets >= file_end read as zero (the loader's bss tail).
+ */
+long mm_map_file_fixed(struct mm *mm, uint64_t addr, uint64_t len, int prot,
+		       struct mm_file *file, uint64_t off, uint64_t file_end);
 
 /*
  * Resolves an application page fault at addr for the given access

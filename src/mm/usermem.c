@@ -8,6 +8,7 @@
  * read-only page is -EFAULT just as copy_to_user would be.
  */
 #include "mm/mm.h"
+#include "mm/mm_internal.h"
 
 #include <errno.h>
 #include <stdlib.h>
@@ -19,8 +20,6 @@
 
 enum um_op { UM_READ, UM_WRITE, UM_ZERO, UM_FORCE_WRITE };
 
-/* Implemented in mm.c; mm->lock held. */
-uint64_t mm_page_for_access(struct mm *mm, uint64_t addr, int access, bool force);
 
 static long um_copy(struct mm *mm, uint64_t addr, void *buf, size_t len,
 		    enum um_op op)

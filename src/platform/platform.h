@@ -101,11 +101,11 @@ void *platform_ctx_fpstate(struct platform_ctx *ctx, uint32_t *size);
 void platform_ctx_reset_fp(struct platform_ctx *ctx);
 
 /*
- * Called by the reaper for every child the sentry collects: marks the
- * address space dead and wakes whoever waits on it.  Returns 1 if pid was
- * a stub.
+ * The reaper: waits until wake_fd (an eventfd) is readable, collecting
+ * stub processes that die meanwhile (their address spaces are marked dead
+ * and whoever waits on them woken).  Runs on the main thread.
  */
-int platform_child_exited(pid_t pid, int status);
+void platform_reap_until(int wake_fd);
 
 /* Spin statistics for the debug log. */
 void platform_log_stats(struct platform_ctx *ctx);

@@ -7,7 +7,7 @@
  * the global page and assembles the stub's seccomp filter.
  *
  * An address space is a stub process forked from the main thread (see
- * fork.S); its control thread changes the address space and clones stub
+ * stub_fork in the blob); its control thread changes the address space and clones stub
  * threads on request.  A context is one stub thread with its area of
  * memory-file pages; platform_switch() hands it the registers, waits for the
  * next trap and reads the trap back, once, validating what it reads.
@@ -25,9 +25,13 @@
 #include <linux/futex.h>
 #include <linux/seccomp.h>
 #include <pthread.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <stdio.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/random.h>
@@ -42,14 +46,15 @@
 #include "util/util.h"
 
 extern const char stub_blob[], stub_blob_end[];
-extern long systrap_fork_stub(uint64_t entry, long memfd, uint64_t ctrl_off);
 
 #define SPIN_MAX_NS 100000     /* never spin longer than 100 us */
 #define STUB_SPIN_NS 50000     /* stub spins this long for the sentry */
+#define SPIN_PURE_NS 5000      /* then spins yielding the CPU now and then */
 #define CTRL_DEAD 0xffffffffU
 
 struct platform_as {
 	pid_t pid;
+	int pidfd;                        /* readable when the stub dies */
 	int refs;                         /* as_list_lock */
 	int dead;
 	int reaped;                       /* as_list_lock */
@@ -145,6 +150,7 @@ static void build_filter(void)
 	J(BPF_JEQ, __NR_exit, ALLOW_L, 0);
 	J(BPF_JEQ, __NR_exit_group, ALLOW_L, 0);
 	J(BPF_JEQ, __NR_sigaltstack, ALLOW_L, 0);
+	J(BPF_JEQ, __NR_sched_yield, ALLOW_L, 0);
 	int j_futex = n; J(BPF_JEQ, __NR_futex, 0, 0);
 	int j_mmap = n; J(BPF_JEQ, __NR_mmap, 0, 0);
 	int j_arch = n; J(BPF_JEQ, __NR_arch_prctl, 0, 0);
@@ -324,6 +330,13 @@ static int ctrl_call(struct platform_as *as, uint32_t kind, uint64_t a0,
 			futex(&rep->done, FUTEX_WAIT, done,
 			      &(struct timespec){ 0, 100000000 });
 		__atomic_store_n(&rep->sentry_waiting, 0, __ATOMIC_RELAXED);
+		/* The reaper may be this very thread (start-up): look. */
+		siginfo_t si = { 0 };
+		if (!as->dead && waitid(P_PID, (id_t)as->pid, &si, WEXITED | WNOHANG | WNOWAIT) == 0 &&
+		    si.si_pid == as->pid) {
+			moat_log("stub %d died while starting", as->pid);
+			as->dead = 1;
+		}
 		if (as->dead)
 			return -ESRCH;
 	}
@@ -335,6 +348,40 @@ static int ctrl_call(struct platform_as *as, uint32_t kind, uint64_t a0,
 }
 
 /* ---- address spaces ---- */
+
+/*
+ * Marks every sentry mapping but the stub region MADV_DONTFORK, so that
+ * forking a stub copies no page tables and leaves the sentry no pages to
+ * copy on write afterwards (each such fault is dear on this class of
+ * machine), and the stub has next to nothing to unmap.  The child never
+ * touches sentry memory: stub_fork returns into stub code, which moves
+ * onto its own stack before using one.  The one exception is the mapping
+ * holding the forking thread's rseq area, which the kernel touches on the
+ * child's way back from clone (the stub unregisters it at once).
+ */
+static void dontfork_sentry(uint64_t keep)
+{
+	static char buf[65536];
+	int fd = open("/proc/self/maps", O_RDONLY | O_CLOEXEC);
+	size_t len = 0;
+	ssize_t n;
+
+	if (fd < 0)
+		return;
+	while (len < sizeof(buf) - 1 && (n = read(fd, buf + len, sizeof(buf) - 1 - len)) > 0)
+		len += (size_t)n;
+	close(fd);
+	buf[len] = 0;
+	for (char *line = buf; *line;) {
+		char *next = strchrnul(line, '\n');
+		unsigned long lo, hi;
+		if (sscanf(line, "%lx-%lx", &lo, &hi) == 2 &&
+		    (hi <= region || lo >= region + STUB_REGION_SIZE) &&
+		    !(keep >= lo && keep < hi))
+			madvise((void *)lo, hi - lo, MADV_DONTFORK);   /* EINVAL on [vdso] etc. */
+		line = *next ? next + 1 : next;
+	}
+}
 
 struct platform_as *platform_as_new(void)
 {
@@ -368,8 +415,8 @@ struct platform_as *platform_as_new(void)
 	pthread_mutex_init(&as->lock, NULL);
 
 	pthread_mutex_lock(&as_list_lock);
-	pid = systrap_fork_stub(region + STUB_SYM_stub_start, pgalloc_fd(),
-				as->ctrl_off);
+	dontfork_sentry(as->req->rseq_addr);
+	pid = ((long (*)(long, uint64_t))(region + STUB_SYM_stub_fork))(pgalloc_fd(), as->ctrl_off);
 	if (pid < 0) {
 		pthread_mutex_unlock(&as_list_lock);
 		pgalloc_put(as->ctrl_off, STUB_CTRL_SIZE / PAGE_SIZE);
@@ -378,6 +425,7 @@ struct platform_as *platform_as_new(void)
 		return NULL;
 	}
 	as->pid = (pid_t)pid;
+	as->pidfd = (int)syscall(SYS_pidfd_open, as->pid, 0);
 	as->next = as_list;
 	as_list = as;
 	pthread_mutex_unlock(&as_list_lock);
@@ -391,6 +439,8 @@ static void as_maybe_free(struct platform_as *as)
 {
 	if (as->refs > 0 || !as->reaped)
 		return;
+	if (as->pidfd >= 0)
+		close(as->pidfd);
 	pgalloc_put(as->ctrl_off, STUB_CTRL_SIZE / PAGE_SIZE);
 	pthread_mutex_destroy(&as->lock);
 	free(as);
@@ -398,8 +448,11 @@ static void as_maybe_free(struct platform_as *as)
 
 void platform_as_release(struct platform_as *as)
 {
-	if (!as->dead)
+	/* Nothing waits on it any more: no handshakes with a dying stub. */
+	if (!as->dead) {
+		as->dead = 1;
 		kill(as->pid, SIGKILL);
+	}
 	/* The reaper unlinks it once the stub is collected. */
 	pthread_mutex_lock(&as_list_lock);
 	as->refs--;
@@ -420,7 +473,7 @@ static void mark_dead(struct platform_as *as)
 	pthread_mutex_unlock(&as->lock);
 }
 
-int platform_child_exited(pid_t pid, int status)
+static int child_exited(pid_t pid, int status)
 {
 	struct platform_as *as, **pp;
 
@@ -444,6 +497,33 @@ int platform_child_exited(pid_t pid, int status)
 	as_maybe_free(as);
 	pthread_mutex_unlock(&as_list_lock);
 	return 1;
+}
+
+void platform_reap_until(int wake_fd)
+{
+	for (;;) {
+		struct pollfd fds[64];
+		int n = 1;
+
+		fds[0] = (struct pollfd){ .fd = wake_fd, .events = POLLIN };
+		pthread_mutex_lock(&as_list_lock);
+		for (struct platform_as *as = as_list; as && n < 64; as = as->next)
+			if (as->pidfd >= 0)
+				fds[n++] = (struct pollfd){ .fd = as->pidfd, .events = POLLIN };
+		pthread_mutex_unlock(&as_list_lock);
+		/* More stubs than fit: fall back to looking every 10 ms. */
+		if (poll(fds, (nfds_t)n, n == 64 ? 10 : -1) < 0 && errno != EINTR)
+			panic("poll: %s", strerror(errno));
+		for (;;) {
+			int status;
+			pid_t pid = waitpid(-1, &status, __WALL | WNOHANG);
+			if (pid <= 0)
+				break;
+			child_exited(pid, status);
+		}
+		if (fds[0].revents & POLLIN)
+			return;
+	}
 }
 
 /* Queues one change; carries the queue out when it is full. */
@@ -572,8 +652,14 @@ static uint32_t ctx_wait(struct platform_ctx *ctx, uint32_t cur)
 				break;
 			}
 			__asm__ volatile("pause");
-			if ((i & 31) == 31 && moat_now_ns() - start >= budget)
-				break;
+			if ((i & 31) == 31) {
+				uint64_t spent = moat_now_ns() - start;
+				if (spent >= budget)
+					break;
+				/* The stub thread may share our CPU: let it run. */
+				if (spent > SPIN_PURE_NS)
+					sched_yield();
+			}
 		}
 		__atomic_fetch_sub(&global->spinners, 1, __ATOMIC_RELAXED);
 	}
@@ -637,11 +723,14 @@ struct platform_ctx *platform_ctx_new(struct platform_as *as)
 	}
 	as->slot_used[idx] = 1;
 	ctx->as = as;
+	pthread_mutex_lock(&as_list_lock);
+	as->refs++;                       /* dropped by platform_ctx_release */
+	pthread_mutex_unlock(&as_list_lock);
 	ctx->idx = idx;
 	ctx->m = pgalloc_ptr(ctx->area_off);
 	ctx->m->magic = SYSMSG_MAGIC;
 	ctx->m->stub_spin_cycles = ns_to_tsc(STUB_SPIN_NS);
-	ctx->spin_ns = 20000;
+	ctx->spin_ns = SPIN_MAX_NS;
 	ctx->next = as->ctxs;
 	as->ctxs = ctx;
 
@@ -690,6 +779,10 @@ void platform_ctx_release(struct platform_ctx *ctx)
 	 * (dead stub) cannot touch the pages any more. */
 	pgalloc_put(ctx->area_off, STUB_AREA_SIZE / PAGE_SIZE);
 	free(ctx);
+	pthread_mutex_lock(&as_list_lock);
+	as->refs--;
+	as_maybe_free(as);
+	pthread_mutex_unlock(&as_list_lock);
 }
 
 void platform_ctx_blocking(struct platform_ctx *ctx, int blocking)

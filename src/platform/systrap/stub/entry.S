@@ -62,6 +62,30 @@ stub_clone_thread:
 	ud2
 2:	ret
 
+/*
+ * stub_fork(memfd %rdi, ctrl file offset %rsi): called by the sentry.
+ * Forks it with a raw clone(SIGCHLD) and sends the child to stub_start.
+ * It lives in the blob because the child keeps no sentry memory at all
+ * (the sentry's mappings are MADV_DONTFORK), so the clone must return
+ * into code the child still has.  Returns the child's pid or -errno.
+ */
+	.globl stub_fork
+stub_fork:
+	mov %rdi, %r8            /* clone ignores r8 (tls) without CLONE_SETTLS */
+	mov %rsi, %r9
+	mov $17, %edi            /* SIGCHLD */
+	xor %esi, %esi
+	xor %edx, %edx
+	xor %r10d, %r10d
+	mov $56, %eax            /* clone */
+	syscall
+	test %rax, %rax
+	jz 1f
+	ret
+1:	mov %r8, %rdi
+	mov %r9, %rsi
+	jmp stub_start
+
 /* The signal restorer: rt_sigreturn from stub code, which the filter allows. */
 	.globl stub_restorer
 stub_restorer:

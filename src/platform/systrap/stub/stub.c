@@ -165,7 +165,8 @@ static uint32_t wait_change(uint32_t *word, uint32_t cur, uint32_t *waiting,
 
 	if (budget && __atomic_load_n(&g->spinners, __ATOMIC_RELAXED) <
 			      __atomic_load_n(&g->max_spinners, __ATOMIC_RELAXED)) {
-		uint64_t start = rdtsc();
+		uint64_t start = rdtsc(), now;
+		uint64_t pure = budget / 10;
 		__atomic_fetch_add(&g->spinners, 1, __ATOMIC_RELAXED);
 		do {
 			v = __atomic_load_n(word, __ATOMIC_ACQUIRE);
@@ -178,7 +179,13 @@ static uint32_t wait_change(uint32_t *word, uint32_t cur, uint32_t *waiting,
 			if (no_spin && __atomic_load_n(no_spin, __ATOMIC_RELAXED))
 				break;
 			cpu_relax();
-		} while (rdtsc() - start < budget);
+			now = rdtsc();
+			/* After a short pure spin, yield now and then: if the
+			 * sentry thread we wait for shares our CPU, spinning
+			 * would only keep it from running. */
+			if (now - start > pure)
+				sys0(__NR_sched_yield);
+		} while (now - start < budget);
 		__atomic_fetch_sub(&g->spinners, 1, __ATOMIC_RELAXED);
 	}
 	if (sleeps)
@@ -366,15 +373,11 @@ static void install_handlers(void)
 		.restorer = (void *)stub_restorer,
 		.mask = ~0ULL,
 	};
-	struct k_sigaction dfl = { 0 };
 	uint64_t unblock = 0;
 
-	/* Whatever the sentry had installed points at memory that is gone. */
-	for (int s = 1; s <= 64; s++) {
-		if (s == SIGKILL || s == 19 /* SIGSTOP */)
-			continue;
-		sys4(__NR_rt_sigaction, s, &dfl, 0, 8);
-	}
+	/* The sentry installs no handlers of its own (bar the sanitizers',
+	 * on the fault signals replaced here), so every other signal is
+	 * still at its default action. */
 	for (unsigned i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++) {
 		if (sys4(__NR_rt_sigaction, sigs[i], &sa, 0, 8) != 0)
 			die(125);

@@ -1,0 +1,95 @@
+/*
+ * file.c: files that private mappings page in from (see mm.h), and the
+ * copy of their contents into memory-file pages.
+ *
+ * Pages are filled with copy_file_range() from the file straight into the
+ * memory file, so neither the sentry nor the stub touches them on the way
+ * (every page fault is dear on this class of machine).  Hosts refuse it
+ * across file systems (EXDEV); then the sentry's view of the pages is
+ * populated with one madvise and filled with pread().
+ */
+#include "mm/mm.h"
+#include "mm/mm_internal.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "pgalloc/pgalloc.h"
+#include "util/util.h"
+
+struct mm_file *mm_file_new(int host_fd)
+{
+	struct mm_file *f = calloc(1, sizeof(*f));
+	struct stat st;
+
+	if (!f) {
+		close(host_fd);
+		return NULL;
+	}
+	f->refs = 1;
+	f->host_fd = host_fd;
+	if (fstat(host_fd, &st) == 0)
+		f->size = (uint64_t)st.st_size;
+	return f;
+}
+
+void mm_file_get(struct mm_file *f)
+{
+	__atomic_fetch_add(&f->refs, 1, __ATOMIC_RELAXED);
+}
+
+void mm_file_put(struct mm_file *f)
+{
+	if (__atomic_sub_fetch(&f->refs, 1, __ATOMIC_ACQ_REL) != 0)
+		return;
+	close(f->host_fd);
+	free(f);
+}
+
+int mm_file_fill(struct mm_file *f, uint64_t file_off, uint64_t mem_off,
+		 uint64_t len)
+{
+	static int no_copy_range;
+	loff_t in = (loff_t)file_off, out = (loff_t)mem_off;
+	uint64_t done = 0;
+
+	while (done < len && !__atomic_load_n(&no_copy_range, __ATOMIC_RELAXED)) {
+		ssize_t n = copy_file_range(f->host_fd, &in, pgalloc_fd(), &out,
+					    len - done, 0);
+		if (n == 0)
+			return 0;            /* end of file: the rest stays zero */
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			if (errno == EXDEV || errno == EINVAL || errno == ENOSYS ||
+			    errno == EOPNOTSUPP) {
+				__atomic_store_n(&no_copy_range, 1, __ATOMIC_RELAXED);
+				break;
+			}
+			return -errno;
+		}
+		done += (uint64_t)n;
+	}
+	/* Back the sentry's view of the pages in one call, not one page
+	 * fault per page inside pread. */
+	if (done < len)
+		madvise(pgalloc_ptr(ALIGN_DOWN(mem_off + done, PAGE_SIZE)),
+			ALIGN_UP(len - done, PAGE_SIZE), MADV_POPULATE_WRITE);
+	while (done < len) {
+		ssize_t n = pread(f->host_fd, pgalloc_ptr(mem_off + done),
+				  len - done, (off_t)(file_off + done));
+		if (n == 0)
+			return 0;
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			return -errno;
+		}
+		done += (uint64_t)n;
+	}
+	return 0;
+}
