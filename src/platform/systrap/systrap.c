@@ -63,6 +63,11 @@ struct platform_as {
 	struct ctrl_rep *rep;
 	pthread_mutex_t lock;             /* ctrl channel, thread slots, ctxs */
 	uint32_t seq;
+	/* The first thread, requested before the stub even starts. */
+	struct platform_ctx *first;
+	uint32_t first_seq;
+	int first_pending;
+	int64_t first_ret;
 	/* Changes queued for the control thread. */
 	struct stub_op pending[STUB_MAX_OPS];
 	uint32_t npending;
@@ -109,6 +114,8 @@ static long futex(uint32_t *word, int op, uint32_t val, const struct timespec *t
 {
 	return syscall(SYS_futex, word, op, val, ts, NULL, 0);
 }
+
+static struct platform_ctx *ctx_alloc(struct platform_as *as);
 
 /* ---- the seccomp filter ---- */
 
@@ -293,17 +300,14 @@ static void calibrate(void)
 
 /* ---- the control channel ---- */
 
-static int ctrl_call(struct platform_as *as, uint32_t kind, uint64_t a0,
-		     uint64_t a1, const struct stub_op *ops, uint32_t nops,
-		     int64_t *ret)
+/* Posts a request to the control thread; as->lock held (or no other
+ * user yet).  Returns its sequence number. */
+static uint32_t ctrl_post(struct platform_as *as, uint32_t kind, uint64_t a0,
+			  uint64_t a1, const struct stub_op *ops, uint32_t nops)
 {
 	struct ctrl_req *req = as->req;
-	struct ctrl_rep *rep = as->rep;
-	uint32_t seq, done;
-	uint64_t start;
+	uint32_t seq;
 
-	if (as->dead)
-		return -ESRCH;
 	req->kind = kind;
 	req->arg[0] = a0;
 	req->arg[1] = a1;
@@ -312,10 +316,18 @@ static int ctrl_call(struct platform_as *as, uint32_t kind, uint64_t a0,
 		memcpy(req->ops, ops, nops * sizeof(*ops));
 	seq = ++as->seq;
 	__atomic_store_n(&req->seq, seq, __ATOMIC_SEQ_CST);
-	if (__atomic_load_n(&rep->ctrl_waiting, __ATOMIC_SEQ_CST))
+	if (__atomic_load_n(&as->rep->ctrl_waiting, __ATOMIC_SEQ_CST))
 		futex(&req->seq, FUTEX_WAKE, 1, NULL);
+	return seq;
+}
 
-	start = moat_now_ns();
+/* Waits for request seq to finish and reads n results.  0 or -ESRCH. */
+static int ctrl_wait(struct platform_as *as, uint32_t seq, int64_t *ret, uint32_t n)
+{
+	struct ctrl_rep *rep = as->rep;
+	uint64_t start = moat_now_ns();
+	uint32_t done;
+
 	for (;;) {
 		done = __atomic_load_n(&rep->done, __ATOMIC_ACQUIRE);
 		if (done == seq || done == CTRL_DEAD)
@@ -342,9 +354,34 @@ static int ctrl_call(struct platform_as *as, uint32_t kind, uint64_t a0,
 	}
 	if (done == CTRL_DEAD)
 		return -ESRCH;
-	for (uint32_t i = 0; i < (nops ? nops : 1); i++)
+	for (uint32_t i = 0; i < n; i++)
 		ret[i] = READ_ONCE(rep->ret[i]);
 	return 0;
+}
+
+/* Collects the reply to the first thread's request, posted at fork. */
+static int ctrl_wait_first(struct platform_as *as)
+{
+	int err = 0;
+
+	if (as->first_pending) {
+		err = ctrl_wait(as, as->first_seq, &as->first_ret, 1);
+		if (err)
+			as->first_ret = err;
+		as->first_pending = 0;
+	}
+	return err;
+}
+
+/* One request, one reply; as->lock held. */
+static int ctrl_call(struct platform_as *as, uint32_t kind, uint64_t a0,
+		     uint64_t a1, const struct stub_op *ops, uint32_t nops,
+		     int64_t *ret)
+{
+	if (as->dead)
+		return -ESRCH;
+	ctrl_wait_first(as);
+	return ctrl_wait(as, ctrl_post(as, kind, a0, a1, ops, nops), ret, nops ? nops : 1);
 }
 
 /* ---- address spaces ---- */
@@ -414,11 +451,24 @@ struct platform_as *platform_as_new(void)
 	as->refs = 1;
 	pthread_mutex_init(&as->lock, NULL);
 
+	/* Ask for the first thread now: the stub creates it as soon as it is
+	 * up, while the sentry goes on loading the program. */
+	as->first = ctx_alloc(as);
+	if (as->first) {
+		as->first_seq = ctrl_post(as, CTRL_NEW_THREAD, as->first->area_off,
+					  (uint64_t)as->first->idx, NULL, 0);
+		as->first_pending = 1;
+	}
+
 	pthread_mutex_lock(&as_list_lock);
 	dontfork_sentry(as->req->rseq_addr);
 	pid = ((long (*)(long, uint64_t))(region + STUB_SYM_stub_fork))(pgalloc_fd(), as->ctrl_off);
 	if (pid < 0) {
 		pthread_mutex_unlock(&as_list_lock);
+		if (as->first) {
+			pgalloc_put(as->first->area_off, STUB_AREA_SIZE / PAGE_SIZE);
+			free(as->first);
+		}
 		pgalloc_put(as->ctrl_off, STUB_CTRL_SIZE / PAGE_SIZE);
 		free(as);
 		errno = (int)-pid;
@@ -448,6 +498,12 @@ static void as_maybe_free(struct platform_as *as)
 
 void platform_as_release(struct platform_as *as)
 {
+	if (as->first) {
+		/* Never collected (the program failed to load). */
+		struct platform_ctx *first = as->first;
+		as->first = NULL;
+		platform_ctx_release(first);
+	}
 	/* Nothing waits on it any more: no handshakes with a dying stub. */
 	if (!as->dead) {
 		as->dead = 1;
@@ -695,28 +751,25 @@ static uint64_t ns_to_tsc(uint64_t ns)
 	return ns * READ_ONCE(global->tsc_per_us) / 1000;
 }
 
-struct platform_ctx *platform_ctx_new(struct platform_as *as)
+/* Allocates a context and its thread area; as->lock held. */
+static struct platform_ctx *ctx_alloc(struct platform_as *as)
 {
 	struct platform_ctx *ctx = calloc(1, sizeof(*ctx));
-	int64_t ret;
-	int idx, err;
+	int idx;
 
 	if (!ctx) {
 		errno = ENOMEM;
 		return NULL;
 	}
-	pthread_mutex_lock(&as->lock);
 	for (idx = 0; idx < STUB_MAX_THREADS && as->slot_used[idx]; idx++)
 		;
 	if (idx == STUB_MAX_THREADS) {
-		pthread_mutex_unlock(&as->lock);
 		free(ctx);
 		errno = EAGAIN;
 		return NULL;
 	}
 	ctx->area_off = pgalloc_alloc_exact(STUB_AREA_SIZE / PAGE_SIZE);
 	if (ctx->area_off == PGALLOC_FAIL) {
-		pthread_mutex_unlock(&as->lock);
 		free(ctx);
 		errno = ENOMEM;
 		return NULL;
@@ -733,9 +786,12 @@ struct platform_ctx *platform_ctx_new(struct platform_as *as)
 	ctx->spin_ns = SPIN_MAX_NS;
 	ctx->next = as->ctxs;
 	as->ctxs = ctx;
+	return ctx;
+}
 
-	err = ctrl_call(as, CTRL_NEW_THREAD, ctx->area_off, (uint64_t)idx, NULL, 0, &ret);
-	pthread_mutex_unlock(&as->lock);
+/* Waits for a new context's stub thread to report in (its INIT trap). */
+static struct platform_ctx *ctx_finish(struct platform_ctx *ctx, int err, int64_t ret)
+{
 	if (err == 0 && ret < 0)
 		err = (int)ret;
 	if (err == 0) {
@@ -750,6 +806,31 @@ struct platform_ctx *platform_ctx_new(struct platform_as *as)
 	}
 	ctx->trapped = 1;
 	return ctx;
+}
+
+struct platform_ctx *platform_ctx_new(struct platform_as *as)
+{
+	struct platform_ctx *ctx;
+	int64_t ret = 0;
+	int err;
+
+	pthread_mutex_lock(&as->lock);
+	if (as->first) {
+		/* Requested at fork time; the stub made it while we loaded. */
+		ctx = as->first;
+		as->first = NULL;
+		err = ctrl_wait_first(as);
+		ret = as->first_ret;
+	} else {
+		ctx = ctx_alloc(as);
+		if (!ctx) {
+			pthread_mutex_unlock(&as->lock);
+			return NULL;
+		}
+		err = ctrl_call(as, CTRL_NEW_THREAD, ctx->area_off, (uint64_t)ctx->idx, NULL, 0, &ret);
+	}
+	pthread_mutex_unlock(&as->lock);
+	return ctx_finish(ctx, err, ret);
 }
 
 void platform_ctx_release(struct platform_ctx *ctx)
