@@ -1,0 +1,77 @@
+#!/usr/bin/env bash
+# bench/run.sh MOAT [--quick]: moat against native, in the same run, as ratios.
+#
+# Each benchmark runs natively and under `MOAT run --`, interleaved
+# (native, moat, native, moat, ...) to cancel drift; each cell is the median
+# of the repetitions.  Ratios are moat/native (lower is better); the target
+# column holds the ratio the issues ask for.  Benchmarks inform, they are not
+# tests: a missed target does not fail the script, a benchmark that does not
+# run does.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+moat=${1:?usage: bench/run.sh MOAT [--quick]}
+reps=5
+scale=1
+if [ "${2:-}" = --quick ]; then reps=3; scale=0.3; fi
+
+out=build/bench
+mkdir -p "$out"
+for src in bench/micro/syscall.c bench/micro/mmap_touch.c bench/tools/true_static.c bench/tools/spawn.c; do
+	bin=$out/$(basename "$src" .c)
+	if [ ! -x "$bin" ] || [ "$src" -nt "$bin" ]; then
+		gcc -O2 -static -Ibench/micro -o "$bin" "$src"
+	fi
+done
+
+iters() { awk -v n="$1" -v s="$scale" 'BEGIN { printf "%d", n * s < 1 ? 1 : n * s }'; }
+
+# name | native command | target ratio
+names=(syscall mmap_touch startup)
+targets=(5 3 3)
+cmd_for() {
+	case $1 in
+	syscall) echo "$out/syscall $(iters 200000)" ;;
+	mmap_touch) echo "$out/mmap_touch $(iters 100)" ;;
+	startup) echo "" ;;
+	esac
+}
+
+# One measurement in ns/op; "moat" as $2 runs it in the sandbox.
+measure() {
+	local name=$1 where=$2 line
+	if [ "$name" = startup ]; then
+		if [ "$where" = moat ]; then
+			line=$("$out/spawn" "$(iters 200)" -- "$moat" run -- "$out/true_static")
+		else
+			line=$("$out/spawn" "$(iters 200)" -- "$out/true_static")
+		fi
+	else
+		# shellcheck disable=SC2046
+		if [ "$where" = moat ]; then
+			line=$("$moat" run -- $(cmd_for "$name"))
+		else
+			line=$($(cmd_for "$name"))
+		fi
+	fi
+	awk '{ for (i = 1; i < NF; i++) if ($(i + 1) == "ns/op") print $i }' <<<"$line"
+}
+
+median() { sort -g | awk '{ a[NR] = $1 } END { print a[int((NR + 1) / 2)] }'; }
+
+printf '| benchmark | native ns/op | moat ns/op | ratio | target | verdict |\n'
+printf '|---|---|---|---|---|---|\n'
+for i in "${!names[@]}"; do
+	name=${names[i]}
+	nat=() sb=()
+	for ((r = 0; r < reps; r++)); do
+		nat+=("$(measure "$name" native)")
+		sb+=("$(measure "$name" moat)")
+	done
+	n=$(printf '%s\n' "${nat[@]}" | median)
+	m=$(printf '%s\n' "${sb[@]}" | median)
+	awk -v name="$name" -v n="$n" -v m="$m" -v t="${targets[i]}" 'BEGIN {
+		r = m / n
+		printf "| %s | %.0f | %.0f | %.2f | <= %s | %s |\n", name, n, m, r, t, r <= t ? "ok" : "over target"
+	}'
+done
