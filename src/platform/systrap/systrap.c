@@ -25,7 +25,6 @@
 #include <linux/futex.h>
 #include <linux/seccomp.h>
 #include <pthread.h>
-#include <sched.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
@@ -47,9 +46,8 @@
 
 extern const char stub_blob[], stub_blob_end[];
 
-#define SPIN_MAX_NS 100000     /* never spin longer than 100 us */
-#define STUB_SPIN_NS 50000     /* stub spins this long for the sentry */
-#define SPIN_PURE_NS 5000      /* then spins yielding the CPU now and then */
+#define SPIN_MAX_NS 20000      /* never spin longer than 20 us */
+#define STUB_SPIN_NS 20000     /* stub spins this long for the sentry */
 #define CTRL_DEAD 0xffffffffU
 
 struct platform_as {
@@ -72,6 +70,7 @@ struct platform_as {
 	struct stub_op pending[STUB_MAX_OPS];
 	uint32_t npending;
 	uint8_t slot_used[STUB_MAX_THREADS];
+	int nctx;                         /* live contexts (as->lock) */
 	struct platform_ctx *ctxs;        /* list of live contexts */
 	struct platform_as *next;         /* in the list of all address spaces */
 };
@@ -86,6 +85,9 @@ struct platform_ctx {
 	uint64_t fs_base_applied;
 	uint64_t spin_ns;                 /* adaptive sentry spin budget */
 	uint64_t stat_spins, stat_sleeps, stat_traps;
+	/* Mappings queued to run as the thread resumes, kept to check. */
+	struct stub_op deferred[STUB_MAX_OPS];
+	uint32_t ndeferred;
 	struct platform_ctx *next;
 };
 
@@ -157,7 +159,6 @@ static void build_filter(void)
 	J(BPF_JEQ, __NR_exit, ALLOW_L, 0);
 	J(BPF_JEQ, __NR_exit_group, ALLOW_L, 0);
 	J(BPF_JEQ, __NR_sigaltstack, ALLOW_L, 0);
-	J(BPF_JEQ, __NR_sched_yield, ALLOW_L, 0);
 	int j_futex = n; J(BPF_JEQ, __NR_futex, 0, 0);
 	int j_mmap = n; J(BPF_JEQ, __NR_mmap, 0, 0);
 	int j_arch = n; J(BPF_JEQ, __NR_arch_prctl, 0, 0);
@@ -619,6 +620,24 @@ static int check_op_results(const struct stub_op *ops, const int64_t *ret,
 	return 0;
 }
 
+/*
+ * Whether ctx's queued ops may wait until the thread resumes (saving a
+ * round trip per fault): only new mappings, which no one can be waiting
+ * for, and only when ctx is the address space's one thread, so that no
+ * other task can unmap and recycle those pages in between.
+ */
+static bool can_defer(struct platform_ctx *ctx)
+{
+	struct sysmsg *m = ctx->m;
+
+	if (ctx->as->nctx != 1)
+		return false;
+	for (uint32_t i = 0; i < m->nops; i++)
+		if (m->ops[i].nr != __NR_mmap)
+			return false;
+	return true;
+}
+
 int platform_as_flush(struct platform_as *as)
 {
 	struct platform_ctx *ctx = current_ctx;
@@ -627,7 +646,8 @@ int platform_as_flush(struct platform_as *as)
 
 	if (!as)
 		return 0;
-	if (ctx && ctx->as == as && ctx->trapped && ctx->m->nops) {
+	if (ctx && ctx->as == as && ctx->trapped && ctx->m->nops &&
+	    !(ctx->m->nops < STUB_MAX_OPS && can_defer(ctx))) {
 		struct sysmsg *m = ctx->m;
 		uint32_t n = m->nops, st;
 		struct stub_op ops[STUB_MAX_OPS];
@@ -712,9 +732,7 @@ static uint32_t ctx_wait(struct platform_ctx *ctx, uint32_t cur)
 				uint64_t spent = moat_now_ns() - start;
 				if (spent >= budget)
 					break;
-				/* The stub thread may share our CPU: let it run. */
-				if (spent > SPIN_PURE_NS)
-					sched_yield();
+
 			}
 		}
 		__atomic_fetch_sub(&global->spinners, 1, __ATOMIC_RELAXED);
@@ -775,6 +793,7 @@ static struct platform_ctx *ctx_alloc(struct platform_as *as)
 		return NULL;
 	}
 	as->slot_used[idx] = 1;
+	as->nctx++;
 	ctx->as = as;
 	pthread_mutex_lock(&as_list_lock);
 	as->refs++;                       /* dropped by platform_ctx_release */
@@ -854,6 +873,7 @@ void platform_ctx_release(struct platform_ctx *ctx)
 			break;
 		}
 	as->slot_used[ctx->idx] = 0;
+	as->nctx--;
 	pthread_mutex_unlock(&as->lock);
 	/* The area stays mapped in the stub; a later thread in this slot
 	 * maps its own area over it.  A live stub thread that never exited
@@ -913,14 +933,14 @@ void platform_switch(struct platform_ctx *ctx, struct stub_regs *regs,
 	uint32_t st, kind;
 	uint64_t fs_base = regs->fs_base, gs_base = regs->gs_base;
 
-	if (m->nops) {
-		/* Queued changes run before the application does. */
-		uint32_t n = m->nops;
-		struct stub_op ops[STUB_MAX_OPS];
-		memcpy(ops, m->ops, n * sizeof(ops[0]));
+	/* Queued changes run before the application does: deferred ones
+	 * as the stub resumes it (checked at the next trap). */
+	if (m->nops && !can_defer(ctx)) {
 		if (platform_as_flush(ctx->as) != 0)
 			goto dead;
 	}
+	ctx->ndeferred = m->nops;
+	memcpy(ctx->deferred, m->ops, ctx->ndeferred * sizeof(ctx->deferred[0]));
 	m->regs = *regs;
 	if (fs_base != ctx->fs_base_applied) {
 		m->fs_dirty = 1;
@@ -938,6 +958,16 @@ void platform_switch(struct platform_ctx *ctx, struct stub_regs *regs,
 	ctx->trapped = 1;
 	if (st != SM_TRAPPED)
 		goto dead;
+	if (ctx->ndeferred) {
+		int64_t ret[STUB_MAX_OPS];
+		for (uint32_t i = 0; i < ctx->ndeferred; i++)
+			ret[i] = READ_ONCE(m->op_ret[i]);
+		if (check_op_results(ctx->deferred, ret, ctx->ndeferred) != 0) {
+			kill(ctx->as->pid, SIGKILL);
+			goto dead;
+		}
+		ctx->ndeferred = 0;
+	}
 
 	/* Read everything once; never trust it further than its type. */
 	kind = READ_ONCE(m->trap);
@@ -994,3 +1024,4 @@ void platform_log_stats(struct platform_ctx *ctx)
 		 (unsigned long)ctx->m->stat_stub_sleeps,
 		 (unsigned long)global->tsc_per_us);
 }
+

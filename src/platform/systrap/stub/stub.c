@@ -166,7 +166,6 @@ static uint32_t wait_change(uint32_t *word, uint32_t cur, uint32_t *waiting,
 	if (budget && __atomic_load_n(&g->spinners, __ATOMIC_RELAXED) <
 			      __atomic_load_n(&g->max_spinners, __ATOMIC_RELAXED)) {
 		uint64_t start = rdtsc(), now;
-		uint64_t pure = budget / 10;
 		__atomic_fetch_add(&g->spinners, 1, __ATOMIC_RELAXED);
 		do {
 			v = __atomic_load_n(word, __ATOMIC_ACQUIRE);
@@ -180,11 +179,6 @@ static uint32_t wait_change(uint32_t *word, uint32_t cur, uint32_t *waiting,
 				break;
 			cpu_relax();
 			now = rdtsc();
-			/* After a short pure spin, yield now and then: if the
-			 * sentry thread we wait for shares our CPU, spinning
-			 * would only keep it from running. */
-			if (now - start > pure)
-				sys0(__NR_sched_yield);
 		} while (now - start < budget);
 		__atomic_fetch_sub(&g->spinners, 1, __ATOMIC_RELAXED);
 	}
