@@ -354,6 +354,46 @@ for ((m = 0; m < ${#MOATS[@]}; m++)); do
 			pass "$label" "${bad_names[b]}"
 		fi
 	done
+
+	# Command-line behaviour: environment, PATH lookup, --strace, logs.
+	cli_check() { # NAME WANT_STATUS GREP_PATTERN_ON_STDOUT+STDERR CMD...
+		local cname=$1 cwant=$2 cpat=$3
+		shift 3
+		if [ -n "${TESTS_FILTER:-}" ] && ! grep -Eq -- "$TESTS_FILTER" <<<"cli/$cname"; then
+			return
+		fi
+		local cout cst
+		cout=$(timeout "${TESTS_TIMEOUT:-60}" "$@" </dev/null 2>&1)
+		cst=$?
+		if [ "$cst" != "$cwant" ]; then
+			fail "$label" "cli/$cname" "exit status $cst, want $cwant: $(oneline <<<"$cout" 200)"
+		elif ! grep -Eq -- "$cpat" <<<"$cout"; then
+			fail "$label" "cli/$cname" "output lacks /$cpat/: $(oneline <<<"$cout" 200)"
+		else
+			pass "$label" "cli/$cname"
+		fi
+	}
+	if [ -x /bin/busybox ]; then
+		cli_check clear-env 0 '^ONLY=1$' env -u MOAT_X "$moat" run --clear-env --env ONLY=1 -- /bin/busybox env
+		cli_check env-passes 0 '^MOAT_TEST_VAR=passed$' env MOAT_TEST_VAR=passed "$moat" run -- /bin/busybox env
+		cli_check env-overrides 0 '^MOAT_TEST_VAR=new$' env MOAT_TEST_VAR=old "$moat" run --env MOAT_TEST_VAR=new -- /bin/busybox env
+		cli_check path-lookup 0 '^found$' env PATH=/nonexistent:/bin "$moat" run -- busybox echo found
+		cli_check strace 0 'write\(1, "traced\\n", 7\) = 7' "$moat" run --strace -- /bin/busybox echo traced
+		cli_check exit-status 3 '' "$moat" run -- /bin/busybox sh -c 'exit 3'
+	fi
+	cli_check usage 125 '^moat: ' "$moat" run --no-such-flag -- /bin/true
+	cli_check no-program 125 '^moat: ' "$moat" run --
+	# fpu makes syscall 1000 (no such syscall) many times: logged once.
+	logf=$TMP/debug.log
+	cli_check enosys-run 0 '' "$moat" run --debug-log "$logf" -- "${TESTS_BUILD_DIR:-build/tests}/fpu"
+	if [ -z "${TESTS_FILTER:-}" ] || grep -Eq -- "$TESTS_FILTER" <<<"cli/enosys-logged-once"; then
+		n=$(grep -c 'unknown syscall 1000' "$logf" 2>/dev/null)
+		if [ "$n" = 1 ]; then
+			pass "$label" cli/enosys-logged-once
+		else
+			fail "$label" cli/enosys-logged-once "'unknown syscall 1000' logged ${n:-0} times"
+		fi
+	fi
 done
 
 # ---------------------------------------------------------- unit tests

@@ -20,6 +20,18 @@ static long unimplemented(long nr)
 		uint64_t bit = 1ULL << (nr % 64);
 		if (__atomic_fetch_or(&enosys_logged[nr / 64], bit, __ATOMIC_RELAXED) & bit)
 			return -ENOSYS;
+	} else {
+		/* Numbers beyond the table: remember a few, then go quiet. */
+		static long seen[16];
+		static int nseen;
+		int i, n = __atomic_load_n(&nseen, __ATOMIC_ACQUIRE);
+		for (i = 0; i < n; i++)
+			if (seen[i] == nr)
+				return -ENOSYS;
+		n = __atomic_fetch_add(&nseen, 1, __ATOMIC_ACQ_REL);
+		if (n >= (int)ARRAY_SIZE(seen))
+			return -ENOSYS;
+		seen[n] = nr;
 	}
 	if (name)
 		moat_log("unimplemented syscall %s (%ld): ENOSYS", name, nr);
