@@ -112,11 +112,11 @@ static char *find_program(const char *prog, const char *path, int *status)
 static int cmd_run(int argc, char **argv)
 {
 	struct kernel_config cfg = { 0 };
-	char **env = NULL;
+	char **env = NULL, *exe = NULL;
 	size_t nenv = 0;
 	bool clear_env = false;
-	char **sets = calloc((size_t)argc, sizeof(char *));
-	int nsets = 0, i, status, load_err;
+	char **sets = calloc((size_t)argc + 1, sizeof(char *));
+	int nsets = 0, i, status = EXIT_MOAT, load_err;
 	const char *why = NULL;
 
 	for (i = 0; i < argc; i++) {
@@ -131,27 +131,28 @@ static int cmd_run(int argc, char **argv)
 		} else if (strcmp(a, "--env") == 0 || strcmp(a, "--debug-log") == 0) {
 			if (i + 1 >= argc) {
 				moat_warn("%s needs an argument", a);
-				return EXIT_MOAT;
+				goto out;
 			}
 			if (a[2] == 'e') {
 				if (!strchr(argv[i + 1], '=')) {
 					moat_warn("--env takes K=V, not '%s'", argv[i + 1]);
-					return EXIT_MOAT;
+					goto out;
 				}
 				sets[nsets++] = argv[++i];
 			} else {
 				moat_log_fd = open(argv[++i], O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_APPEND, 0644);
 				if (moat_log_fd < 0) {
 					moat_warn("cannot open debug log %s: %s", argv[i], strerror(errno));
-					return EXIT_MOAT;
+					goto out;
 				}
 			}
 		} else if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
 			usage(stdout);
-			return 0;
+			status = 0;
+			goto out;
 		} else if (a[0] == '-') {
 			moat_warn("unknown flag '%s' (see moat run --help)", a);
-			return EXIT_MOAT;
+			goto out;
 		} else {
 			break;          /* PROGRAM without "--" */
 		}
@@ -159,7 +160,7 @@ static int cmd_run(int argc, char **argv)
 	if (i >= argc) {
 		moat_warn("no program to run");
 		usage(stderr);
-		return EXIT_MOAT;
+		goto out;
 	}
 
 	if (!clear_env)
@@ -170,13 +171,11 @@ static int cmd_run(int argc, char **argv)
 	if (!env)
 		env = calloc(1, sizeof(*env));
 
-	char *exe = find_program(argv[i], env_get(env, "PATH"), &status);
+	exe = find_program(argv[i], env_get(env, "PATH"), &status);
 	if (!exe) {
 		moat_warn("%s: %s", argv[i], status == EXIT_NOTFOUND
 			  ? "command not found" : "Permission denied");
-		free(env);
-		free(sets);
-		return status;
+		goto out;
 	}
 	cfg.argv = &argv[i];
 	cfg.envp = env;
@@ -184,14 +183,10 @@ static int cmd_run(int argc, char **argv)
 
 	if (platform_init(&why) != 0) {
 		moat_warn("this host cannot run moat: %s", why);
-		free(env);
-		free(sets);
-		free(exe);
-		return EXIT_MOAT;
+		status = EXIT_MOAT;
+		goto out;
 	}
 	status = kernel_run(&cfg, &load_err);
-	free(env);
-	free(sets);
 	if (load_err) {
 		const char *what = strerror(-load_err);
 		if (load_err == -EIO)
@@ -199,11 +194,13 @@ static int cmd_run(int argc, char **argv)
 		else if (load_err == -ENOEXEC)
 			what = "not an x86-64 ELF executable (Exec format error)";
 		moat_warn("%s: %s", exe, what);
-		free(exe);
-		return load_err == -ENOENT ? EXIT_NOTFOUND
-		       : status == EXIT_MOAT ? EXIT_MOAT : EXIT_NOEXEC;
+		status = load_err == -ENOENT ? EXIT_NOTFOUND
+			 : status == EXIT_MOAT ? EXIT_MOAT : EXIT_NOEXEC;
 	}
+out:
 	free(exe);
+	free(env);
+	free(sets);
 	return status;
 }
 
