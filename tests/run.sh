@@ -383,6 +383,20 @@ for ((m = 0; m < ${#MOATS[@]}; m++)); do
 	fi
 	cli_check usage 125 '^moat: ' "$moat" run --no-such-flag -- /bin/true
 	cli_check no-program 125 '^moat: ' "$moat" run --
+	if [ -x /bin/busybox ]; then
+		# The first program is PID 1 of its own namespace.
+		cli_check pid-1 0 '^1$' "$moat" run -- /bin/busybox sh -c 'echo $$'
+		# A sandbox blocked in a sleep burns no CPU: under 0.2 s of
+		# user+system time for a 1 s sleep (spinning would cost ~2 s).
+		if [ -z "${TESTS_FILTER:-}" ] || grep -Eq -- "$TESTS_FILTER" <<<"cli/idle-cpu"; then
+			cpu=$( { TIMEFORMAT='%U %S'; time "$moat" run -- /bin/busybox sleep 1 >/dev/null 2>&1; } 2>&1 | awk '{ print $1 + $2 }')
+			if awk -v c="$cpu" 'BEGIN { exit !(c < 0.2) }'; then
+				pass "$label" cli/idle-cpu
+			else
+				fail "$label" cli/idle-cpu "sleep 1 used ${cpu}s of CPU"
+			fi
+		fi
+	fi
 	# fpu makes syscall 1000 (no such syscall) many times: logged once.
 	logf=$TMP/debug.log
 	cli_check enosys-run 0 '' "$moat" run --debug-log "$logf" -- "${TESTS_BUILD_DIR:-build/tests}/fpu"
