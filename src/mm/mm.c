@@ -9,8 +9,9 @@
  * and mprotect round trips do not fragment the set.
  *
  * Pages are backed lazily.  A fault in a VMA that allows the access backs
- * a whole window around the faulting page (fault-around: 64 KiB on a VMA's
- * first fault, doubling with each further fault up to 2 MiB) from runs of
+ * a whole window around the faulting page (fault-around: 16 KiB on a VMA's
+ * first fault, 512 KiB for file mappings, doubling with each further fault
+ * up to 2 MiB) from runs of
  * contiguous memory-file pages and maps each run into the stub with one
  * host mmap, so a program that touches a large buffer traps a few times
  * per megabyte rather than once per page.
@@ -46,6 +47,7 @@
 #define MMAP_MIN_ADDR   0x10000UL
 #define STACK_GUARD_GAP (256UL << PAGE_SHIFT)
 #define FAULT_MIN_PAGES 4
+#define FAULT_MIN_FILE_PAGES 128
 #define FAULT_MAX_PAGES 512
 
 /* ---- the VMA array ---- */
@@ -420,7 +422,11 @@ int mm_handle_fault(struct mm *mm, uint64_t addr, int access, int *signo,
 	}
 
 	/* The fault-around window, aligned to its size, clipped to the VMA. */
-	win = (uint64_t)FAULT_MIN_PAGES << MIN(v->fault_count, 7u);
+	/* File pages start with a larger window: programs touch their text
+	 * all over, a trap costs far more than reading a page, and the
+	 * window never goes past the mapping. */
+	win = (uint64_t)(v->file ? FAULT_MIN_FILE_PAGES : FAULT_MIN_PAGES)
+	      << MIN(v->fault_count, 7u);
 	if (win > FAULT_MAX_PAGES)
 		win = FAULT_MAX_PAGES;
 	v->fault_count++;
