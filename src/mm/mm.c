@@ -779,6 +779,31 @@ static void move_pages(struct mm *mm, uint64_t old, uint64_t len, uint64_t new)
 	}
 }
 
+/*
+ * Inserts a VMA like v (its view from src_addr on) at [new_addr,
+ * new_addr + len), with its own references.  The range must be free.
+ * Returns new_addr or -errno.
+ */
+static long insert_vma_copy(struct mm *mm, const struct vma *v, uint64_t src_addr,
+			    uint64_t new_addr, uint64_t len)
+{
+	struct vma copy = *v;
+	int err;
+
+	copy.start = new_addr;
+	copy.end = new_addr + len;
+	copy.obj_pgoff += (src_addr - v->start) >> PAGE_SHIFT;
+	copy.file_off += src_addr - v->start;
+	copy.fault_count = 0;
+	vma_get_refs(&copy);
+	err = vma_insert(mm, vma_index(mm, new_addr), &copy);
+	if (err) {
+		vma_put_refs(&copy);
+		return err;
+	}
+	return (long)new_addr;
+}
+
 long mm_mremap(struct mm *mm, uint64_t addr, uint64_t old_len,
 	       uint64_t new_len, int flags, uint64_t new_addr)
 {
@@ -831,18 +856,7 @@ long mm_mremap(struct mm *mm, uint64_t addr, uint64_t old_len,
 			if (!new_addr)
 				goto out;
 		}
-		moved = *v;
-		moved.start = new_addr;
-		moved.end = new_addr + new_len;
-		moved.obj_pgoff += (addr - v->start) >> PAGE_SHIFT;
-		moved.fault_count = 0;
-		vma_get_refs(&moved);
-		ret = vma_insert(mm, vma_index(mm, new_addr), &moved);
-		if (ret) {
-			vma_put_refs(&moved);
-			goto out;
-		}
-		ret = (long)new_addr;
+		ret = insert_vma_copy(mm, v, addr, new_addr, new_len);
 		goto out;
 	}
 	ret = -EFAULT;
@@ -908,24 +922,15 @@ move:
 	if (ret)
 		goto out;
 	v = vma_find(mm, addr);
-	moved = *v;
-	moved.start = new_addr;
-	moved.end = new_addr + new_len;
-	moved.fault_count = 0;
-	vma_get_refs(&moved);
-	move_pages(mm, addr, old_len, new_addr);
-	if (flags & MREMAP_DONTUNMAP) {
-		/* The old range stays, empty: private pages were moved. */
-	} else {
-		i = vma_index(mm, addr);
-		vma_remove(mm, i);
-	}
-	i = vma_index(mm, new_addr);
-	ret = vma_insert(mm, i, &moved);
-	if (ret) {
-		vma_put_refs(&moved);
+	moved = *v;                       /* v moves in the array below */
+	ret = insert_vma_copy(mm, &moved, addr, new_addr, new_len);
+	if (ret < 0)
 		goto out;
-	}
+	move_pages(mm, addr, old_len, new_addr);
+	/* With MREMAP_DONTUNMAP the old range stays, empty: private pages
+	 * were moved. */
+	if (!(flags & MREMAP_DONTUNMAP))
+		vma_remove(mm, vma_index(mm, addr));
 	vma_merge_around(mm, vma_index(mm, new_addr));
 	ret = (long)new_addr;
 out:
