@@ -804,6 +804,14 @@ static long insert_vma_copy(struct mm *mm, const struct vma *v, uint64_t src_add
 	return (long)new_addr;
 }
 
+/* Where a mapping that may move goes: a fresh area, or 0 (ENOMEM). */
+static uint64_t mremap_area(struct mm *mm, int flags, uint64_t len)
+{
+	if (!(flags & MREMAP_MAYMOVE))
+		return 0;
+	return get_unmapped_area(mm, 0, len, 0);
+}
+
 long mm_mremap(struct mm *mm, uint64_t addr, uint64_t old_len,
 	       uint64_t new_len, int flags, uint64_t new_addr)
 {
@@ -850,9 +858,7 @@ long mm_mremap(struct mm *mm, uint64_t addr, uint64_t old_len,
 				goto out;
 		} else {
 			ret = -ENOMEM;
-			if (!(flags & MREMAP_MAYMOVE))
-				goto out;
-			new_addr = get_unmapped_area(mm, 0, new_len, 0);
+			new_addr = mremap_area(mm, flags, new_len);
 			if (!new_addr)
 				goto out;
 		}
@@ -910,9 +916,7 @@ long mm_mremap(struct mm *mm, uint64_t addr, uint64_t old_len,
 		goto out;
 	}
 	ret = -ENOMEM;
-	if (!(flags & MREMAP_MAYMOVE))
-		goto out;
-	new_addr = get_unmapped_area(mm, 0, new_len, 0);
+	new_addr = mremap_area(mm, flags, new_len);
 	if (!new_addr)
 		goto out;
 

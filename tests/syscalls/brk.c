@@ -17,7 +17,6 @@
 
 #include "check.h"
 
-#define PAGE 4096UL
 #define MIB  (1UL << 20)
 
 static char outbuf[8192];

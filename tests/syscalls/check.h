@@ -19,6 +19,11 @@
 #ifndef MOAT_TESTS_CHECK_H
 #define MOAT_TESTS_CHECK_H
 
+/* Shorthands the memory tests share (RW and ANON need <sys/mman.h>). */
+#define PAGE 4096UL
+#define RW   (PROT_READ | PROT_WRITE)
+#define ANON (MAP_PRIVATE | MAP_ANONYMOUS)
+
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>

@@ -13,7 +13,6 @@
 #include "check.h"
 
 #define SIZE  (256UL << 20)
-#define PAGE  4096UL
 
 /* Byte stored at offset off: mixes the page number and the in-page offset. */
 static inline unsigned char pattern(size_t off)

@@ -12,9 +12,6 @@
 
 #include "check.h"
 
-#define PAGE 4096UL
-#define RW   (PROT_READ | PROT_WRITE)
-#define ANON (MAP_PRIVATE | MAP_ANONYMOUS)
 
 /* Map npages of fresh private anonymous RW memory (NULL on failure). */
 static char *map_pages(size_t npages)

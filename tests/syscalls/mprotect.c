@@ -21,10 +21,7 @@
 
 #include "check.h"
 
-#define PAGE 4096UL
 #define SLOT 16
-#define RW   (PROT_READ | PROT_WRITE)
-#define ANON (MAP_PRIVATE | MAP_ANONYMOUS)
 
 /* 1 if the kernel can read the probe slot of page p, 0 on EFAULT. */
 static int kread(char *p)

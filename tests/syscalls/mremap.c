@@ -13,9 +13,6 @@
 
 #include "check.h"
 
-#define PAGE 4096UL
-#define RW   (PROT_READ | PROT_WRITE)
-#define ANON (MAP_PRIVATE | MAP_ANONYMOUS)
 
 /* Reserve npages of address space (PROT_NONE); NULL on failure. */
 static char *reserve(size_t npages)
