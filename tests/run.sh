@@ -82,7 +82,10 @@ cd "$ROOT" || exit 2
 TIMEOUT=${TESTS_TIMEOUT:-60}
 FILTER=${TESTS_FILTER:-}
 
-TMP=$(mktemp -d "${TMPDIR:-/tmp}/moat-tests.XXXXXX") || exit 2
+# Scratch files live under build/, not /tmp: inside the sandbox /tmp is
+# its own in-memory file system, so programs there could not see them.
+mkdir -p "$ROOT/build" || exit 2
+TMP=$(mktemp -d "$ROOT/build/tests-tmp.XXXXXX") || exit 2
 trap 'rm -rf "$TMP"' EXIT
 trap 'exit 130' INT TERM
 

@@ -41,7 +41,13 @@ static void usage(FILE *out)
 		"                    (or to the debug log)\n"
 		"  --debug-log FILE  write moat's diagnostics to FILE\n"
 		"  --env K=V         set an environment variable (repeatable)\n"
-		"  --clear-env       start from an empty environment\n");
+		"  --clear-env       start from an empty environment\n"
+		"  --root DIR        use the host directory DIR as the root (default /)\n"
+		"  --rw              write through to the root's host directory; without\n"
+		"                    it, writes go to an in-memory layer over it\n"
+		"  --mount HOST:SANDBOX[:ro]\n"
+		"                    bind the host directory HOST at SANDBOX, writable\n"
+		"                    unless :ro (repeatable)\n");
 }
 
 /* Adds or replaces K=V in a NULL-terminated, malloc'ed vector. */
@@ -74,50 +80,43 @@ static const char *env_get(char **env, const char *key)
 	return NULL;
 }
 
-/*
- * Finds PROGRAM as a shell does: names with a slash are used as they are;
- * others are searched in PATH.  Returns a malloc'ed path, or NULL with
- * *status set to 126 (found but not executable) or 127 (not found).
- */
-static char *find_program(const char *prog, const char *path, int *status)
+/* HOST:SANDBOX[:ro] */
+static int parse_mount(char *spec, struct bind_mount *b)
 {
-	bool denied = false;
+	char *colon = strchr(spec, ':');
+	size_t len;
 
-	if (strchr(prog, '/'))
-		return strdup(prog);
-	if (!path)
-		path = "/usr/local/bin:/usr/bin:/bin";
-	for (const char *p = path;; ) {
-		const char *colon = strchrnul(p, ':');
-		size_t dlen = (size_t)(colon - p);
-		char *cand;
-		struct stat st;
-
-		if (asprintf(&cand, "%.*s%s%s", (int)dlen, p, dlen ? "/" : "", prog) < 0)
-			break;
-		if (stat(cand, &st) == 0 && S_ISREG(st.st_mode)) {
-			if (access(cand, X_OK) == 0)
-				return cand;
-			denied = true;
-		}
-		free(cand);
-		if (!*colon)
-			break;
-		p = colon + 1;
+	if (!colon || colon == spec || colon[1] != '/') {
+		moat_warn("--mount takes HOST:SANDBOX[:ro] with an absolute SANDBOX path, not '%s'", spec);
+		return -1;
 	}
-	*status = denied ? EXIT_NOEXEC : EXIT_NOTFOUND;
-	return NULL;
+	*colon = '\0';
+	b->host = spec;
+	b->sandbox = colon + 1;
+	len = strlen(b->sandbox);
+	if (len > 3 && strcmp(b->sandbox + len - 3, ":ro") == 0) {
+		colon[1 + len - 3] = '\0';
+		b->readonly = true;
+	}
+	struct stat st;
+	if (stat(b->host, &st) < 0 || !S_ISDIR(st.st_mode)) {
+		moat_warn("--mount: %s is not a host directory", b->host);
+		return -1;
+	}
+	return 0;
 }
 
 static int cmd_run(int argc, char **argv)
 {
 	struct kernel_config cfg = { 0 };
-	char **env = NULL, *exe = NULL;
+	char **env = NULL;
+	struct bind_mount *binds = calloc((size_t)argc + 1, sizeof(*binds));
+	int nbinds = 0;
 	size_t nenv = 0;
 	bool clear_env = false;
 	char **sets = calloc((size_t)argc + 1, sizeof(char *));
 	int nsets = 0, i, status = EXIT_MOAT, load_err;
-	const char *why = NULL;
+	const char *why = NULL, *what;
 
 	for (i = 0; i < argc; i++) {
 		const char *a = argv[i];
@@ -128,6 +127,25 @@ static int cmd_run(int argc, char **argv)
 			strace_enabled = 1;
 		} else if (strcmp(a, "--clear-env") == 0) {
 			clear_env = true;
+		} else if (strcmp(a, "--rw") == 0) {
+			cfg.fs.rw = true;
+		} else if (strcmp(a, "--root") == 0 || strcmp(a, "--mount") == 0) {
+			if (i + 1 >= argc) {
+				moat_warn("%s needs an argument", a);
+				goto out;
+			}
+			if (a[2] == 'r') {
+				cfg.fs.root = argv[++i];
+				struct stat st;
+				if (stat(cfg.fs.root, &st) < 0 || !S_ISDIR(st.st_mode)) {
+					moat_warn("--root %s: not a directory", cfg.fs.root);
+					goto out;
+				}
+			} else if (parse_mount(argv[++i], &binds[nbinds]) == 0) {
+				nbinds++;
+			} else {
+				goto out;
+			}
 		} else if (strcmp(a, "--env") == 0 || strcmp(a, "--debug-log") == 0) {
 			if (i + 1 >= argc) {
 				moat_warn("%s needs an argument", a);
@@ -171,34 +189,30 @@ static int cmd_run(int argc, char **argv)
 	if (!env)
 		env = calloc(1, sizeof(*env));
 
-	exe = find_program(argv[i], env_get(env, "PATH"), &status);
-	if (!exe) {
-		moat_warn("%s: %s", argv[i], status == EXIT_NOTFOUND
-			  ? "command not found" : "Permission denied");
-		goto out;
-	}
 	cfg.argv = &argv[i];
 	cfg.envp = env;
-	cfg.exe_path = exe;
-
+	cfg.program = argv[i];
+	cfg.path_env = env_get(env, "PATH");
+	cfg.fs.binds = binds;
+	cfg.fs.nbinds = nbinds;
 	if (platform_init(&why) != 0) {
 		moat_warn("this host cannot run moat: %s", why);
 		status = EXIT_MOAT;
 		goto out;
 	}
-	status = kernel_run(&cfg, &load_err);
+	status = kernel_run(&cfg, &load_err, &what);
 	if (load_err) {
-		const char *what = strerror(-load_err);
-		if (load_err == -EIO)
-			what = "cannot read the executable (truncated?)";
+		const char *msg = strerror(-load_err);
+		if (status == EXIT_NOTFOUND && !strchr(argv[i], '/'))
+			msg = "command not found";
+		else if (load_err == -EIO)
+			msg = "cannot read the executable (truncated?)";
 		else if (load_err == -ENOEXEC)
-			what = "not an x86-64 ELF executable (Exec format error)";
-		moat_warn("%s: %s", exe, what);
-		status = load_err == -ENOENT ? EXIT_NOTFOUND
-			 : status == EXIT_MOAT ? EXIT_MOAT : EXIT_NOEXEC;
+			msg = "not an x86-64 ELF executable (Exec format error)";
+		moat_warn("%s: %s", what, msg);
 	}
 out:
-	free(exe);
+	free(binds);
 	free(env);
 	free(sets);
 	return status;

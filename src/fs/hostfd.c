@@ -28,8 +28,9 @@
 
 static int host_fd(struct file *f) { return (int)(intptr_t)f->priv; }
 
-static long hostfd_read(struct file *f, void *buf, size_t len, int64_t *off)
+static long hostfd_read(struct file *f, struct task *t, void *buf, size_t len, int64_t *off)
 {
+	(void)t;
 	/* O_NONBLOCK lives in the sentry's description only: the host's is
 	 * shared with the processes outside and stays as it was. */
 	if (f->flags & O_NONBLOCK) {
@@ -46,8 +47,10 @@ static long hostfd_read(struct file *f, void *buf, size_t len, int64_t *off)
 	return n;
 }
 
-static long hostfd_write(struct file *f, const void *buf, size_t len, int64_t *off)
+static long hostfd_write(struct file *f, struct task *t, const void *buf, size_t len,
+			 int64_t *off)
 {
+	(void)t;
 	ssize_t n = off ? pwrite(host_fd(f), buf, len, *off) : write(host_fd(f), buf, len);
 
 	if (n < 0)
@@ -57,10 +60,14 @@ static long hostfd_write(struct file *f, const void *buf, size_t len, int64_t *o
 	return n;
 }
 
-static long hostfd_fstat(struct file *f, struct stat *st)
+/* The inode's priv is the host fd too: stat is the host file's. */
+static int hostfd_getattr(struct inode *inode, struct statx *stx)
 {
-	return fstat(host_fd(f), st) < 0 ? -errno : 0;
+	int fd = (int)(intptr_t)inode->priv;
+	return statx(fd, "", AT_EMPTY_PATH, STATX_BASIC_STATS, stx) < 0 ? -errno : 0;
 }
+
+static const struct inode_ops hostfd_inode_ops = { .getattr = hostfd_getattr };
 
 static long hostfd_lseek(struct file *f, int64_t off, int whence)
 {
@@ -106,7 +113,6 @@ static void hostfd_release(struct file *f)
 static const struct file_ops hostfd_ops = {
 	.read = hostfd_read,
 	.write = hostfd_write,
-	.fstat = hostfd_fstat,
 	.ioctl = hostfd_ioctl,
 	.lseek = hostfd_lseek,
 	.release = hostfd_release,
@@ -115,18 +121,23 @@ static const struct file_ops hostfd_ops = {
 struct file *hostfd_file_new(int fd)
 {
 	int flags = fcntl(fd, F_GETFL);
-	struct stat st = { 0 };
+	struct stat st;
 	int mine = fcntl(fd, F_DUPFD_CLOEXEC, 3);
+	struct inode *inode;
 	struct file *f;
 
-	if (flags < 0 || mine < 0)
+	if (flags < 0 || mine < 0 || fstat(mine, &st) < 0)
 		return NULL;
-	f = file_new(&hostfd_ops, flags & (O_ACCMODE | O_APPEND | O_NONBLOCK), (void *)(intptr_t)mine);
+	inode = anon_inode_new(st.st_mode, &hostfd_inode_ops);
+	f = inode ? file_new(&hostfd_ops, flags & (O_ACCMODE | O_APPEND | O_NONBLOCK),
+			     (void *)(intptr_t)mine) : NULL;
 	if (!f) {
+		inode_put(inode);
 		close(mine);
 		return NULL;
 	}
-	(void)st;
+	inode->priv = (void *)(intptr_t)mine;
+	f->inode = inode;
 	f->no_pos = true;
 	return f;
 }

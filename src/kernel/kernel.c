@@ -12,6 +12,8 @@
 #include "kernel/kernel.h"
 
 #include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
 #include <linux/futex.h>
 #include <linux/audit.h>
 #include <stdlib.h>
@@ -31,6 +33,8 @@
 
 static void *task_main(void *arg);
 
+struct kernel *kernel_current;
+
 static int wait_status_to_exit_code(int status)
 {
 	if (WIFEXITED(status))
@@ -49,6 +53,7 @@ static struct thread_group *thread_group_new(int tgid)
 	tg->tgid = tgid;
 	tg->refs = 1;
 	tg->dumpable = 1;
+	tg->start_ns = moat_now_ns();
 	for (int r = 0; r < RLIM_NLIMITS; r++)
 		getrlimit(r, &tg->rlimits[r]);
 	return tg;
@@ -62,20 +67,63 @@ static void task_free(struct task *t)
 		mm_put(t->mm);
 	if (t->fdt)
 		fdtable_put(t->fdt);
-	if (t->tg && --t->tg->refs == 0)
+	if (t->fs)
+		fs_context_put(t->fs);
+	if (t->tg && --t->tg->refs == 0) {
+		path_put(&t->tg->exe);
 		free(t->tg);
+	}
 	free(t->iobuf);
 	free(t);
 }
 
-int kernel_run(const struct kernel_config *cfg, int *load_err)
+/*
+ * Finds the program as a shell does, inside the sandbox: names with a
+ * slash are used as they are; others are searched in PATH.  Returns a
+ * malloc'ed path or NULL with *err: -ENOENT (nowhere) or -EACCES (found,
+ * not executable).
+ */
+static char *find_program(struct task *t, const char *prog, const char *path, int *err)
+{
+	bool denied = false;
+
+	if (strchr(prog, '/'))
+		return strdup(prog);
+	if (!path)
+		path = "/usr/local/bin:/usr/bin:/bin";
+	for (const char *p = path;; ) {
+		const char *colon = strchrnul(p, ':');
+		size_t dlen = (size_t)(colon - p);
+		struct statx stx;
+		char *cand;
+
+		if (asprintf(&cand, "%.*s%s%s", (int)dlen, p, dlen ? "/" : "", prog) < 0)
+			break;
+		if (vfs_stat(t, AT_FDCWD, cand, WALK_FOLLOW, &stx) == 0 && S_ISREG(stx.stx_mode)) {
+			if (vfs_access(t, AT_FDCWD, cand, X_OK, WALK_FOLLOW) == 0)
+				return cand;
+			denied = true;
+		}
+		free(cand);
+		if (!*colon)
+			break;
+		p = colon + 1;
+	}
+	*err = denied ? -EACCES : -ENOENT;
+	return NULL;
+}
+
+int kernel_run(const struct kernel_config *cfg, int *load_err, const char **what)
 {
 	struct kernel *k = calloc(1, sizeof(*k));
 	struct task *t = calloc(1, sizeof(*t));
+	struct path root;
+	char *exe;
 	int err, code;
 	mode_t um;
 
 	*load_err = 0;
+	*what = "";
 	if (!k || !t) {
 		*load_err = -ENOMEM;
 		return 125;
@@ -84,6 +132,7 @@ int kernel_run(const struct kernel_config *cfg, int *load_err)
 	k->done_fd = eventfd(0, EFD_CLOEXEC);
 	k->boot_ns = moat_now_ns();
 	k->next_tid = 2;
+	kernel_current = k;
 
 	t->k = k;
 	t->tid = 1;
@@ -96,14 +145,47 @@ int kernel_run(const struct kernel_config *cfg, int *load_err)
 		task_free(t);
 		return 125;
 	}
+	err = rootfs_setup(&cfg->fs, &root);
+	if (err) {
+		*load_err = err;
+		*what = "cannot set up the root file system";
+		task_free(t);
+		return 125;
+	}
+	um = umask(022);
+	umask(um);
+	t->fs = fs_context_new(&root, um);
+	path_put(&root);
+	if (!t->fs) {
+		*load_err = -ENOMEM;
+		task_free(t);
+		return 125;
+	}
+	/* Start where moat was started, when the sandbox has that directory. */
+	char cwd[4096];
+	struct walk_result wr;
+	if (getcwd(cwd, sizeof(cwd)) && vfs_walk(t, AT_FDCWD, cwd, WALK_FOLLOW | WALK_DIRECTORY, &wr) == 0) {
+		struct path old = t->fs->cwd;
+		t->fs->cwd = wr.path;
+		path_put(&old);
+	}
 	struct rlimit *stack = &t->tg->rlimits[RLIMIT_STACK];
 	t->mm->stack_rlimit = stack->rlim_cur == RLIM_INFINITY || stack->rlim_cur > (1UL << 30)
 		? (1UL << 30) : MAX(stack->rlim_cur, 128UL << 10);
-	um = umask(022);
-	umask(um);
-	t->umask = (int)um;
 	const char *base = strrchr(cfg->argv[0], '/');
 	strncpy(t->comm, base ? base + 1 : cfg->argv[0], sizeof(t->comm) - 1);
+
+	exe = find_program(t, cfg->program, cfg->path_env, &err);
+	if (!exe) {
+		*load_err = err;
+		*what = cfg->program;
+		task_free(t);
+		return err == -ENOENT ? 127 : 126;
+	}
+	static char exe_path[4096];
+	snprintf(exe_path, sizeof(exe_path), "%s", exe);
+	free(exe);
+	*what = exe_path;
 
 	/* The stub starts up on the other CPU while the program loads. */
 	t->mm->as = platform_as_new();
@@ -112,12 +194,12 @@ int kernel_run(const struct kernel_config *cfg, int *load_err)
 		task_free(t);
 		return 125;
 	}
-	err = loader_load(t, cfg->exe_path, cfg->argv, cfg->envp);
+	err = loader_load(t, exe_path, cfg->argv, cfg->envp);
 	if (err) {
 		*load_err = err;
 		task_free(t);
 		free(k);
-		return 126;
+		return err == -ENOENT ? 127 : 126;
 	}
 	t->ctx = platform_ctx_new(t->mm->as);
 	if (!t->ctx) {
@@ -148,6 +230,7 @@ int kernel_run(const struct kernel_config *cfg, int *load_err)
 	pthread_join(thread, NULL);
 	pthread_mutex_destroy(&k->lock);
 	close(k->done_fd);
+	kernel_current = NULL;
 	free(k);
 	return code;
 }
@@ -242,6 +325,12 @@ static void *task_main(void *arg)
 	}
 	task_exit(t);
 	return NULL;
+}
+
+void task_wake(struct task *t)
+{
+	__atomic_store_n(&t->wake, 1, __ATOMIC_RELEASE);
+	syscall(SYS_futex, &t->wake, FUTEX_WAKE_PRIVATE, 1, NULL, NULL, 0);
 }
 
 int task_block(struct task *t, uint64_t deadline_ns)

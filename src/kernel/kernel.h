@@ -25,6 +25,8 @@
 
 #include "platform/platform.h"
 
+#include "vfs/vfs.h"
+
 struct mm;
 struct fdtable;
 
@@ -54,6 +56,10 @@ struct thread_group {
 	bool no_new_privs;
 	int pdeathsig;
 	int dumpable;
+	struct path exe;          /* the executable, for /proc/pid/exe */
+	uint64_t auxv[64];        /* the initial auxv, for /proc/pid/auxv */
+	int auxv_len;             /* bytes */
+	uint64_t start_ns;        /* CLOCK_MONOTONIC at creation */
 };
 
 struct task {
@@ -64,11 +70,12 @@ struct task {
 	struct mm *mm;
 	struct platform_ctx *ctx;
 	struct fdtable *fdt;
+	struct fs_context *fs;
+	struct cred cred;         /* fs uid and gid (the sandbox's root) */
 	uint64_t clear_child_tid;
 	uint64_t robust_list, robust_len;
 	uint64_t sigmask;
 	struct k_stack altstack;
-	int umask;
 	char comm[16];
 	char *iobuf;              /* bounce buffer for I/O, TASK_IOBUF_SIZE */
 	pthread_t thread;
@@ -80,7 +87,9 @@ struct task {
 struct kernel_config {
 	char **argv;              /* program and arguments, as the app sees them */
 	char **envp;
-	const char *exe_path;     /* host path of the executable (temporary) */
+	const char *program;      /* a path, or a name to find in PATH (in the sandbox) */
+	const char *path_env;     /* PATH for that search, or NULL */
+	struct rootfs_config fs;
 };
 
 struct kernel {
@@ -95,13 +104,17 @@ struct kernel {
 };
 
 /*
- * Creates the kernel and its init task running cfg->exe_path, then serves
- * it until the sandbox ends; returns moat's exit code: the program's exit
- * status, or 128+N when signal N killed it.  *load_err is set to the
- * loader's -errno when the program could not be started (then the return
- * value is meaningless).
+ * Creates the kernel, the sandbox's file system tree and its init task
+ * running cfg->program, then serves it until the sandbox ends; returns
+ * moat's exit code: the program's exit status, or 128+N when signal N
+ * killed it.  *load_err is set to the -errno of a failed start (then the
+ * return value is the exit code moat should use: 125, 126 or 127), and
+ * *what to what failed.
  */
-int kernel_run(const struct kernel_config *cfg, int *load_err);
+int kernel_run(const struct kernel_config *cfg, int *load_err, const char **what);
+
+/* The kernel (one per sentry), for procfs. */
+extern struct kernel *kernel_current;
 
 /* Ends the whole sandbox's init thread group with a wait status. */
 void kernel_group_exit(struct task *t, int wait_status);
@@ -112,5 +125,8 @@ void kernel_group_exit(struct task *t, int wait_status);
  * -ETIMEDOUT or -EINTR.
  */
 int task_block(struct task *t, uint64_t deadline_ns);
+
+/* Wakes t from task_block (or makes its next task_block return at once). */
+void task_wake(struct task *t);
 
 #endif

@@ -16,6 +16,7 @@
 #include "loader/loader.h"
 
 #include <elf.h>
+#include <assert.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdlib.h>
@@ -25,7 +26,9 @@
 #include <sys/random.h>
 
 #include "kernel/kernel.h"
+#include "mm/memobj.h"
 #include "mm/mm.h"
+#include "vfs/vfs.h"
 #include "util/util.h"
 
 #define MAX_PHDRS_SIZE 65536
@@ -102,7 +105,7 @@ static uint64_t rand_below(uint64_t max)
 }
 
 /* Maps img's PT_LOAD segments and fills in bias, phdr_addr and end. */
-static int elf_map(struct mm *mm, struct exec_file *ef, struct elf_image *img,
+static int elf_map(struct task *t, struct mm *mm, struct exec_file *ef, struct elf_image *img,
 		   bool is_interp_or_pie_with_interp)
 {
 	uint64_t lo = UINT64_MAX, hi = 0;
@@ -140,7 +143,7 @@ static int elf_map(struct mm *mm, struct exec_file *ef, struct elf_image *img,
 		}
 		if (!base) {
 			long r = mm_mmap(mm, 0, hi - lo, PROT_NONE,
-					 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+					 MAP_PRIVATE | MAP_ANONYMOUS, NULL, 0);
 			if (r < 0)
 				return (int)r;
 			base = (uint64_t)r;
@@ -149,12 +152,14 @@ static int elf_map(struct mm *mm, struct exec_file *ef, struct elf_image *img,
 	}
 	if (lo + img->bias < 0x10000 || hi + img->bias > mm->task_size)
 		return -ENOMEM;
-	int fd = fcntl(ef->host_fd, F_DUPFD_CLOEXEC, 3);
-	if (fd < 0)
-		return -errno;
-	file = mm_file_new(fd);
-	if (!file)
-		return -ENOMEM;
+	struct memobj *obj = NULL;
+	file = NULL;
+	err = ef->f->ops->mmap ? ef->f->ops->mmap(ef->f, false, &obj, &file) : -EACCES;
+	if (!err && !file)
+		err = -EACCES;
+	if (err)
+		return err;
+	file_name_mapping(t, ef->f, file);
 
 	img->start_code = UINT64_MAX;
 	for (int i = 0; i < img->eh.e_phnum; i++) {
@@ -312,6 +317,9 @@ static int build_stack(struct task *t, struct elf_image *prog, uint64_t interp_b
 	if (words & 1)
 		sb.sp -= 8;
 	push_bytes(&sb, auxv, sizeof(auxv));
+	static_assert(sizeof(auxv) <= sizeof(t->tg->auxv), "auxv copy too small");
+	memcpy(t->tg->auxv, auxv, sizeof(auxv));
+	t->tg->auxv_len = (int)sizeof(auxv);
 	push_bytes(&sb, &argp[argc + 1], (envc + 1) * sizeof(uint64_t));
 	push_bytes(&sb, argp, (argc + 1) * sizeof(uint64_t));
 	uint64_t argc64 = argc;
@@ -330,23 +338,23 @@ static int build_stack(struct task *t, struct elf_image *prog, uint64_t interp_b
 	return 0;
 }
 
-int loader_load(struct task *t, const char *path, char *const argv[],
-		char *const envp[])
+static int loader_load_depth(struct task *t, const char *path, char *const argv[],
+			     char *const envp[], int depth, const char *execfn);
+
+static int load_elf(struct task *t, struct exec_file *ef, const char *path,
+		    char *const argv[], char *const envp[])
 {
-	struct exec_file ef = { .host_fd = -1 }, interp_ef = { .host_fd = -1 };
+	struct exec_file interp_ef = { 0 };
 	struct elf_image prog = { 0 }, interp = { 0 };
 	struct mm *mm = t->mm;
 	uint64_t entry, interp_base = 0;
 	int err;
 
-	err = exec_file_open(path, &ef);
-	if (err)
-		return err;
-	err = elf_read_headers(&ef, &prog);
+	err = elf_read_headers(ef, &prog);
 	if (err)
 		goto out;
 	if (prog.interp) {
-		err = exec_file_open(prog.interp, &interp_ef);
+		err = exec_file_open(t, prog.interp, &interp_ef);
 		if (err)
 			goto out;
 		err = elf_read_headers(&interp_ef, &interp);
@@ -359,12 +367,12 @@ int loader_load(struct task *t, const char *path, char *const argv[],
 	}
 
 	mm_init_layout(mm);
-	err = elf_map(mm, &ef, &prog, prog.interp != NULL);
+	err = elf_map(t, mm, ef, &prog, prog.interp != NULL);
 	if (err)
 		goto out;
 	entry = prog.eh.e_entry + prog.bias;
 	if (prog.interp) {
-		err = elf_map(mm, &interp_ef, &interp, false);
+		err = elf_map(t, mm, &interp_ef, &interp, false);
 		if (err)
 			goto out;
 		interp_base = interp.bias + ALIGN_DOWN(interp.ph[0].p_vaddr, PAGE_SIZE);
@@ -389,10 +397,139 @@ int loader_load(struct task *t, const char *path, char *const argv[],
 	mm->end_data = prog.end_data;
 
 	err = build_stack(t, &prog, interp_base, entry, argv, envp, path);
+	if (!err) {
+		path_put(&t->tg->exe);
+		t->tg->exe = ef->f->path;
+		path_get(&t->tg->exe);
+	}
 out:
 	elf_image_free(&prog);
 	elf_image_free(&interp);
-	exec_file_close(&ef);
 	exec_file_close(&interp_ef);
 	return err;
+}
+
+#define BINPRM_BUF_SIZE 256
+#define BINPRM_MAX_RECURSION 4
+
+/*
+ * Linux: fs/binfmt_script.c.  "#!interp [arg]" runs interp with argv
+ * interp, [arg,] path, argv[1...].  The line ends at a newline or the
+ * 256-byte buffer's end (a truncated interpreter name is ENOEXEC).
+ */
+static int load_script(struct task *t, const char *buf, size_t n, const char *path,
+		       char *const argv[], char *const envp[], int depth, const char *execfn)
+{
+	char line[BINPRM_BUF_SIZE + 1], *interp, *arg = NULL, *p;
+	size_t argc = 0, len;
+	char **nargv;
+	int err;
+
+	memcpy(line, buf + 2, n - 2);
+	line[n - 2] = '\0';
+	p = strchr(line, '\n');
+	if (p)
+		*p = '\0';
+	else if (n == BINPRM_BUF_SIZE) {
+		/* No newline in the buffer: the name must end before it. */
+		for (p = line; *p == ' ' || *p == '\t'; p++)
+			;
+		if (!strpbrk(p, " \t"))
+			return -ENOEXEC;
+	}
+	len = strlen(line);
+	while (len && (line[len - 1] == ' ' || line[len - 1] == '\t'))
+		line[--len] = '\0';
+	for (interp = line; *interp == ' ' || *interp == '\t'; interp++)
+		;
+	if (!*interp)
+		return -ENOEXEC;
+	for (p = interp; *p && *p != ' ' && *p != '\t'; p++)
+		;
+	if (*p) {
+		*p++ = '\0';
+		while (*p == ' ' || *p == '\t')
+			p++;
+		if (*p)
+			arg = p;
+	}
+	while (argv[argc])
+		argc++;
+	nargv = calloc(argc + 3, sizeof(char *));
+	if (!nargv)
+		return -ENOMEM;
+	size_t k = 0;
+	nargv[k++] = interp;
+	if (arg)
+		nargv[k++] = arg;
+	nargv[k++] = (char *)path;
+	for (size_t i = 1; i < argc; i++)
+		nargv[k++] = argv[i];
+	err = loader_load_depth(t, interp, nargv, envp, depth + 1, execfn);
+	free(nargv);
+	return err;
+}
+
+static int loader_load_depth(struct task *t, const char *path, char *const argv[],
+			     char *const envp[], int depth, const char *execfn)
+{
+	struct exec_file ef = { 0 };
+	char buf[BINPRM_BUF_SIZE];
+	size_t n;
+	int err;
+
+	if (depth > BINPRM_MAX_RECURSION)
+		return -ELOOP;
+	err = exec_file_open(t, path, &ef);
+	if (err)
+		return err;
+	n = (size_t)MIN(ef.size, sizeof(buf));
+	if (n >= 2 && exec_file_read(&ef, buf, 2, 0) == 0 && buf[0] == '#' && buf[1] == '!') {
+		err = exec_file_read(&ef, buf, n, 0);
+		exec_file_close(&ef);
+		return err ? err : load_script(t, buf, n, path, argv, envp, depth, execfn);
+	}
+	err = load_elf(t, &ef, execfn, argv, envp);
+	exec_file_close(&ef);
+	return err;
+}
+
+int loader_load(struct task *t, const char *path, char *const argv[],
+		char *const envp[])
+{
+	return loader_load_depth(t, path, argv, envp, 0, path);
+}
+
+int exec_file_open(struct task *t, const char *path, struct exec_file *ef)
+{
+	struct file *f;
+	int err = vfs_open(t, AT_FDCWD, path, O_RDONLY, 0, 0, &f);
+
+	if (err)
+		return err;
+	if (!S_ISREG(f->inode->mode))
+		err = -EACCES;
+	else if (inode_permission(f->inode, MAY_EXEC, &t->cred))
+		err = -EACCES;
+	else if (f->path.mnt && (f->path.mnt->flags & MNT_NOEXEC))
+		err = -EACCES;
+	if (err) {
+		file_put(f);
+		return err;
+	}
+	ef->f = f;
+	ef->size = (uint64_t)file_size(f);
+	return 0;
+}
+
+void exec_file_close(struct exec_file *ef)
+{
+	if (ef->f)
+		file_put(ef->f);
+	ef->f = NULL;
+}
+
+int exec_file_read(struct exec_file *ef, void *buf, size_t len, uint64_t off)
+{
+	return kernel_read_exact(ef->f, buf, len, off);
 }

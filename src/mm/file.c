@@ -18,6 +18,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "mm/memobj.h"
 #include "pgalloc/pgalloc.h"
 #include "util/util.h"
 
@@ -37,6 +38,34 @@ struct mm_file *mm_file_new(int host_fd)
 	return f;
 }
 
+struct mm_file *mm_file_new_memobj(struct memobj *obj)
+{
+	struct mm_file *f = calloc(1, sizeof(*f));
+
+	if (!f)
+		return NULL;
+	f->refs = 1;
+	f->host_fd = -1;
+	memobj_get(obj);
+	f->obj = obj;
+	return f;
+}
+
+void mm_file_set_name(struct mm_file *f, const char *name, uint64_t dev, uint64_t ino)
+{
+	free(f->name);
+	f->name = strdup(name);
+	f->dev = dev;
+	f->ino = ino;
+}
+
+uint64_t mm_file_size(struct mm_file *f)
+{
+	if (f->obj)
+		return __atomic_load_n(&f->obj->npages, __ATOMIC_RELAXED) << PAGE_SHIFT;
+	return f->size;
+}
+
 void mm_file_get(struct mm_file *f)
 {
 	__atomic_fetch_add(&f->refs, 1, __ATOMIC_RELAXED);
@@ -46,7 +75,11 @@ void mm_file_put(struct mm_file *f)
 {
 	if (__atomic_sub_fetch(&f->refs, 1, __ATOMIC_ACQ_REL) != 0)
 		return;
-	close(f->host_fd);
+	if (f->host_fd >= 0)
+		close(f->host_fd);
+	if (f->obj)
+		memobj_put(f->obj);
+	free(f->name);
 	free(f);
 }
 
@@ -57,6 +90,8 @@ int mm_file_fill(struct mm_file *f, uint64_t file_off, uint64_t mem_off,
 	loff_t in = (loff_t)file_off, out = (loff_t)mem_off;
 	uint64_t done = 0;
 
+	if (f->obj)
+		return memobj_rw(f->obj, file_off, pgalloc_ptr(mem_off), len, false);
 	while (done < len && !__atomic_load_n(&no_copy_range, __ATOMIC_RELAXED)) {
 		ssize_t n = copy_file_range(f->host_fd, &in, pgalloc_fd(), &out,
 					    len - done, 0);

@@ -3,7 +3,9 @@
  */
 #include "mm/memobj.h"
 
+#include <errno.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "pgalloc/pgalloc.h"
 #include "util/util.h"
@@ -70,4 +72,60 @@ void memobj_punch(struct memobj *obj, uint64_t pgoff, uint64_t n)
 		pgoff++;
 	}
 	pthread_mutex_unlock(&obj->lock);
+}
+
+int memobj_rw(struct memobj *obj, uint64_t off, void *buf, size_t len, bool write)
+{
+	uint8_t *p = buf;
+	int err = 0;
+
+	pthread_mutex_lock(&obj->lock);
+	while (len > 0) {
+		uint64_t pgoff = off >> PAGE_SHIFT, in = off & ~PAGE_MASK;
+		size_t n = MIN(len, PAGE_SIZE - in);
+		uint64_t *e = pagemap_slot(&obj->pages, pgoff, write);
+
+		if (write) {
+			if (!e) {
+				err = -ENOMEM;
+				break;
+			}
+			if (!*e) {
+				uint64_t page = pgalloc_alloc_exact(1);
+				if (page == PGALLOC_FAIL) {
+					err = -ENOMEM;
+					break;
+				}
+				*e = page | 1;
+			}
+			memcpy((uint8_t *)pgalloc_ptr(*e & PAGE_MASK) + in, p, n);
+		} else if (e && *e) {
+			memcpy(p, (uint8_t *)pgalloc_ptr(*e & PAGE_MASK) + in, n);
+		} else {
+			memset(p, 0, n);
+		}
+		p += n;
+		off += n;
+		len -= n;
+	}
+	pthread_mutex_unlock(&obj->lock);
+	return err;
+}
+
+void memobj_truncate(struct memobj *obj, uint64_t size)
+{
+	uint64_t keep = (size + PAGE_SIZE - 1) >> PAGE_SHIFT;
+
+	if (size & ~PAGE_MASK) {
+		/* Zero the tail of the last page, as truncate does. */
+		uint64_t e;
+		pthread_mutex_lock(&obj->lock);
+		e = pagemap_get(&obj->pages, size >> PAGE_SHIFT);
+		if (e)
+			memset((uint8_t *)pgalloc_ptr(e & PAGE_MASK) + (size & ~PAGE_MASK), 0,
+			       PAGE_SIZE - (size & ~PAGE_MASK));
+		pthread_mutex_unlock(&obj->lock);
+	}
+	memobj_punch(obj, keep, (1ULL << PAGEMAP_BITS) - keep);
+	__atomic_store_n(&obj->npages, keep, __ATOMIC_RELAXED);
 }

@@ -10,6 +10,8 @@
 #define MOAT_MEMOBJ_H
 
 #include <pthread.h>
+#include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "mm/pagemap.h"
@@ -34,5 +36,15 @@ uint64_t memobj_page_get(struct memobj *obj, uint64_t pgoff);
 
 /* Drops the object's pages in [pgoff, pgoff + n) (MADV_REMOVE). */
 void memobj_punch(struct memobj *obj, uint64_t pgoff, uint64_t n);
+
+/*
+ * Copies len bytes between buf and the object at byte offset off.  Reads
+ * of pages the object lacks give zeros; writes allocate them.  Returns 0
+ * or -ENOMEM.
+ */
+int memobj_rw(struct memobj *obj, uint64_t off, void *buf, size_t len, bool write);
+
+/* Drops everything past size bytes (a tmpfs truncate) and sets npages. */
+void memobj_truncate(struct memobj *obj, uint64_t size);
 
 #endif

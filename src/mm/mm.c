@@ -338,7 +338,7 @@ static uint64_t back_pages(struct mm *mm, struct vma *v, uint64_t pn,
 		/* Private file pages start as a copy of the file. */
 		uint64_t foff = v->file_off + ((pn << PAGE_SHIFT) - v->start);
 		uint64_t len = got << PAGE_SHIFT;
-		if (foff >= ALIGN_UP(v->file->size, PAGE_SIZE)) {
+		if (foff >= ALIGN_UP(mm_file_size(v->file), PAGE_SIZE)) {
 			/* Wholly past the end of the file: SIGBUS. */
 			pgalloc_put(off, got);
 			return 0;
@@ -557,13 +557,12 @@ static long insert_vma(struct mm *mm, uint64_t addr, uint64_t len, int prot,
 }
 
 long mm_mmap(struct mm *mm, uint64_t addr, uint64_t len, int prot, int flags,
-	     int fd, uint64_t off)
+	     const struct mm_backing *b, uint64_t off)
 {
 	struct memobj *obj = NULL;
 	int vflags = 0;
 	long ret;
 
-	(void)fd;
 	if (off & ~PAGE_MASK)
 		return -EINVAL;
 	switch (flags & MAP_TYPE) {
@@ -581,13 +580,11 @@ long mm_mmap(struct mm *mm, uint64_t addr, uint64_t len, int prot, int flags,
 	default:
 		return -EINVAL;
 	}
-	if (!(flags & MAP_ANONYMOUS))
-		return -ENODEV;        /* file mappings come with the VFS */
 	/* Anonymous memory takes plain MAP_SHARED or MAP_PRIVATE only, and
 	 * shared memory cannot grow down (do_mmap). */
-	if ((flags & MAP_TYPE) == MAP_SHARED_VALIDATE)
+	if (!b && (flags & MAP_TYPE) == MAP_SHARED_VALIDATE)
 		return -EINVAL;
-	if ((flags & MAP_TYPE) == MAP_SHARED && (flags & MAP_GROWSDOWN))
+	if ((flags & MAP_TYPE) != MAP_PRIVATE && (flags & MAP_GROWSDOWN))
 		return -EINVAL;
 	if (len == 0)
 		return -EINVAL;
@@ -625,7 +622,13 @@ long mm_mmap(struct mm *mm, uint64_t addr, uint64_t len, int prot, int flags,
 		if (!addr)
 			goto out;
 	}
-	if ((flags & MAP_TYPE) != MAP_PRIVATE) {
+	if (b && b->no_write)
+		vflags |= VMA_NOWRITE;
+	if (b && b->obj) {
+		vflags |= VMA_SHARED;
+		obj = b->obj;
+		memobj_get(obj);
+	} else if ((flags & MAP_TYPE) != MAP_PRIVATE && !(b && b->file)) {
 		vflags |= VMA_SHARED;
 		obj = memobj_new(len >> PAGE_SHIFT);
 		ret = -ENOMEM;
@@ -633,10 +636,30 @@ long mm_mmap(struct mm *mm, uint64_t addr, uint64_t len, int prot, int flags,
 			goto out;
 	}
 	ret = unmap_range(mm, addr, addr + len);
-	if (ret == 0)
+	if (ret == 0 && b && (b->obj || b->file)) {
+		struct vma v = {
+			.start = addr, .end = addr + len,
+			.prot = prot & (PROT_READ | PROT_WRITE | PROT_EXEC),
+			.flags = vflags, .obj = obj, .obj_pgoff = off >> PAGE_SHIFT,
+			.file = b->file, .file_off = off, .file_end = UINT64_MAX,
+		};
+		if (b->file)
+			mm_file_get(b->file);
+		ret = vma_insert(mm, vma_index(mm, addr), &v);
+		if (ret) {
+			if (b->file)
+				mm_file_put(b->file);
+		} else {
+			ret = (long)addr;
+			obj = NULL;         /* the VMA holds the reference now */
+		}
+	} else if (ret == 0) {
 		ret = insert_vma(mm, addr, len, prot & (PROT_READ | PROT_WRITE | PROT_EXEC),
 				 vflags, obj);
-	if (ret < 0 && obj)
+		if (ret >= 0)
+			obj = NULL;
+	}
+	if (obj)
 		memobj_put(obj);
 out:
 	pthread_mutex_unlock(&mm->lock);
@@ -744,6 +767,10 @@ long mm_mprotect(struct mm *mm, uint64_t addr, uint64_t len, int prot)
 			break;
 		}
 		uint64_t seg_end = MIN(end, mm->vmas[i].end);
+		if ((prot & PROT_WRITE) && (mm->vmas[i].flags & VMA_NOWRITE)) {
+			ret = -EACCES;   /* a shared mapping of a read-only file */
+			break;
+		}
 		if (mm->vmas[i].prot != prot) {
 			ret = vma_split_range(mm, a, seg_end);
 			if (ret)

@@ -19,6 +19,7 @@
 #define MOAT_MM_H
 
 #include <pthread.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <stddef.h>
 #include <sys/uio.h>
@@ -29,20 +30,37 @@ struct platform_as;
 struct memobj;
 
 /*
- * A file that private mappings read their pages from.  TEMPORARY shape:
- * a host descriptor, until the VFS gives mappings a struct file (hostfs
- * dentries hold host descriptors too, so this is what they will use).
+ * A file that private mappings read their pages from: a host descriptor
+ * (hostfs files, the loader's executables) or a memory object (tmpfs).
  */
 struct mm_file {
 	int refs;
-	int host_fd;              /* owned */
-	uint64_t size;            /* pages wholly past it raise SIGBUS */
+	int host_fd;              /* owned, or -1 */
+	uint64_t size;            /* host files: pages wholly past it raise SIGBUS */
+	struct memobj *obj;       /* referenced, or NULL */
+	char *name;               /* for /proc/pid/maps, or NULL */
+	uint64_t ino;
+	uint64_t dev;
 };
+
+/* Names the file for /proc/pid/maps (copies name). */
+void mm_file_set_name(struct mm_file *f, const char *name, uint64_t dev, uint64_t ino);
 
 /* Takes ownership of host_fd.  NULL on out of memory (fd closed). */
 struct mm_file *mm_file_new(int host_fd);
+/* Pages copied from obj (referenced by the new file). */
+struct mm_file *mm_file_new_memobj(struct memobj *obj);
 void mm_file_get(struct mm_file *f);
 void mm_file_put(struct mm_file *f);
+uint64_t mm_file_size(struct mm_file *f);
+
+/* What a file mapping maps: shared pages of obj, or private copies of
+ * file's pages; neither (both NULL) is anonymous memory (/dev/zero). */
+struct mm_backing {
+	struct memobj *obj;
+	struct mm_file *file;
+	bool no_write;            /* MAP_SHARED of a file not open for writing */
+};
 
 /* vma->flags */
 #define VMA_SHARED     0x1   /* MAP_SHARED: writes go to the object */
@@ -50,6 +68,7 @@ void mm_file_put(struct mm_file *f);
 #define VMA_NORESERVE  0x4
 #define VMA_STACK      0x8   /* the initial stack: "[stack]" */
 #define VMA_HEAP       0x10  /* brk area: "[heap]" */
+#define VMA_NOWRITE    0x20  /* may never become writable (mprotect EACCES) */
 
 struct vma {
 	uint64_t start, end;      /* page aligned, end exclusive */
@@ -93,8 +112,9 @@ void mm_put(struct mm *mm);
 void mm_init_layout(struct mm *mm);
 
 /* Syscall implementations; each returns >= 0 or -errno as Linux's do. */
+/* b: a file's backing, or NULL for MAP_ANONYMOUS. */
 long mm_mmap(struct mm *mm, uint64_t addr, uint64_t len, int prot, int flags,
-	     int fd, uint64_t off);
+	     const struct mm_backing *b, uint64_t off);
 long mm_munmap(struct mm *mm, uint64_t addr, uint64_t len);
 long mm_mprotect(struct mm *mm, uint64_t addr, uint64_t len, int prot);
 long mm_mremap(struct mm *mm, uint64_t old_addr, uint64_t old_len,

@@ -9,6 +9,7 @@
  * Linux reference: fs/read_write.c.
  */
 #include <errno.h>
+#include <signal.h>
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
@@ -26,6 +27,21 @@ static struct file *get_file(struct task *t, uint64_t fd)
 	if (fd > INT32_MAX)
 		return NULL;
 	return fdtable_get(t->fdt, (int)fd);
+}
+
+/*
+ * A write to a pipe without readers raises SIGPIPE (Linux: pipe_write()).
+ * Until signal delivery exists, the default action (terminate) is the one
+ * carried out; an ignored SIGPIPE leaves just the EPIPE.
+ */
+static void sigpipe(struct task *t)
+{
+	uint64_t handler = t->tg->actions[SIGPIPE - 1].handler;
+
+	if (handler == (uint64_t)(uintptr_t)SIG_DFL)
+		kernel_group_exit(t, SIGPIPE);
+	else if (handler != (uint64_t)(uintptr_t)SIG_IGN)
+		moat_log("SIGPIPE with a handler: signal delivery not implemented yet");
 }
 
 /*
@@ -57,9 +73,9 @@ static long do_rw(struct task *t, struct file *f, const struct iovec *iov,
 					err = -EFAULT;
 					break;
 				}
-				r = f->ops->write(f, t->iobuf, n, offp);
+				r = f->ops->write(f, t, t->iobuf, n, offp);
 			} else {
-				r = f->ops->read(f, t->iobuf, n, offp);
+				r = f->ops->read(f, t, t->iobuf, n, offp);
 				if (r > 0 && mm_copy_out(t->mm, base, t->iobuf, (size_t)r)) {
 					err = -EFAULT;
 					break;
@@ -79,16 +95,20 @@ static long do_rw(struct task *t, struct file *f, const struct iovec *iov,
 out:
 	if (locked)
 		pthread_mutex_unlock(&f->pos_lock);
+	if (err == -EPIPE && !done)
+		sigpipe(t);
 	return done ? done : err;
 }
 
 /* vfs_read/vfs_write's first checks: opened for it, and able to. */
 static long rw_check(struct file *f, bool write)
 {
+	if (f->flags & O_PATH)
+		return -EBADF;
 	if ((f->flags & O_ACCMODE) == (write ? O_RDONLY : O_WRONLY))
 		return -EBADF;
 	if (write ? !f->ops->write : !f->ops->read)
-		return -EINVAL;
+		return S_ISDIR(f->inode->mode) ? -EISDIR : -EINVAL;
 	return 0;
 }
 
@@ -112,6 +132,8 @@ static long rw_single(struct task *t, const uint64_t a[6], bool write, bool posi
 	if (!f)
 		return -EBADF;
 	ret = rw_check(f, write);
+	if (ret == 0 && positional && !f->ops->lseek)
+		ret = -ESPIPE;
 	if (ret == 0)
 		ret = one_iovec(t, a[1], a[2], &iov);
 	if (ret == 0)
@@ -120,18 +142,27 @@ static long rw_single(struct task *t, const uint64_t a[6], bool write, bool posi
 	return ret;
 }
 
-static long rw_vector(struct task *t, const uint64_t a[6], bool write, bool positional)
+/*
+ * readv/writev and the positional preadv/pwritev/preadv2/pwritev2: pos_arg
+ * is the offset argument's index in a[] (-1: none); an offset of -1 in the
+ * *v2 calls means the file position.
+ */
+static long rw_vector(struct task *t, const uint64_t a[6], bool write, int pos_arg, int flags)
 {
 	struct file *f = get_file(t, a[0]);
-	struct iovec *iov;
+	struct iovec *iov = NULL;
 	size_t total;
-	int64_t pos = (int64_t)a[3];
+	int64_t pos = pos_arg >= 0 ? (int64_t)a[pos_arg] : -1;
+	bool positional = pos_arg >= 0 && !(flags == -1 ? false : pos == -1);
 	long ret;
 
 	if (!f)
 		return -EBADF;
-	iov = NULL;
 	ret = rw_check(f, write);
+	if (ret == 0 && flags > 0 && (flags & ~(RWF_HIPRI | RWF_DSYNC | RWF_SYNC | RWF_NOWAIT | RWF_APPEND)))
+		ret = -EOPNOTSUPP;
+	if (ret == 0 && positional && !f->ops->lseek)
+		ret = -ESPIPE;
 	if (ret == 0)
 		ret = mm_import_iovec(t->mm, a[1], a[2], &iov, &total);
 	if (ret >= 0)
@@ -145,54 +176,142 @@ long sys_read(struct task *t, const uint64_t a[6]) { return rw_single(t, a, fals
 long sys_write(struct task *t, const uint64_t a[6]) { return rw_single(t, a, true, false); }
 long sys_pread64(struct task *t, const uint64_t a[6]) { return rw_single(t, a, false, true); }
 long sys_pwrite64(struct task *t, const uint64_t a[6]) { return rw_single(t, a, true, true); }
-long sys_readv(struct task *t, const uint64_t a[6]) { return rw_vector(t, a, false, false); }
-long sys_writev(struct task *t, const uint64_t a[6]) { return rw_vector(t, a, true, false); }
+long sys_readv(struct task *t, const uint64_t a[6]) { return rw_vector(t, a, false, -1, 0); }
+long sys_writev(struct task *t, const uint64_t a[6]) { return rw_vector(t, a, true, -1, 0); }
+long sys_preadv(struct task *t, const uint64_t a[6]) { return rw_vector(t, a, false, 3, -1); }
+long sys_pwritev(struct task *t, const uint64_t a[6]) { return rw_vector(t, a, true, 3, -1); }
+long sys_preadv2(struct task *t, const uint64_t a[6]) { return rw_vector(t, a, false, 3, (int)a[5]); }
+long sys_pwritev2(struct task *t, const uint64_t a[6]) { return rw_vector(t, a, true, 3, (int)a[5]); }
+
+/*
+ * Copies up to len bytes from in (at *inpos, or its position) to out (at
+ * *outpos, or its position) through the task's buffer: sendfile,
+ * copy_file_range and splice share it.
+ */
+static long copy_between(struct task *t, struct file *in, int64_t *inpos,
+			 struct file *out, int64_t *outpos, size_t len)
+{
+	long done = 0, err = 0;
+
+	len = MIN(len, (size_t)MAX_RW_COUNT);
+	while ((size_t)done < len) {
+		size_t n = MIN(len - (size_t)done, (size_t)TASK_IOBUF_SIZE);
+		int64_t *ip = inpos, *op = outpos;
+		if (!ip && !in->no_pos) {
+			pthread_mutex_lock(&in->pos_lock);
+			ip = &in->pos;
+		}
+		long r = in->ops->read(in, t, t->iobuf, n, ip);
+		if (ip == &in->pos)
+			pthread_mutex_unlock(&in->pos_lock);
+		if (r <= 0) {
+			err = r;
+			break;
+		}
+		if (!op && !out->no_pos) {
+			pthread_mutex_lock(&out->pos_lock);
+			op = &out->pos;
+		}
+		long w = out->ops->write(out, t, t->iobuf, (size_t)r, op);
+		if (op == &out->pos)
+			pthread_mutex_unlock(&out->pos_lock);
+		if (w < 0) {
+			err = w;
+			break;
+		}
+		done += w;
+		if (w < r) {
+			/* Give back what was read but not written. */
+			if (ip)
+				*ip -= r - w;
+			break;
+		}
+		if ((size_t)r < n)
+			break;
+	}
+	return done ? done : err;
+}
+
+long sys_sendfile(struct task *t, const uint64_t a[6])
+{
+	struct file *out = get_file(t, a[0]), *in = get_file(t, a[1]);
+	int64_t off;
+	long ret = 0;
+
+	if (!out || !in)
+		ret = -EBADF;
+	else if ((in->flags & O_PATH) || (in->flags & O_ACCMODE) == O_WRONLY ||
+		 (out->flags & O_PATH) || (out->flags & O_ACCMODE) == O_RDONLY)
+		ret = -EBADF;
+	else if (!in->ops->read || !out->ops->write || (a[2] && !in->ops->lseek))
+		ret = -EINVAL;
+	else if (out->flags & O_APPEND)
+		ret = -EINVAL;
+	else if (a[2] && mm_copy_in(t->mm, &off, a[2], sizeof(off)))
+		ret = -EFAULT;
+	else if (a[2] && off < 0)
+		ret = -EINVAL;
+	if (ret == 0) {
+		ret = copy_between(t, in, a[2] ? &off : NULL, out, NULL, a[3]);
+		if (a[2] && ret >= 0 && mm_copy_out(t->mm, a[2], &off, sizeof(off)))
+			ret = -EFAULT;
+	}
+	if (in)
+		file_put(in);
+	if (out)
+		file_put(out);
+	return ret;
+}
+
+/* Linux: fs/read_write.c generic_copy_file_checks(). */
+long sys_copy_file_range(struct task *t, const uint64_t a[6])
+{
+	struct file *in = get_file(t, a[0]), *out = get_file(t, a[2]);
+	int64_t inoff, outoff;
+	long ret = 0;
+
+	if (a[5])
+		ret = -EINVAL;
+	else if (!in || !out)
+		ret = -EBADF;
+	else if ((in->flags & O_PATH) || (in->flags & O_ACCMODE) == O_WRONLY ||
+		 (out->flags & O_PATH) || (out->flags & O_ACCMODE) == O_RDONLY ||
+		 (out->flags & O_APPEND))
+		ret = -EBADF;
+	else if (S_ISDIR(in->inode->mode) || S_ISDIR(out->inode->mode))
+		ret = -EISDIR;
+	else if (!S_ISREG(in->inode->mode) || !S_ISREG(out->inode->mode))
+		ret = -EINVAL;
+	else if (a[1] && mm_copy_in(t->mm, &inoff, a[1], sizeof(inoff)))
+		ret = -EFAULT;
+	else if (a[3] && mm_copy_in(t->mm, &outoff, a[3], sizeof(outoff)))
+		ret = -EFAULT;
+	else if ((a[1] && inoff < 0) || (a[3] && outoff < 0))
+		ret = -EINVAL;
+	if (ret == 0 && in->inode == out->inode) {
+		int64_t ip = a[1] ? inoff : in->pos, op = a[3] ? outoff : out->pos;
+		if (ip < op + (int64_t)a[4] && op < ip + (int64_t)a[4])
+			ret = -EINVAL;    /* overlapping ranges of one file */
+	}
+	if (ret == 0) {
+		ret = copy_between(t, in, a[1] ? &inoff : NULL, out, a[3] ? &outoff : NULL, a[4]);
+		if (ret >= 0 && a[1] && mm_copy_out(t->mm, a[1], &inoff, sizeof(inoff)))
+			ret = -EFAULT;
+		if (ret >= 0 && a[3] && mm_copy_out(t->mm, a[3], &outoff, sizeof(outoff)))
+			ret = -EFAULT;
+	}
+	if (in)
+		file_put(in);
+	if (out)
+		file_put(out);
+	return ret;
+}
 
 long sys_close(struct task *t, const uint64_t a[6])
 {
 	if (a[0] > INT32_MAX)
 		return -EBADF;
 	return fdtable_close(t->fdt, (int)a[0]);
-}
-
-static long do_fstat(struct task *t, int fd, uint64_t ubuf)
-{
-	struct file *f = fdtable_get(t->fdt, fd);
-	struct stat st;
-	long ret;
-
-	if (!f)
-		return -EBADF;
-	ret = f->ops->fstat ? f->ops->fstat(f, &st) : -EINVAL;
-	file_put(f);
-	if (ret == 0 && mm_copy_out(t->mm, ubuf, &st, sizeof(st)))
-		ret = -EFAULT;
-	return ret;
-}
-
-long sys_fstat(struct task *t, const uint64_t a[6])
-{
-	if (a[0] > INT32_MAX)
-		return -EBADF;
-	return do_fstat(t, (int)a[0], a[1]);
-}
-
-long sys_newfstatat(struct task *t, const uint64_t a[6])
-{
-	int flags = (int)a[3];
-	char path[2];
-	long n;
-
-	if (flags & ~(AT_SYMLINK_NOFOLLOW | AT_NO_AUTOMOUNT | AT_EMPTY_PATH))
-		return -EINVAL;
-	n = mm_copy_in_string(t->mm, path, a[1], sizeof(path));
-	if (n == -EFAULT)
-		return -EFAULT;
-	if (n == 0 && (flags & AT_EMPTY_PATH))
-		return do_fstat(t, (int)a[0], a[2]);
-	/* TODO(files issue): path lookup through the VFS. */
-	moat_log("newfstatat with a path: no VFS yet, ENOSYS");
-	return -ENOSYS;
 }
 
 long sys_ioctl(struct task *t, const uint64_t a[6])
@@ -215,6 +334,13 @@ long sys_ioctl(struct task *t, const uint64_t a[6])
 			__atomic_store_n(&f->flags, one ? (f->flags | O_NONBLOCK)
 						       : (f->flags & ~O_NONBLOCK), __ATOMIC_RELAXED);
 		break;
+	case FIONREAD:
+		if (S_ISREG(f->inode->mode)) {
+			int n = (int)MAX(0, file_size(f) - f->pos);
+			ret = mm_copy_out(t->mm, a[2], &n, sizeof(n)) ? -EFAULT : 0;
+			break;
+		}
+		/* fall through */
 	default:
 		ret = f->ops->ioctl ? f->ops->ioctl(f, t, cmd, a[2]) : -ENOTTY;
 	}
@@ -262,6 +388,16 @@ long sys_fcntl(struct task *t, const uint64_t a[6])
 		ret = 0;
 		break;
 	}
+	case F_GETPIPE_SZ:
+		ret = pipe_fcntl_size(f, false, 0);
+		break;
+	case F_SETPIPE_SZ:
+		ret = pipe_fcntl_size(f, true, a[2]);
+		break;
+	case F_GETLK: case F_SETLK: case F_SETLKW:
+	case F_OFD_GETLK: case F_OFD_SETLK: case F_OFD_SETLKW:
+		ret = vfs_fcntl_lock(t, f, (int)a[1], a[2]);
+		break;
 	default:
 		moat_log("fcntl cmd %d not implemented: EINVAL", (int)a[1]);
 		ret = -EINVAL;
@@ -279,8 +415,17 @@ long sys_lseek(struct task *t, const uint64_t a[6])
 		return -EBADF;
 	if (a[2] > SEEK_HOLE)
 		ret = -EINVAL;
-	else
-		ret = f->ops->lseek ? f->ops->lseek(f, (int64_t)a[1], (int)a[2]) : -ESPIPE;
+	else if (f->flags & O_PATH)
+		ret = -EBADF;
+	else if (!f->ops->lseek)
+		ret = -ESPIPE;
+	else if (f->no_pos)
+		ret = f->ops->lseek(f, (int64_t)a[1], (int)a[2]);
+	else {
+		pthread_mutex_lock(&f->pos_lock);
+		ret = f->ops->lseek(f, (int64_t)a[1], (int)a[2]);
+		pthread_mutex_unlock(&f->pos_lock);
+	}
 	file_put(f);
 	return ret;
 }

@@ -146,10 +146,7 @@ long sys_uname(struct task *t, const uint64_t a[6])
 
 long sys_umask(struct task *t, const uint64_t a[6])
 {
-	int old = t->umask;
-
-	t->umask = (int)(a[0] & 0777);
-	return old;
+	return (long)__atomic_exchange_n(&t->fs->umask, (mode_t)(a[0] & 0777), __ATOMIC_RELAXED);
 }
 
 /* ---- resource limits ---- */

@@ -89,7 +89,21 @@ const char *syscall_name(long nr);
 	X(prlimit64) X(getrlimit) X(setrlimit) X(sched_yield) \
 	X(sched_getaffinity) X(rt_sigaction) X(rt_sigprocmask) \
 	X(sigaltstack) X(umask) X(getcpu) X(sysinfo) X(getrusage) X(times) \
-	X(prctl)
+	X(prctl) X(futex) \
+	X(open) X(openat) X(openat2) X(creat) X(close_range) X(stat) X(lstat) \
+	X(statx) X(statfs) X(fstatfs) X(getdents) X(getdents64) X(mknod) \
+	X(mknodat) X(mkdir) X(mkdirat) X(rmdir) X(unlink) X(unlinkat) X(rename) \
+	X(renameat) X(renameat2) X(link) X(linkat) X(symlink) X(symlinkat) \
+	X(readlink) X(readlinkat) X(access) X(faccessat) X(faccessat2) X(chmod) \
+	X(fchmod) X(fchmodat) X(chown) X(lchown) X(fchown) X(fchownat) \
+	X(utimensat) X(futimesat) X(utimes) X(utime) X(truncate) X(ftruncate) \
+	X(fallocate) X(fsync) X(fdatasync) X(sync) X(syncfs) X(fadvise64) X(chdir) \
+	X(chroot) X(fchdir) X(getcwd) X(dup) X(dup2) X(dup3) X(pipe) X(pipe2) \
+	X(getxattr) X(lgetxattr) X(fgetxattr) X(setxattr) X(lsetxattr) \
+	X(fsetxattr) X(removexattr) X(lremovexattr) X(fremovexattr) X(listxattr) \
+	X(llistxattr) X(flistxattr) X(mount) X(umount2) X(preadv) X(pwritev) \
+	X(preadv2) X(pwritev2) X(sendfile) X(copy_file_range) X(flock) \
+	X(memfd_create)
 
 #define X(name) long sys_##name(struct task *t, const uint64_t a[6]);
 SYSCALL_HANDLERS(X)

@@ -4,6 +4,8 @@
 #include "vfs/vfs.h"
 
 #include <errno.h>
+#include <fcntl.h>
+#include <unistd.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -32,10 +34,74 @@ void file_put(struct file *f)
 {
 	if (__atomic_sub_fetch(&f->refs, 1, __ATOMIC_ACQ_REL) != 0)
 		return;
-	if (f->ops->release)
+	locks_remove_file(f);
+	if (f->ops && f->ops->release)
 		f->ops->release(f);
+	path_put(&f->path);
+	inode_put(f->inode);
 	pthread_mutex_destroy(&f->pos_lock);
 	free(f);
+}
+
+int64_t file_size(struct file *f)
+{
+	struct statx stx;
+
+	if (!f->inode || vfs_getattr(f->inode, &stx) < 0)
+		return 0;
+	return (int64_t)stx.stx_size;
+}
+
+/* Linux: fs/read_write.c generic_file_llseek_size(); f->pos_lock held. */
+long generic_lseek(struct file *f, int64_t off, int whence)
+{
+	int64_t size, pos;
+
+	switch (whence) {
+	case SEEK_SET:
+		pos = off;
+		break;
+	case SEEK_CUR:
+		if (__builtin_add_overflow(f->pos, off, &pos))
+			return -EOVERFLOW;
+		break;
+	case SEEK_END:
+		if (__builtin_add_overflow(file_size(f), off, &pos))
+			return -EOVERFLOW;
+		break;
+	case SEEK_DATA:
+		size = file_size(f);
+		if (off < 0 || off >= size)
+			return -ENXIO;
+		pos = off;               /* no holes known: all data */
+		break;
+	case SEEK_HOLE:
+		size = file_size(f);
+		if (off < 0 || off >= size)
+			return -ENXIO;
+		pos = size;
+		break;
+	default:
+		return -EINVAL;
+	}
+	if (pos < 0)
+		return -EINVAL;
+	f->pos = pos;
+	return pos;
+}
+
+int kernel_read_exact(struct file *f, void *buf, size_t len, uint64_t off)
+{
+	int64_t pos = (int64_t)off;
+	size_t done = 0;
+
+	while (done < len) {
+		long n = f->ops->read(f, NULL, (char *)buf + done, len - done, &pos);
+		if (n <= 0)
+			return -EIO;
+		done += (size_t)n;
+	}
+	return 0;
 }
 
 struct fdtable *fdtable_new(void)
@@ -53,9 +119,12 @@ void fdtable_put(struct fdtable *fdt)
 {
 	if (__atomic_sub_fetch(&fdt->refs, 1, __ATOMIC_ACQ_REL) != 0)
 		return;
-	for (int i = 0; i < fdt->nfds; i++)
-		if (fdt->files[i])
+	for (int i = 0; i < fdt->nfds; i++) {
+		if (fdt->files[i]) {
+			locks_remove_posix(fdt, fdt->files[i]);
 			file_put(fdt->files[i]);
+		}
+	}
 	free(fdt->files);
 	free(fdt->fdflags);
 	pthread_mutex_destroy(&fdt->lock);
@@ -133,8 +202,10 @@ int fdtable_install_at(struct fdtable *fdt, struct file *f, int fd,
 	fdt->files[fd] = f;
 	fdt->fdflags[fd] = (uint8_t)fdflags;
 	pthread_mutex_unlock(&fdt->lock);
-	if (old)
+	if (old) {
+		locks_remove_posix(fdt, old);
 		file_put(old);
+	}
 	return fd;
 }
 
@@ -150,8 +221,36 @@ int fdtable_close(struct fdtable *fdt, int fd)
 	pthread_mutex_unlock(&fdt->lock);
 	if (!f)
 		return -EBADF;
+	locks_remove_posix(fdt, f);
 	file_put(f);
 	return 0;
+}
+
+void fdtable_close_range(struct fdtable *fdt, unsigned first, unsigned last, bool cloexec)
+{
+	for (;;) {
+		struct file *f = NULL;
+		pthread_mutex_lock(&fdt->lock);
+		for (; first <= last && (int)first < fdt->nfds; first++) {
+			if (!fdt->files[first])
+				continue;
+			if (cloexec) {
+				fdt->fdflags[first] |= FD_CLOEXEC;
+				continue;
+			}
+			f = fdt->files[first];
+			fdt->files[first] = NULL;
+			break;
+		}
+		pthread_mutex_unlock(&fdt->lock);
+		if (!f)
+			return;
+		locks_remove_posix(fdt, f);
+		file_put(f);
+		if (first == last)
+			return;
+		first++;
+	}
 }
 
 int fdtable_get_flags(struct fdtable *fdt, int fd)
@@ -176,4 +275,42 @@ int fdtable_set_flags(struct fdtable *fdt, int fd, int fdflags)
 	}
 	pthread_mutex_unlock(&fdt->lock);
 	return ret;
+}
+
+/* ---- waiter queues ---- */
+
+void waitq_init(struct waitq *q)
+{
+	pthread_mutex_init(&q->lock, NULL);
+	q->head.next = q->head.prev = &q->head;
+}
+
+void waitq_add(struct waitq *q, struct waiter *w)
+{
+	pthread_mutex_lock(&q->lock);
+	w->next = &q->head;
+	w->prev = q->head.prev;
+	q->head.prev->next = w;
+	q->head.prev = w;
+	pthread_mutex_unlock(&q->lock);
+}
+
+void waitq_remove(struct waitq *q, struct waiter *w)
+{
+	pthread_mutex_lock(&q->lock);
+	if (w->next) {
+		w->prev->next = w->next;
+		w->next->prev = w->prev;
+		w->next = w->prev = NULL;
+	}
+	pthread_mutex_unlock(&q->lock);
+}
+
+void waitq_notify(struct waitq *q, unsigned events)
+{
+	pthread_mutex_lock(&q->lock);
+	for (struct waiter *w = q->head.next; w != &q->head; w = w->next)
+		if (w->events & events)
+			w->notify(w, events);
+	pthread_mutex_unlock(&q->lock);
 }

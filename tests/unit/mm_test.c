@@ -32,18 +32,18 @@ int main(void)
 	EXPECT(mm->mmap_base < mm->stack_top && mm->stack_top < mm->task_size);
 
 	/* Top-down placement, no overlap. */
-	long a = mm_mmap(mm, 0, 3 * PAGE_SIZE, RW, ANON, -1, 0);
-	long b = mm_mmap(mm, 0, PAGE_SIZE, RW, ANON, -1, 0);
+	long a = mm_mmap(mm, 0, 3 * PAGE_SIZE, RW, ANON, NULL, 0);
+	long b = mm_mmap(mm, 0, PAGE_SIZE, RW, ANON, NULL, 0);
 	EXPECT(a > 0 && b > 0);
 	EXPECT((uint64_t)a + 3 * PAGE_SIZE <= mm->mmap_base);
 	EXPECT(b + (long)PAGE_SIZE <= a || b >= a + 3 * (long)PAGE_SIZE);
 
 	/* Errors with Linux's codes. */
-	EXPECT_EQ(mm_mmap(mm, 0, 0, RW, ANON, -1, 0), -EINVAL);
-	EXPECT_EQ(mm_mmap(mm, 0, PAGE_SIZE, RW, MAP_ANONYMOUS, -1, 0), -EINVAL);
-	EXPECT_EQ(mm_mmap(mm, a + 1, PAGE_SIZE, RW, ANON | MAP_FIXED, -1, 0), -EINVAL);
-	EXPECT_EQ(mm_mmap(mm, a, PAGE_SIZE, RW, ANON | MAP_FIXED_NOREPLACE, -1, 0), -EEXIST);
-	EXPECT_EQ(mm_mmap(mm, 0, 1ULL << 62, RW, ANON, -1, 0), -ENOMEM);
+	EXPECT_EQ(mm_mmap(mm, 0, 0, RW, ANON, NULL, 0), -EINVAL);
+	EXPECT_EQ(mm_mmap(mm, 0, PAGE_SIZE, RW, MAP_ANONYMOUS, NULL, 0), -EINVAL);
+	EXPECT_EQ(mm_mmap(mm, a + 1, PAGE_SIZE, RW, ANON | MAP_FIXED, NULL, 0), -EINVAL);
+	EXPECT_EQ(mm_mmap(mm, a, PAGE_SIZE, RW, ANON | MAP_FIXED_NOREPLACE, NULL, 0), -EEXIST);
+	EXPECT_EQ(mm_mmap(mm, 0, 1ULL << 62, RW, ANON, NULL, 0), -ENOMEM);
 	EXPECT_EQ(mm_munmap(mm, a + 1, PAGE_SIZE), -EINVAL);
 	EXPECT_EQ(mm_mprotect(mm, 0x1000, PAGE_SIZE, PROT_READ), -ENOMEM);
 
@@ -74,7 +74,7 @@ int main(void)
 	EXPECT_EQ(mm_copy_in(mm, buf, (uint64_t)a + 2 * PAGE_SIZE, 1), 0);
 
 	/* mremap: moving keeps contents (pages move, not copied). */
-	long c = mm_mmap(mm, 0, 2 * PAGE_SIZE, RW, ANON, -1, 0);
+	long c = mm_mmap(mm, 0, 2 * PAGE_SIZE, RW, ANON, NULL, 0);
 	EXPECT_EQ(mm_copy_out(mm, (uint64_t)c + 10, "moved", 6), 0);
 	long d = mm_mremap(mm, (uint64_t)c, 2 * PAGE_SIZE, 64 * PAGE_SIZE, MREMAP_MAYMOVE, 0);
 	EXPECT(d > 0);
@@ -90,7 +90,7 @@ int main(void)
 	EXPECT_EQ(mm_madvise(mm, (uint64_t)d, PAGE_SIZE, 12345), -EINVAL);
 
 	/* Shared anonymous memory: a second view sees the same pages. */
-	long s = mm_mmap(mm, 0, PAGE_SIZE, RW, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	long s = mm_mmap(mm, 0, PAGE_SIZE, RW, MAP_SHARED | MAP_ANONYMOUS, NULL, 0);
 	EXPECT_EQ(mm_copy_out(mm, (uint64_t)s, "shared", 7), 0);
 	long s2 = mm_mremap(mm, (uint64_t)s, 0, PAGE_SIZE, MREMAP_MAYMOVE, 0);
 	EXPECT(s2 > 0 && s2 != s);

@@ -1,0 +1,428 @@
+/*
+ * hostfs.c: files of a host directory tree.
+ *
+ * Each inode holds an O_PATH descriptor of its host file, found with
+ * openat(parent, name, O_PATH | O_NOFOLLOW), one component at a time: the
+ * host never resolves an application path, and a symlink is only ever read
+ * (the sentry's walk follows it inside the sandbox's root).  Opening for
+ * I/O re-opens the O_PATH descriptor through /proc/self/fd, which names
+ * the same file without resolving any path the application chose.
+ *
+ * A read-only hostfs (the overlay's lower layer, `--mount ...:ro`) refuses
+ * every change with EROFS; a writable one (--rw, --mount) applies changes
+ * to the host with the *at() calls on the parent's descriptor.
+ *
+ * Character devices found on the host are never opened: the VFS routes
+ * them to the sentry's own devices (fs/devices.c); FIFOs and sockets of the
+ * host give ENXIO.
+ */
+#include "vfs/vfs.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <linux/falloc.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/sysmacros.h>
+#include <unistd.h>
+
+#include "mm/mm.h"
+#include "util/util.h"
+
+struct hostfs_node {
+	int fd;                   /* O_PATH */
+};
+
+struct hostfs_open {
+	int fd;                   /* opened for I/O */
+};
+
+static const struct inode_ops hostfs_inode_ops;
+static const struct file_ops hostfs_file_ops, hostfs_dir_ops;
+
+static int node_fd(struct inode *inode)
+{
+	return ((struct hostfs_node *)inode->priv)->fd;
+}
+
+static int open_fd(struct file *f)
+{
+	return ((struct hostfs_open *)f->priv)->fd;
+}
+
+/* A new inode for the O_PATH descriptor fd (taken over). */
+static int inode_from_fd(struct super_block *sb, int fd, struct inode **res)
+{
+	struct hostfs_node *n;
+	struct inode *inode;
+	struct stat st;
+
+	if (fstat(fd, &st) < 0) {
+		int err = -errno;
+		close(fd);
+		return err;
+	}
+	n = malloc(sizeof(*n));
+	inode = n ? inode_new(sb, &hostfs_inode_ops, st.st_mode) : NULL;
+	if (!inode) {
+		free(n);
+		close(fd);
+		return -ENOMEM;
+	}
+	n->fd = fd;
+	inode->priv = n;
+	inode->ino = st.st_ino;
+	inode->uid = st.st_uid;
+	inode->gid = st.st_gid;
+	inode->rdev = st.st_rdev;
+	*res = inode;
+	return 0;
+}
+
+/* Refreshes the cached attributes after a change. */
+static void refresh(struct inode *inode)
+{
+	struct stat st;
+
+	if (fstat(node_fd(inode), &st) == 0) {
+		inode->mode = st.st_mode;
+		inode->uid = st.st_uid;
+		inode->gid = st.st_gid;
+	}
+}
+
+static int hostfs_lookup(struct inode *dir, const char *name, struct inode **res)
+{
+	int fd = openat(node_fd(dir), name, O_PATH | O_NOFOLLOW | O_CLOEXEC);
+
+	if (fd < 0)
+		return errno == ELOOP ? -ENOENT : -errno;
+	return inode_from_fd(dir->sb, fd, res);
+}
+
+/* Reopens the O_PATH fd of inode for I/O with flags. */
+static int reopen(struct inode *inode, int flags)
+{
+	char proc[40];
+	int fd;
+
+	snprintf(proc, sizeof(proc), "/proc/self/fd/%d", node_fd(inode));
+	fd = open(proc, flags | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+	return fd < 0 ? -errno : fd;
+}
+
+static int hostfs_create(struct inode *dir, const char *name, const struct new_node *nn,
+			 struct inode **res)
+{
+	int dfd = node_fd(dir), fd, r = 0;
+	mode_t perm = nn->mode & 07777;
+
+	if (dir->sb->readonly)
+		return -EROFS;
+	switch (nn->mode & S_IFMT) {
+	case S_IFREG:
+		fd = openat(dfd, name, O_CREAT | O_EXCL | O_WRONLY | O_CLOEXEC | O_NOFOLLOW, perm);
+		if (fd < 0)
+			return -errno;
+		close(fd);
+		break;
+	case S_IFDIR:
+		r = mkdirat(dfd, name, perm);
+		break;
+	case S_IFLNK:
+		r = symlinkat(nn->target, dfd, name);
+		break;
+	case S_IFIFO:
+	case S_IFSOCK:
+		r = mknodat(dfd, name, nn->mode, 0);
+		break;
+	default:
+		return -EPERM;           /* device nodes: not on the host */
+	}
+	if (r < 0)
+		return -errno;
+	/* The umask of the sentry must not have trimmed the mode. */
+	if (!S_ISLNK(nn->mode))
+		fchmodat(dfd, name, perm, 0);
+	fchownat(dfd, name, nn->uid, nn->gid, AT_SYMLINK_NOFOLLOW);
+	return hostfs_lookup(dir, name, res);
+}
+
+static int hostfs_link(struct inode *dir, const char *name, struct inode *old)
+{
+	if (dir->sb->readonly)
+		return -EROFS;
+	if (old->sb != dir->sb)
+		return -EXDEV;
+	if (linkat(node_fd(old), "", node_fd(dir), name, AT_EMPTY_PATH) < 0)
+		return -errno;
+	return 0;
+}
+
+static int hostfs_unlink(struct inode *dir, const char *name, struct inode *victim)
+{
+	if (dir->sb->readonly)
+		return -EROFS;
+	if (unlinkat(node_fd(dir), name, S_ISDIR(victim->mode) ? AT_REMOVEDIR : 0) < 0)
+		return -errno;
+	return 0;
+}
+
+static int hostfs_rename(struct inode *odir, const char *oname, struct inode *src,
+			 struct inode *ndir, const char *nname, struct inode *target,
+			 unsigned flags)
+{
+	(void)src;
+	(void)target;
+	if (odir->sb->readonly)
+		return -EROFS;
+	if (syscall(SYS_renameat2, node_fd(odir), oname, node_fd(ndir), nname, flags) < 0)
+		return -errno;
+	return 0;
+}
+
+static int hostfs_getattr(struct inode *inode, struct statx *stx)
+{
+	if (statx(node_fd(inode), "", AT_EMPTY_PATH | AT_SYMLINK_NOFOLLOW,
+		  STATX_BASIC_STATS | STATX_BTIME, stx) < 0)
+		return -errno;
+	return 0;
+}
+
+static int hostfs_setattr(struct inode *inode, const struct iattr *ia)
+{
+	char proc[40];
+	int fd = node_fd(inode);
+
+	if (inode->sb->readonly)
+		return -EROFS;
+	snprintf(proc, sizeof(proc), "/proc/self/fd/%d", fd);
+	if ((ia->valid & ATTR_SIZE) && truncate(proc, (off_t)ia->size) < 0)
+		return -errno;
+	if ((ia->valid & (ATTR_UID | ATTR_GID)) &&
+	    fchownat(fd, "", (ia->valid & ATTR_UID) ? ia->uid : (uid_t)-1,
+		     (ia->valid & ATTR_GID) ? ia->gid : (gid_t)-1,
+		     AT_EMPTY_PATH | AT_SYMLINK_NOFOLLOW) < 0)
+		return -errno;
+	if ((ia->valid & ATTR_MODE) && !S_ISLNK(inode->mode) && chmod(proc, ia->mode) < 0)
+		return -errno;
+	if (ia->valid & (ATTR_ATIME | ATTR_MTIME)) {
+		struct timespec ts[2] = {
+			(ia->valid & ATTR_ATIME) ? ia->atime : (struct timespec){ .tv_nsec = UTIME_OMIT },
+			(ia->valid & ATTR_MTIME) ? ia->mtime : (struct timespec){ .tv_nsec = UTIME_OMIT },
+		};
+		if (!S_ISLNK(inode->mode) && utimensat(AT_FDCWD, proc, ts, 0) < 0)
+			return -errno;
+	}
+	refresh(inode);
+	return 0;
+}
+
+static long hostfs_readlink(struct inode *inode, struct task *t, char *buf, size_t len)
+{
+	(void)t;
+	ssize_t n = readlinkat(node_fd(inode), "", buf, len);
+	return n < 0 ? -errno : n;
+}
+
+static int hostfs_open(struct inode *inode, struct file *f)
+{
+	struct hostfs_open *o;
+	int acc = f->flags & O_ACCMODE, fd;
+
+	if (!S_ISREG(inode->mode) && !S_ISDIR(inode->mode))
+		return -ENXIO;
+	if (acc != O_RDONLY && inode->sb->readonly)
+		return -EROFS;
+	fd = reopen(inode, S_ISDIR(inode->mode) ? O_RDONLY | O_DIRECTORY :
+			   acc == 3 ? O_RDWR : acc);
+	if (fd < 0)
+		return fd;
+	o = malloc(sizeof(*o));
+	if (!o) {
+		close(fd);
+		return -ENOMEM;
+	}
+	o->fd = fd;
+	f->priv = o;
+	f->ops = S_ISDIR(inode->mode) ? &hostfs_dir_ops : &hostfs_file_ops;
+	return 0;
+}
+
+static void hostfs_evict(struct inode *inode)
+{
+	struct hostfs_node *n = inode->priv;
+
+	if (n) {
+		close(n->fd);
+		free(n);
+	}
+}
+
+static const struct inode_ops hostfs_inode_ops = {
+	.lookup = hostfs_lookup,
+	.create = hostfs_create,
+	.link = hostfs_link,
+	.unlink = hostfs_unlink,
+	.rename = hostfs_rename,
+	.getattr = hostfs_getattr,
+	.setattr = hostfs_setattr,
+	.readlink = hostfs_readlink,
+	.open = hostfs_open,
+	.evict = hostfs_evict,
+};
+
+/* ---- open files ---- */
+
+static long hostfs_read(struct file *f, struct task *t, void *buf, size_t len, int64_t *off)
+{
+	ssize_t n;
+
+	(void)t;
+	do
+		n = pread(open_fd(f), buf, len, *off);
+	while (n < 0 && errno == EINTR);
+	if (n < 0)
+		return -errno;
+	*off += n;
+	return n;
+}
+
+static long hostfs_write(struct file *f, struct task *t, const void *buf, size_t len, int64_t *off)
+{
+	ssize_t n;
+
+	(void)t;
+	if (f->flags & O_APPEND) {
+		struct stat st;
+		if (fstat(open_fd(f), &st) < 0)
+			return -errno;
+		*off = st.st_size;
+	}
+	do
+		n = pwrite(open_fd(f), buf, len, *off);
+	while (n < 0 && errno == EINTR);
+	if (n < 0)
+		return -errno;
+	*off += n;
+	return n;
+}
+
+static long hostfs_lseek(struct file *f, int64_t off, int whence)
+{
+	/* The host knows where the data and holes are. */
+	if (whence == SEEK_DATA || whence == SEEK_HOLE) {
+		off_t r = lseek(open_fd(f), off, whence);
+		return r < 0 ? -errno : r;
+	}
+	return generic_lseek(f, off, whence);
+}
+
+static int hostfs_mmap(struct file *f, bool shared, struct memobj **obj, struct mm_file **mf)
+{
+	int fd;
+
+	(void)obj;
+	/* Shared writable mappings of host files are not supported yet;
+	 * shared read-only ones behave as private ones (nobody can write
+	 * through them, and the sentry is the only writer of the file). */
+	if (shared && (f->flags & O_ACCMODE) != O_RDONLY) {
+		moat_log("MAP_SHARED of a writable host file: ENODEV (not supported yet)");
+		return -ENODEV;
+	}
+	fd = fcntl(open_fd(f), F_DUPFD_CLOEXEC, 0);
+	if (fd < 0)
+		return -errno;
+	*mf = mm_file_new(fd);
+	return *mf ? 0 : -ENOMEM;
+}
+
+static int hostfs_fsync(struct file *f)
+{
+	return fsync(open_fd(f)) < 0 ? -errno : 0;
+}
+
+static int hostfs_fallocate(struct file *f, int mode, uint64_t off, uint64_t len)
+{
+	return fallocate(open_fd(f), mode, (off_t)off, (off_t)len) < 0 ? -errno : 0;
+}
+
+static void hostfs_release(struct file *f)
+{
+	struct hostfs_open *o = f->priv;
+
+	if (o) {
+		close(o->fd);
+		free(o);
+	}
+}
+
+static const struct file_ops hostfs_file_ops = {
+	.read = hostfs_read,
+	.write = hostfs_write,
+	.lseek = hostfs_lseek,
+	.mmap = hostfs_mmap,
+	.fsync = hostfs_fsync,
+	.fallocate = hostfs_fallocate,
+	.release = hostfs_release,
+};
+
+/*
+ * Directories: the host's getdents64 from the cookie in ctx->pos (the
+ * host's d_off values), so the position survives across calls.
+ */
+static int hostfs_readdir(struct file *f, struct dir_ctx *ctx)
+{
+	char buf[8192];
+	int fd = open_fd(f);
+
+	for (;;) {
+		if (lseek(fd, (off_t)ctx->pos, SEEK_SET) < 0)
+			return -errno;
+		long n = syscall(SYS_getdents64, fd, buf, sizeof(buf));
+		if (n < 0)
+			return -errno;
+		if (n == 0)
+			return 0;
+		for (long i = 0; i < n;) {
+			struct dirent64 *de = (struct dirent64 *)(buf + i);
+			if (!ctx->emit(ctx, de->d_name, strlen(de->d_name), de->d_ino, de->d_type))
+				return 0;
+			ctx->pos = (uint64_t)de->d_off;
+			i += de->d_reclen;
+		}
+	}
+}
+
+static const struct file_ops hostfs_dir_ops = {
+	.readdir = hostfs_readdir,
+	.lseek = generic_lseek,
+	.fsync = hostfs_fsync,
+	.release = hostfs_release,
+};
+
+struct super_block *hostfs_new(int dirfd, bool readonly, struct dentry **root)
+{
+	struct super_block *sb = super_new("hostfs", 0);
+	struct inode *inode;
+	struct stat st;
+
+	if (!sb) {
+		close(dirfd);
+		return NULL;
+	}
+	sb->readonly = readonly;
+	if (fstat(dirfd, &st) == 0)
+		sb->dev = st.st_dev;
+	if (inode_from_fd(sb, dirfd, &inode) < 0) {
+		free(sb);
+		return NULL;
+	}
+	*root = dentry_new_root(inode);
+	return *root ? sb : NULL;
+}
