@@ -89,16 +89,20 @@ asan: build/asan/moat
 
 TEST_SRCS := $(wildcard tests/syscalls/*.c)
 TEST_BINS := $(patsubst tests/syscalls/%.c,build/tests/%,$(TEST_SRCS)) \
-	     build/tests/hello.pie
+	     build/tests/hello.pie build/tests/hello.dyn
 UNIT_SRCS := $(wildcard tests/unit/*.c)
 UNIT_BINS := $(patsubst tests/unit/%.c,build/unit/%,$(UNIT_SRCS))
 
 build/tests/%: tests/syscalls/%.c $(wildcard tests/syscalls/*.h)
 	@mkdir -p $(dir $@)
-	$(CC) -std=gnu17 -O1 -Wall -Wextra -Werror -static -o $@ $<
+	$(CC) -std=gnu17 -O1 -Wall -Wextra -Werror -D_GNU_SOURCE -static -o $@ $<
 build/tests/hello.pie: tests/syscalls/hello.c
 	@mkdir -p $(dir $@)
 	$(CC) -std=gnu17 -O1 -Wall -Wextra -Werror -static-pie -o $@ $<
+# The one dynamically linked test: ld.so loads libc through the VFS.
+build/tests/hello.dyn: tests/syscalls/hello.c
+	@mkdir -p $(dir $@)
+	$(CC) -std=gnu17 -O1 -Wall -Wextra -Werror -o $@ $<
 
 # Unit tests link the sentry's objects (without cmd/) under the sanitizers.
 build/unit/%: tests/unit/%.c $(filter-out build/asan/obj/cmd/%,$(ASAN_OBJS))

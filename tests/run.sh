@@ -411,6 +411,68 @@ for ((m = 0; m < ${#MOATS[@]}; m++)); do
 			fail "$label" cli/enosys-logged-once "'unknown syscall 1000' logged ${n:-0} times"
 		fi
 	fi
+
+	# File systems (issue 3): what the sandbox writes never reaches the
+	# host, and --root confines every path to its directory.
+	if [ -x /bin/busybox ] && { [ -z "${TESTS_FILTER:-}" ] || grep -Eq -- "$TESTS_FILTER" <<<"fs/"; }; then
+		H=$TMP/host-files
+		rm -rf "$H" && mkdir -p "$H/dir" && echo original >"$H/keep" && echo doomed >"$H/doomed"
+		cli_check overlay-writes 0 '^ok$' "$moat" run -- /usr/bin/python3 -c "
+import os
+p = '$H'
+open(p + '/keep', 'a').write('more')
+os.unlink(p + '/doomed')
+open(p + '/new', 'w').write('n')
+os.mkdir(p + '/newdir')
+os.rename(p + '/dir', p + '/dir2')
+assert open(p + '/keep').read() == 'original\\nmore'
+assert not os.path.exists(p + '/doomed') and os.path.isdir(p + '/dir2')
+print('ok')"
+		cli_check overlay-rm-r 0 '' "$moat" run -- /bin/busybox rm -rf "$H"
+		if [ "$(cat "$H/keep")" = original ] && [ -f "$H/doomed" ] && [ -d "$H/dir" ] &&
+			[ ! -e "$H/new" ] && [ ! -e "$H/newdir" ] && [ ! -e "$H/dir2" ]; then
+			pass "$label" fs/host-unchanged
+		else
+			fail "$label" fs/host-unchanged "the host sees the sandbox's writes: $(ls "$H" | tr '\n' ' ')"
+		fi
+
+		R=$TMP/root
+		rm -rf "$R" && mkdir -p "$R/bin" "$R/etc" "$R/sub/dir"
+		cp /bin/busybox "$R/bin/" && echo inside >"$R/etc/marker"
+		ln -s /etc/passwd "$R/abs-link"
+		ln -s ../../../../../../../etc/passwd "$R/sub/dir/rel-link"
+		bb=(/bin/busybox)
+		cli_check root-inside 0 '^inside$' "$moat" run --root "$R" -- "${bb[@]}" cat /etc/marker
+		cli_check root-no-host-file 1 'No such file' "$moat" run --root "$R" -- "${bb[@]}" cat /etc/passwd
+		cli_check root-dotdot 1 'No such file' "$moat" run --root "$R" -- "${bb[@]}" cat /../../../etc/passwd
+		cli_check root-abs-symlink 1 'No such file' "$moat" run --root "$R" -- "${bb[@]}" cat /abs-link
+		cli_check root-rel-symlink 1 'No such file' "$moat" run --root "$R" -- "${bb[@]}" cat /sub/dir/rel-link
+		cli_check root-proc-root 0 '^/$' "$moat" run --root "$R" -- "${bb[@]}" readlink /proc/self/root
+		cli_check root-proc-root-walk 1 'No such file' "$moat" run --root "$R" -- "${bb[@]}" cat /proc/self/root/../../etc/passwd
+		cli_check root-proc-cwd 0 '^inside$' "$moat" run --root "$R" -- "${bb[@]}" cat /proc/self/cwd/../../../etc/marker
+		cli_check root-overlay-write 0 '' "$moat" run --root "$R" -- "${bb[@]}" touch /etc/new-file
+		if [ -e "$R/etc/new-file" ]; then
+			fail "$label" fs/root-overlay-unchanged "a sandbox write reached --root's directory"
+		else
+			pass "$label" fs/root-overlay-unchanged
+		fi
+		cli_check rw-writes-through 0 '' "$moat" run --root "$R" --rw -- "${bb[@]}" touch /etc/rw-file
+		if [ -e "$R/etc/rw-file" ]; then
+			pass "$label" fs/rw-reached-host
+		else
+			fail "$label" fs/rw-reached-host "--rw did not write through"
+		fi
+		mkdir -p "$TMP/bind" && echo bound >"$TMP/bind/file"
+		cli_check mount-bind 0 '^bound$' "$moat" run --mount "$TMP/bind:/mnt/bind" -- "${bb[@]}" cat /mnt/bind/file
+		cli_check mount-bind-ro 1 'Read-only' "$moat" run --mount "$TMP/bind:/mnt/bind:ro" -- "${bb[@]}" touch /mnt/bind/x
+		cli_check mount-bind-rw 0 '' "$moat" run --mount "$TMP/bind:/mnt/bind" -- "${bb[@]}" touch /mnt/bind/rw
+		if [ -e "$TMP/bind/rw" ]; then
+			pass "$label" fs/mount-rw-reached-host
+		else
+			fail "$label" fs/mount-rw-reached-host "--mount HOST:DIR did not write through"
+		fi
+		rm -f "$R/etc/rw-file" "$TMP/bind/rw"
+	fi
 done
 
 # ---------------------------------------------------------- unit tests

@@ -484,6 +484,35 @@ static int ovl_unlink(struct inode *dir, const char *name, struct inode *victim)
 	return err;
 }
 
+/*
+ * Copies a directory and everything below it up (vfs_lock held), for a
+ * rename of a directory that exists below: Linux's overlayfs refuses
+ * those with EXDEV unless redirect_dir is on; moat moves the tree instead,
+ * so rename(2) works as it does on an ordinary file system.
+ */
+static int copy_up_tree(struct inode *dir)
+{
+	struct ovl_dir d = { 0 };
+	int err = copy_up(dir);
+
+	if (!err)
+		err = build_dir(dir, &d);
+	for (size_t i = 0; !err && i < d.n; i++) {
+		struct inode *child;
+		err = ovl_lookup(dir, d.e[i].name, &child);
+		if (err == -ENOENT) {
+			err = 0;
+			continue;
+		}
+		if (err)
+			break;
+		err = S_ISDIR(child->mode) ? copy_up_tree(child) : copy_up(child);
+		inode_put(child);
+	}
+	dir_free(&d);
+	return err;
+}
+
 static int ovl_rename(struct inode *odir, const char *oname, struct inode *src,
 		      struct inode *ndir, const char *nname, struct inode *target,
 		      unsigned flags)
@@ -492,16 +521,20 @@ static int ovl_rename(struct inode *odir, const char *oname, struct inode *src,
 	bool src_below, dst_below;
 	int err = 0;
 
-	if (S_ISDIR(src->mode) && node(src)->lower)
-		return -EXDEV;
+	if (S_ISDIR(src->mode) && node(src)->lower && !(flags & RENAME_EXCHANGE)) {
+		/* The whole tree moves up, so the upper copy stands alone
+		 * (opaque) wherever it goes. */
+		err = copy_up_tree(src);
+		if (err)
+			return err;
+		tmpfs_set_opaque(node(src)->upper, true);
+	}
 	if ((flags & RENAME_EXCHANGE) && (node(src)->lower || node(target)->lower ||
 					  lower_has(odir, oname) || lower_has(ndir, nname)))
 		return -EXDEV;
 	if (target && S_ISDIR(target->mode) && !(flags & RENAME_EXCHANGE)) {
 		if (!merged_empty(target, &err))
 			return err ? err : -ENOTEMPTY;
-		if (node(target)->lower)
-			return -EXDEV;
 	}
 	if ((err = copy_up(src)) || (err = copy_up(odir)) || (err = copy_up(ndir)))
 		return err;
