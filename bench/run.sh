@@ -17,7 +17,8 @@ if [ "${2:-}" = --quick ]; then reps=3; scale=0.3; fi
 
 out=build/bench
 mkdir -p "$out"
-for src in bench/micro/syscall.c bench/micro/mmap_touch.c bench/tools/true_static.c bench/tools/spawn.c; do
+for src in bench/micro/syscall.c bench/micro/mmap_touch.c bench/micro/open_close.c \
+	bench/micro/stat.c bench/micro/read4k.c bench/tools/true_static.c bench/tools/spawn.c; do
 	bin=$out/$(basename "$src" .c)
 	if [ ! -x "$bin" ] || [ "$src" -nt "$bin" ]; then
 		gcc -O2 -static -Ibench/micro -o "$bin" "$src"
@@ -27,13 +28,15 @@ done
 iters() { awk -v n="$1" -v s="$scale" 'BEGIN { printf "%d", n * s < 1 ? 1 : n * s }'; }
 
 # name | native command | target ratio
-names=(syscall mmap_touch startup)
-targets=(5 3 3)
+names=(syscall mmap_touch startup open_close stat read4k ls_usr_bin)
+targets=(5 3 3 6 6 5 3)
 cmd_for() {
 	case $1 in
 	syscall) echo "$out/syscall $(iters 200000)" ;;
 	mmap_touch) echo "$out/mmap_touch $(iters 100)" ;;
-	startup) echo "" ;;
+	open_close) echo "$out/open_close $(iters 20000)" ;;
+	stat) echo "$out/stat $(iters 40000)" ;;
+	read4k) echo "$out/read4k $(iters 50000)" ;;
 	esac
 }
 
@@ -45,6 +48,13 @@ measure() {
 			line=$("$out/spawn" "$(iters 200)" -- "$moat" run -- "$out/true_static")
 		else
 			line=$("$out/spawn" "$(iters 200)" -- "$out/true_static")
+		fi
+	elif [ "$name" = ls_usr_bin ]; then
+		# A dynamic program's whole run: `ls -la /usr/bin > /dev/null`.
+		if [ "$where" = moat ]; then
+			line=$("$out/spawn" "$(iters 20)" -- "$moat" run -- /bin/ls -la /usr/bin)
+		else
+			line=$("$out/spawn" "$(iters 20)" -- /bin/ls -la /usr/bin)
 		fi
 	else
 		# shellcheck disable=SC2046

@@ -36,6 +36,7 @@
 
 struct hostfs_node {
 	int fd;                   /* O_PATH */
+	struct statx stx;         /* a read-only hostfs's attributes, fetched once */
 };
 
 struct hostfs_open {
@@ -58,17 +59,17 @@ static int open_fd(struct file *f)
 /* A new inode for the O_PATH descriptor fd (taken over). */
 static int inode_from_fd(struct super_block *sb, int fd, struct inode **res)
 {
-	struct hostfs_node *n;
+	struct hostfs_node *n = malloc(sizeof(*n));
 	struct inode *inode;
-	struct stat st;
 
-	if (fstat(fd, &st) < 0) {
-		int err = -errno;
+	if (!n || statx(fd, "", AT_EMPTY_PATH | AT_SYMLINK_NOFOLLOW,
+			STATX_BASIC_STATS | STATX_BTIME, &n->stx) < 0) {
+		int err = n ? -errno : -ENOMEM;
+		free(n);
 		close(fd);
 		return err;
 	}
-	n = malloc(sizeof(*n));
-	inode = n ? inode_new(sb, &hostfs_inode_ops, st.st_mode) : NULL;
+	inode = inode_new(sb, &hostfs_inode_ops, n->stx.stx_mode);
 	if (!inode) {
 		free(n);
 		close(fd);
@@ -76,10 +77,10 @@ static int inode_from_fd(struct super_block *sb, int fd, struct inode **res)
 	}
 	n->fd = fd;
 	inode->priv = n;
-	inode->ino = st.st_ino;
-	inode->uid = st.st_uid;
-	inode->gid = st.st_gid;
-	inode->rdev = st.st_rdev;
+	inode->ino = n->stx.stx_ino;
+	inode->uid = n->stx.stx_uid;
+	inode->gid = n->stx.stx_gid;
+	inode->rdev = makedev(n->stx.stx_rdev_major, n->stx.stx_rdev_minor);
 	*res = inode;
 	return 0;
 }
@@ -188,6 +189,12 @@ static int hostfs_rename(struct inode *odir, const char *oname, struct inode *sr
 
 static int hostfs_getattr(struct inode *inode, struct statx *stx)
 {
+	/* Nobody in the sandbox can change a read-only tree; the host's
+	 * later changes to it are not tracked (as a page cache would not). */
+	if (inode->sb->readonly) {
+		*stx = ((struct hostfs_node *)inode->priv)->stx;
+		return 0;
+	}
 	if (statx(node_fd(inode), "", AT_EMPTY_PATH | AT_SYMLINK_NOFOLLOW,
 		  STATX_BASIC_STATS | STATX_BTIME, stx) < 0)
 		return -errno;
