@@ -399,7 +399,8 @@ static int build_dir(struct inode *dir, struct ovl_dir *d)
 		tmpfs_for_each(up, collect_upper, &m);
 	if (!m.err && dn->lower && !(up && tmpfs_opaque(up))) {
 		struct file tmp = { .flags = O_RDONLY | O_DIRECTORY };
-		qsort(m.hidden, m.nhidden, sizeof(char *), cmp_names);
+		if (m.nhidden)
+			qsort(m.hidden, m.nhidden, sizeof(char *), cmp_names);
 		m.err = dn->lower->ops->open(dn->lower, &tmp);
 		if (!m.err) {
 			int r = tmp.ops->readdir(&tmp, &m.ctx);

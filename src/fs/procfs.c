@@ -712,8 +712,6 @@ static int proc_open(struct inode *inode, struct file *f)
 		f->ops = &proc_dir_ops;
 		return 0;
 	}
-	if ((f->flags & O_ACCMODE) != O_RDONLY)
-		return -EACCES;
 	b = calloc(1, sizeof(*b));
 	if (!b)
 		return -ENOMEM;

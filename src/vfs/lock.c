@@ -22,6 +22,10 @@
 #include <stdlib.h>
 #include <sys/file.h>
 
+#ifndef LOCK_MAND
+#define LOCK_MAND 32
+#endif
+
 #include "kernel/kernel.h"
 #include "mm/mm.h"
 #include "util/util.h"
@@ -246,6 +250,11 @@ long vfs_flock(struct task *t, struct file *f, int op)
 {
 	int type;
 
+	if (op & LOCK_MAND) {
+		/* Linux: ignored since 5.15 (with a warning), success. */
+		moat_log("flock with LOCK_MAND: ignored, as Linux does");
+		return 0;
+	}
 	switch (op & ~LOCK_NB) {
 	case LOCK_SH: type = F_RDLCK; break;
 	case LOCK_EX: type = F_WRLCK; break;
