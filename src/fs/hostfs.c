@@ -27,6 +27,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/statfs.h>
 #include <sys/syscall.h>
 #include <sys/sysmacros.h>
 #include <unistd.h>
@@ -230,6 +231,11 @@ static int hostfs_setattr(struct inode *inode, const struct iattr *ia)
 	return 0;
 }
 
+static int hostfs_statfs(struct inode *inode, struct statfs *sf)
+{
+	return fstatfs(node_fd(inode), sf) < 0 ? -errno : 0;
+}
+
 static long hostfs_readlink(struct inode *inode, struct task *t, char *buf, size_t len)
 {
 	(void)t;
@@ -280,6 +286,7 @@ static const struct inode_ops hostfs_inode_ops = {
 	.getattr = hostfs_getattr,
 	.setattr = hostfs_setattr,
 	.readlink = hostfs_readlink,
+	.statfs = hostfs_statfs,
 	.open = hostfs_open,
 	.evict = hostfs_evict,
 };

@@ -375,3 +375,64 @@ int fifo_open(struct inode *inode, struct file *f, struct task *t)
 	 * the counts. */
 	return err;
 }
+
+/* Linux: fs/splice.c do_tee(): copies up to len bytes queued in in's pipe
+ * to out's pipe without consuming them. */
+long pipe_tee(struct task *t, struct file *in, struct file *out, size_t len, bool nonblock)
+{
+	struct pipe *src = in->priv, *dst = out->priv;
+	char *buf;
+	size_t n;
+
+	if (src == dst)
+		return -EINVAL;
+	pthread_mutex_lock(&src->lock);
+	while (src->len == 0) {
+		if (src->writers == 0) {
+			pthread_mutex_unlock(&src->lock);
+			return 0;
+		}
+		if (nonblock || (in->flags & O_NONBLOCK)) {
+			pthread_mutex_unlock(&src->lock);
+			return -EAGAIN;
+		}
+		long err = pipe_wait(src, t, POLLIN);
+		if (err) {
+			pthread_mutex_unlock(&src->lock);
+			return err;
+		}
+	}
+	n = MIN(len, src->len);
+	buf = malloc(n);
+	if (!buf) {
+		pthread_mutex_unlock(&src->lock);
+		return -ENOMEM;
+	}
+	size_t first = MIN(n, src->cap - src->head);
+	memcpy(buf, src->buf + src->head, first);
+	memcpy(buf + first, src->buf, n - first);
+	pthread_mutex_unlock(&src->lock);
+	/* Only what fits without waiting goes in, as tee never blocks on a
+	 * full output once it has data. */
+	pthread_mutex_lock(&dst->lock);
+	size_t room = dst->cap - dst->len;
+	long ret;
+	if (dst->readers == 0) {
+		ret = -EPIPE;
+	} else if (room == 0) {
+		ret = -EAGAIN;
+	} else {
+		n = MIN(n, room);
+		size_t tail = (dst->head + dst->len) & (dst->cap - 1);
+		size_t f2 = MIN(n, dst->cap - tail);
+		memcpy(dst->buf + tail, buf, f2);
+		memcpy(dst->buf, buf + f2, n - f2);
+		dst->len += n;
+		ret = (long)n;
+	}
+	pthread_mutex_unlock(&dst->lock);
+	free(buf);
+	if (ret > 0)
+		waitq_notify(&dst->wq, POLLIN);
+	return ret;
+}

@@ -31,6 +31,10 @@
 #include "mm/mm.h"
 #include "util/util.h"
 
+#ifndef F_SEAL_FUTURE_WRITE
+#define F_SEAL_FUTURE_WRITE 0x0010
+#endif
+
 struct tmpfs_dirent {
 	char *name;
 	struct inode *inode;      /* referenced */
@@ -48,6 +52,7 @@ struct tmpfs_node {
 	uint64_t next_seq;
 	uint64_t parent_ino;      /* for ".." */
 	bool opaque;
+	unsigned seals;           /* F_SEAL_* (memfd) */
 };
 
 static const struct inode_ops tmpfs_inode_ops;
@@ -79,6 +84,7 @@ static struct inode *tmpfs_inode_new(struct super_block *sb, const struct new_no
 	inode->gid = nn->gid;
 	inode->rdev = nn->rdev;
 	n->nlink = S_ISDIR(nn->mode) ? 2 : 1;
+	n->seals = F_SEAL_SEAL;       /* only memfd_create(MFD_ALLOW_SEALING) lifts it */
 	n->atime = n->mtime = n->ctime = n->btime = now();
 	n->next_seq = 2;              /* 0 and 1 are "." and ".." */
 	if (S_ISREG(nn->mode)) {
@@ -335,6 +341,9 @@ static int set_size(struct inode *inode, uint64_t size)
 
 	if (size > (1ULL << 43))
 		return -EFBIG;
+	if ((size < n->size && (n->seals & F_SEAL_SHRINK)) ||
+	    (size > n->size && (n->seals & F_SEAL_GROW)))
+		return -EPERM;
 	if (size < n->size)
 		memobj_truncate(n->obj, size);
 	else
@@ -455,6 +464,10 @@ int tmpfs_write_data(struct inode *inode, const void *buf, size_t len, uint64_t 
 
 	if (off + len > (1ULL << 43))
 		return -EFBIG;
+	if (n->seals & (F_SEAL_WRITE | F_SEAL_FUTURE_WRITE))
+		return -EPERM;
+	if (off + len > n->size && (n->seals & F_SEAL_GROW))
+		return -EPERM;
 	err = memobj_rw(n->obj, off, (void *)buf, len, true);
 	if (err)
 		return err;
@@ -568,6 +581,38 @@ static const struct file_ops tmpfs_dir_ops = {
 bool tmpfs_is_whiteout(struct inode *inode)
 {
 	return inode->ops == &tmpfs_inode_ops && S_ISCHR(inode->mode) && inode->rdev == 0;
+}
+
+/* Linux: mm/memfd.c memfd_fcntl(). */
+long tmpfs_seals(struct file *f, bool add, unsigned seals)
+{
+	struct inode *inode = f->priv;
+	struct tmpfs_node *n;
+	long ret = 0;
+
+	if (f->ops != &tmpfs_file_ops)
+		return -EINVAL;
+	n = node(inode);
+	pthread_mutex_lock(&inode->lock);
+	if (!add) {
+		ret = n->seals;
+	} else if (seals & ~(unsigned)(F_SEAL_SEAL | F_SEAL_SHRINK | F_SEAL_GROW |
+					F_SEAL_WRITE | F_SEAL_FUTURE_WRITE)) {
+		ret = -EINVAL;
+	} else if ((f->flags & O_ACCMODE) == O_RDONLY) {
+		ret = -EPERM;
+	} else if (n->seals & F_SEAL_SEAL) {
+		ret = -EPERM;
+	} else {
+		n->seals |= seals;
+	}
+	pthread_mutex_unlock(&inode->lock);
+	return ret;
+}
+
+void tmpfs_allow_sealing(struct inode *inode)
+{
+	node(inode)->seals &= ~(unsigned)F_SEAL_SEAL;
 }
 
 void tmpfs_for_each(struct inode *dir, void (*fn)(void *arg, const char *name,

@@ -1096,3 +1096,59 @@ uint64_t mm_page_for_access(struct mm *mm, uint64_t addr, int access, bool force
 		return PGALLOC_FAIL;
 	return e & PAGE_MASK;
 }
+
+/* Linux: mm/msync.c.  Shared pages live in memory-file objects that
+ * read() and write() use too, so there is nothing to write back; the
+ * checks are Linux's. */
+long mm_msync(struct mm *mm, uint64_t addr, uint64_t len, int flags)
+{
+	uint64_t end;
+	long ret = 0;
+
+	if (flags & ~(MS_ASYNC | MS_INVALIDATE | MS_SYNC))
+		return -EINVAL;
+	if ((flags & MS_ASYNC) && (flags & MS_SYNC))
+		return -EINVAL;
+	if (addr & ~PAGE_MASK)
+		return -EINVAL;
+	end = addr + ALIGN_UP(len, PAGE_SIZE);
+	if (end < addr)
+		return -ENOMEM;
+	if (end == addr)
+		return 0;
+	pthread_mutex_lock(&mm->lock);
+	if (!range_mapped(mm, addr, end))
+		ret = -ENOMEM;
+	pthread_mutex_unlock(&mm->lock);
+	return ret;
+}
+
+/* Linux: mm/mincore.c.  A page is "resident" when moat has backed it. */
+long mm_mincore(struct mm *mm, uint64_t addr, uint64_t len, uint8_t **vec_out,
+		uint64_t *npages_out)
+{
+	uint64_t end, n;
+	uint8_t *vec;
+
+	if (addr & ~PAGE_MASK)
+		return -EINVAL;
+	end = addr + ALIGN_UP(len, PAGE_SIZE);
+	if (end < addr || end > mm->task_size)
+		return -ENOMEM;
+	n = (end - addr) >> PAGE_SHIFT;
+	vec = calloc(n ? n : 1, 1);
+	if (!vec)
+		return -EAGAIN;
+	pthread_mutex_lock(&mm->lock);
+	if (!range_mapped(mm, addr, end)) {
+		pthread_mutex_unlock(&mm->lock);
+		free(vec);
+		return -ENOMEM;
+	}
+	for (uint64_t i = 0; i < n; i++)
+		vec[i] = (pagemap_get(&mm->pages, (addr >> PAGE_SHIFT) + i) & PTE_PRESENT) ? 1 : 0;
+	pthread_mutex_unlock(&mm->lock);
+	*vec_out = vec;
+	*npages_out = n;
+	return 0;
+}

@@ -121,6 +121,10 @@ long mm_mremap(struct mm *mm, uint64_t old_addr, uint64_t old_len,
 	       uint64_t new_len, int flags, uint64_t new_addr);
 long mm_brk(struct mm *mm, uint64_t addr);
 long mm_madvise(struct mm *mm, uint64_t addr, uint64_t len, int advice);
+long mm_msync(struct mm *mm, uint64_t addr, uint64_t len, int flags);
+/* mincore: *vec_out (malloc'ed, one byte per page) for [addr, addr+len). */
+long mm_mincore(struct mm *mm, uint64_t addr, uint64_t len, uint8_t **vec_out,
+		uint64_t *npages_out);
 
 /*
  * Maps an anonymous private region for the loader: like mmap with

@@ -1168,6 +1168,8 @@ long sys_memfd_create(struct task *t, const uint64_t a[6])
 		return -ENOMEM;
 	}
 	f->inode = inode;
+	if (flags & MFD_ALLOW_SEALING)
+		tmpfs_allow_sealing(inode);
 	err = inode->ops->open(inode, f);
 	if (err) {
 		file_put(f);

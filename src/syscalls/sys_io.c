@@ -263,6 +263,70 @@ long sys_sendfile(struct task *t, const uint64_t a[6])
 	return ret;
 }
 
+/*
+ * splice: one side must be a pipe (which takes no offset); the data goes
+ * through the task's buffer.  Linux: fs/splice.c.
+ */
+long sys_splice(struct task *t, const uint64_t a[6])
+{
+	struct file *in = get_file(t, a[0]), *out = get_file(t, a[2]);
+	int64_t inoff, outoff;
+	long ret = 0;
+
+	if (!in || !out)
+		ret = -EBADF;
+	else if (a[5] & ~(uint64_t)(SPLICE_F_MOVE | SPLICE_F_NONBLOCK | SPLICE_F_MORE | SPLICE_F_GIFT))
+		ret = -EINVAL;
+	else if ((in->flags & O_PATH) || (in->flags & O_ACCMODE) == O_WRONLY ||
+		 (out->flags & O_PATH) || (out->flags & O_ACCMODE) == O_RDONLY)
+		ret = -EBADF;
+	else if (!file_is_pipe(in) && !file_is_pipe(out))
+		ret = -EINVAL;
+	else if ((a[1] && file_is_pipe(in)) || (a[3] && file_is_pipe(out)))
+		ret = -ESPIPE;
+	else if (a[1] && mm_copy_in(t->mm, &inoff, a[1], sizeof(inoff)))
+		ret = -EFAULT;
+	else if (a[3] && mm_copy_in(t->mm, &outoff, a[3], sizeof(outoff)))
+		ret = -EFAULT;
+	else if ((a[1] && inoff < 0) || (a[3] && outoff < 0))
+		ret = -EINVAL;
+	else if (out->flags & O_APPEND)
+		ret = -EINVAL;
+	if (ret == 0 && a[4]) {
+		ret = copy_between(t, in, a[1] ? &inoff : NULL, out, a[3] ? &outoff : NULL, a[4]);
+		if (ret >= 0 && a[1] && mm_copy_out(t->mm, a[1], &inoff, sizeof(inoff)))
+			ret = -EFAULT;
+		if (ret >= 0 && a[3] && mm_copy_out(t->mm, a[3], &outoff, sizeof(outoff)))
+			ret = -EFAULT;
+	}
+	if (in)
+		file_put(in);
+	if (out)
+		file_put(out);
+	return ret;
+}
+
+long sys_tee(struct task *t, const uint64_t a[6])
+{
+	struct file *in = get_file(t, a[0]), *out = get_file(t, a[1]);
+	long ret = 0;
+
+	if (!in || !out)
+		ret = -EBADF;
+	else if (a[3] & ~(uint64_t)(SPLICE_F_MOVE | SPLICE_F_NONBLOCK | SPLICE_F_MORE | SPLICE_F_GIFT))
+		ret = -EINVAL;
+	else if (!file_is_pipe(in) || !file_is_pipe(out) ||
+		 (in->flags & O_ACCMODE) == O_WRONLY || (out->flags & O_ACCMODE) == O_RDONLY)
+		ret = -EINVAL;
+	else if (a[2])
+		ret = pipe_tee(t, in, out, MIN(a[2], (uint64_t)MAX_RW_COUNT), a[3] & SPLICE_F_NONBLOCK);
+	if (in)
+		file_put(in);
+	if (out)
+		file_put(out);
+	return ret;
+}
+
 /* Linux: fs/read_write.c generic_copy_file_checks(). */
 long sys_copy_file_range(struct task *t, const uint64_t a[6])
 {
@@ -393,6 +457,10 @@ long sys_fcntl(struct task *t, const uint64_t a[6])
 		break;
 	case F_SETPIPE_SZ:
 		ret = pipe_fcntl_size(f, true, a[2]);
+		break;
+	case F_ADD_SEALS:
+	case F_GET_SEALS:
+		ret = tmpfs_seals(f, (int)a[1] == F_ADD_SEALS, (unsigned)a[2]);
 		break;
 	case F_GETLK: case F_SETLK: case F_SETLKW:
 	case F_OFD_GETLK: case F_OFD_SETLK: case F_OFD_SETLKW:

@@ -3,6 +3,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <stdlib.h>
 #include <sys/mman.h>
 
 #include "kernel/kernel.h"
@@ -76,4 +77,23 @@ long sys_mremap(struct task *t, const uint64_t a[6])
 long sys_madvise(struct task *t, const uint64_t a[6])
 {
 	return mm_madvise(t->mm, a[0], a[1], (int)a[2]);
+}
+
+long sys_msync(struct task *t, const uint64_t a[6])
+{
+	return mm_msync(t->mm, a[0], a[1], (int)a[2]);
+}
+
+long sys_mincore(struct task *t, const uint64_t a[6])
+{
+	uint8_t *vec;
+	uint64_t n;
+	long ret = mm_mincore(t->mm, a[0], a[1], &vec, &n);
+
+	if (ret)
+		return ret;
+	if (mm_copy_out(t->mm, a[2], vec, n))
+		ret = -EFAULT;
+	free(vec);
+	return ret;
 }

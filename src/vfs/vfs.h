@@ -450,6 +450,7 @@ int pipe_create(int flags, struct file **rd, struct file **wr);
 /* FIFO opens (fs/pipe.c): the inode's pipe, opened for f->flags. */
 int fifo_open(struct inode *inode, struct file *f, struct task *t);
 bool file_is_pipe(struct file *f);
+long pipe_tee(struct task *t, struct file *in, struct file *out, size_t len, bool nonblock);
 /* F_GETPIPE_SZ (set false) and F_SETPIPE_SZ; -EBADF if f is no pipe. */
 long pipe_fcntl_size(struct file *f, bool set, uint64_t size);
 
@@ -475,6 +476,9 @@ bool tmpfs_opaque(struct inode *inode);
 void tmpfs_set_opaque(struct inode *inode, bool opaque);
 /* Writes into a tmpfs regular file (inode->lock held), growing it. */
 int tmpfs_write_data(struct inode *inode, const void *buf, size_t len, uint64_t off);
+/* F_ADD_SEALS (add) and F_GET_SEALS of a tmpfs file; EINVAL for others. */
+long tmpfs_seals(struct file *f, bool add, unsigned seals);
+void tmpfs_allow_sealing(struct inode *inode);
 /* Calls fn for every entry of a tmpfs directory, whiteouts included. */
 void tmpfs_for_each(struct inode *dir, void (*fn)(void *arg, const char *name,
 						  struct inode *inode), void *arg);

@@ -258,6 +258,64 @@ static void test_memfd(void)
 	CHECK_ERR(memfd_create("x", 0x1000), EINVAL);
 }
 
+static void test_splice_seals_msync(void)
+{
+	int p1[2], p2[2], fd = memfd_create("sealed", MFD_ALLOW_SEALING);
+	char buf[16] = { 0 };
+	loff_t off = 1;
+
+	CHECK_OK(pipe(p1));
+	CHECK_OK(pipe(p2));
+	CHECK_EQ(write(fd, "0123456789", 10), 10);
+	CHECK_EQ(splice(fd, &off, p1[1], NULL, 4, 0), 4);
+	CHECK_EQ(off, 5);
+	CHECK_EQ(tee(p1[0], p2[1], 100, 0), 4);
+	CHECK_EQ(read(p2[0], buf, sizeof(buf)), 4);
+	CHECK(!memcmp(buf, "1234", 4));
+	CHECK_EQ(splice(p1[0], NULL, fd, NULL, 4, 0), 4);   /* at fd's position 10 */
+	CHECK_EQ(pread(fd, buf, 16, 0), 14);
+	CHECK(!memcmp(buf, "01234567891234", 14));
+	CHECK_ERR(splice(fd, NULL, fd, NULL, 1, 0), EINVAL);
+	CHECK_ERR(splice(p1[0], &off, fd, NULL, 1, 0), ESPIPE);
+	CHECK_ERR(tee(fd, p2[1], 1, 0), EINVAL);
+
+	CHECK_EQ(fcntl(fd, F_GET_SEALS), 0);
+	CHECK_OK(fcntl(fd, F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_GROW));
+	CHECK_EQ(fcntl(fd, F_GET_SEALS), F_SEAL_SHRINK | F_SEAL_GROW);
+	CHECK_ERR(ftruncate(fd, 2), EPERM);
+	CHECK_ERR(ftruncate(fd, 100), EPERM);
+	CHECK_ERR(pwrite(fd, "x", 1, 14), EPERM);
+	CHECK_EQ(pwrite(fd, "x", 1, 0), 1);
+	CHECK_OK(fcntl(fd, F_ADD_SEALS, F_SEAL_WRITE | F_SEAL_SEAL));
+	CHECK_ERR(pwrite(fd, "x", 1, 0), EPERM);
+	CHECK_ERR(fcntl(fd, F_ADD_SEALS, F_SEAL_GROW), EPERM);
+	int plain = memfd_create("plain", 0);
+	CHECK_EQ(fcntl(plain, F_GET_SEALS), F_SEAL_SEAL);
+	CHECK_ERR(fcntl(plain, F_ADD_SEALS, F_SEAL_WRITE), EPERM);
+	int devnull = open("/dev/null", O_RDWR);
+	CHECK_ERR(fcntl(devnull, F_GET_SEALS), EINVAL);
+	close(devnull);
+	close(plain);
+	close(fd);
+	for (int i = 0; i < 2; i++) {
+		close(p1[i]);
+		close(p2[i]);
+	}
+
+	char *m = mmap(NULL, 3 * 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	unsigned char vec[3];
+	m[0] = 1;
+	CHECK_OK(msync(m, 4096, MS_SYNC));
+	CHECK_ERR(msync(m + 1, 4096, MS_SYNC), EINVAL);
+	CHECK_ERR(msync(m, 4096, MS_SYNC | MS_ASYNC), EINVAL);
+	CHECK_OK(mincore(m, 3 * 4096, vec));
+	CHECK_EQ(vec[0] & 1, 1);
+	munmap(m, 3 * 4096);
+	CHECK_ERR(msync(m, 4096, MS_SYNC), ENOMEM);
+	CHECK_ERR(mincore(m, 4096, vec), ENOMEM);
+	CHECK_ERR(mincore(m + 1, 4096, vec), EINVAL);
+}
+
 int main(int argc, char **argv)
 {
 	(void)argc;
@@ -266,5 +324,6 @@ int main(int argc, char **argv)
 	test_proc(argv[0]);
 	test_locks();
 	test_memfd();
+	test_splice_seals_msync();
 	return check_done();
 }
