@@ -2,10 +2,12 @@
  * main.c: the moat command line.
  *
  *   moat run [--strace] [--debug-log FILE] [--env K=V]... [--clear-env]
+ *            [--root DIR] [--rw] [--mount HOST:SANDBOX[:ro]]...
  *            -- PROGRAM [ARGS...]
  *
- * A thin front end: it parses flags into a kernel_config, finds PROGRAM the
- * way a shell does, and hands over to kernel_run().  Exit status: the
+ * A thin front end: it parses flags into a kernel_config and hands over to
+ * kernel_run(), which builds the sandbox's file system and finds PROGRAM
+ * in it the way a shell does.  Exit status: the
  * program's, or 128+N when signal N killed it; 125 when moat itself cannot
  * run (bad usage, a host without seccomp or memfd); 126 when PROGRAM cannot
  * be executed; 127 when it cannot be found.
