@@ -95,7 +95,7 @@ UNIT_BINS := $(patsubst tests/unit/%.c,build/unit/%,$(UNIT_SRCS))
 
 build/tests/%: tests/syscalls/%.c $(wildcard tests/syscalls/*.h)
 	@mkdir -p $(dir $@)
-	$(CC) -std=gnu17 -O1 -Wall -Wextra -Werror -D_GNU_SOURCE -static -o $@ $<
+	$(CC) -std=gnu17 -O1 -Wall -Wextra -Werror -static -o $@ $<
 build/tests/hello.pie: tests/syscalls/hello.c
 	@mkdir -p $(dir $@)
 	$(CC) -std=gnu17 -O1 -Wall -Wextra -Werror -static-pie -o $@ $<

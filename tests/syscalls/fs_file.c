@@ -4,6 +4,7 @@
  * copy_file_range on regular files, with their error cases.  Runs in a
  * scratch directory under /tmp (inside moat: the sandbox's own /tmp).
  */
+#define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
 #include <stdint.h>

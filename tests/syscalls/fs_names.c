@@ -4,6 +4,7 @@
  * ENAMETOOLONG, ENOTDIR), O_PATH and O_NOFOLLOW, openat2's RESOLVE_*
  * flags, and FIFOs.  Runs in a scratch directory under /tmp.
  */
+#define _GNU_SOURCE
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>

@@ -3,6 +3,7 @@
  * EPIPE, FIONREAD, ESPIPE), the devices (/dev/null, zero, full, urandom,
  * /dev/fd), /proc/self, flock and fcntl record locks, memfd_create.
  */
+#define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
