@@ -82,8 +82,8 @@ cd "$ROOT" || exit 2
 TIMEOUT=${TESTS_TIMEOUT:-60}
 FILTER=${TESTS_FILTER:-}
 
-# Scratch files live under build/, not /tmp: inside the sandbox /tmp is
-# its own in-memory file system, so programs there could not see them.
+# Scratch files live under build/ (with --rw the sandbox's /tmp is its
+# own in-memory file system, so programs there could not see them).
 mkdir -p "$ROOT/build" || exit 2
 TMP=$(mktemp -d "$ROOT/build/tests-tmp.XXXXXX") || exit 2
 trap 'rm -rf "$TMP"' EXIT
@@ -435,6 +435,18 @@ print('ok')"
 		else
 			fail "$label" fs/host-unchanged "the host sees the sandbox's writes: $(ls "$H" | tr '\n' ' ')"
 		fi
+
+		# The host's /tmp is visible, and the sandbox's changes to it stay
+		# in the sandbox.
+		T=$(mktemp /tmp/moat-visible.XXXXXX) && echo visible >"$T"
+		cli_check tmp-visible 0 '^visible$' "$moat" run -- /bin/busybox cat "$T"
+		cli_check tmp-rm 0 '' "$moat" run -- /bin/busybox rm "$T"
+		if [ "$(cat "$T" 2>/dev/null)" = visible ]; then
+			pass "$label" fs/tmp-unchanged
+		else
+			fail "$label" fs/tmp-unchanged "the sandbox removed a host file in /tmp"
+		fi
+		rm -f "$T"
 
 		R=$TMP/root
 		rm -rf "$R" && mkdir -p "$R/bin" "$R/etc" "$R/sub/dir"

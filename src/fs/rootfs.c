@@ -6,7 +6,8 @@
  *              may write anywhere and the host sees nothing; with --rw, the
  *              host directory itself, writable
  *   /proc      procfs            /dev      devfs
- *   /dev/shm   tmpfs             /tmp      tmpfs (in memory, always)
+ *   /dev/shm   tmpfs             /tmp      writable, in memory: the overlay's
+ *                                          upper layer, or with --rw a tmpfs
  *   --mount HOST:SANDBOX[:ro]    host directories bound in, writable
  *                                unless :ro
  *
@@ -124,7 +125,10 @@ int rootfs_setup(const struct rootfs_config *cfg, struct path *root)
 		mount_at(root, "/dev", d, MNT_NOSUID, "udev");
 	if (tmpfs_new(&d, 01777))
 		mount_at(root, "/dev/shm", d, MNT_NOSUID | MNT_NODEV, "tmpfs");
-	if (tmpfs_new(&d, 01777))
+	/* /tmp is writable and in memory either way: the overlay's upper
+	 * layer already is (and keeps the host's files visible below); a
+	 * --rw root gets a tmpfs. */
+	if (cfg->rw && tmpfs_new(&d, 01777))
 		mount_at(root, "/tmp", d, MNT_NOSUID | MNT_NODEV, "tmpfs");
 	for (int i = 0; i < cfg->nbinds; i++) {
 		const struct bind_mount *b = &cfg->binds[i];
