@@ -64,6 +64,12 @@ static long get_path(struct task *t, uint64_t uaddr, char *buf)
 	return n < 0 ? n : 0;
 }
 
+/* The file at a syscall's fd argument, referenced, or NULL (EBADF). */
+static struct file *fget(struct task *t, uint64_t fd)
+{
+	return fd > INT32_MAX ? NULL : fdtable_get(t->fdt, (int)fd);
+}
+
 static uint64_t nofile_limit(struct task *t)
 {
 	return t->tg->rlimits[RLIMIT_NOFILE].rlim_cur;
@@ -212,7 +218,7 @@ long sys_lstat(struct task *t, const uint64_t a[6])
 
 long sys_fstat(struct task *t, const uint64_t a[6])
 {
-	struct file *f = a[0] > INT32_MAX ? NULL : fdtable_get(t->fdt, (int)a[0]);
+	struct file *f = fget(t, a[0]);
 	struct statx stx;
 	long err;
 
@@ -299,7 +305,7 @@ long sys_statfs(struct task *t, const uint64_t a[6])
 
 long sys_fstatfs(struct task *t, const uint64_t a[6])
 {
-	struct file *f = a[0] > INT32_MAX ? NULL : fdtable_get(t->fdt, (int)a[0]);
+	struct file *f = fget(t, a[0]);
 	long err;
 
 	if (!f)
@@ -358,7 +364,7 @@ static bool getdents_emit(struct dir_ctx *ctx, const char *name, size_t len,
 
 static long do_getdents(struct task *t, const uint64_t a[6], bool old)
 {
-	struct file *f = a[0] > INT32_MAX ? NULL : fdtable_get(t->fdt, (int)a[0]);
+	struct file *f = fget(t, a[0]);
 	struct getdents_ctx g = { .ctx.emit = getdents_emit, .old = old };
 	long err;
 
@@ -569,7 +575,7 @@ long sys_faccessat2(struct task *t, const uint64_t a[6])
 
 static long setattr_fd(struct task *t, uint64_t fd, struct iattr *ia)
 {
-	struct file *f = fd > INT32_MAX ? NULL : fdtable_get(t->fdt, (int)fd);
+	struct file *f = fget(t, fd);
 	long err;
 
 	if (!f)
@@ -758,7 +764,7 @@ long sys_ftruncate(struct task *t, const uint64_t a[6])
 
 	if ((int64_t)a[1] < 0)
 		return -EINVAL;
-	f = a[0] > INT32_MAX ? NULL : fdtable_get(t->fdt, (int)a[0]);
+	f = fget(t, a[0]);
 	if (!f)
 		return -EBADF;
 	if ((f->flags & O_PATH))
@@ -779,7 +785,7 @@ long sys_fallocate(struct task *t, const uint64_t a[6])
 
 	if (off < 0 || len <= 0)
 		return -EINVAL;
-	f = a[0] > INT32_MAX ? NULL : fdtable_get(t->fdt, (int)a[0]);
+	f = fget(t, a[0]);
 	if (!f)
 		return -EBADF;
 	if ((f->flags & O_PATH) || (f->flags & O_ACCMODE) == O_RDONLY)
@@ -800,7 +806,7 @@ long sys_fallocate(struct task *t, const uint64_t a[6])
 
 static long do_fsync(struct task *t, uint64_t fd)
 {
-	struct file *f = fd > INT32_MAX ? NULL : fdtable_get(t->fdt, (int)fd);
+	struct file *f = fget(t, fd);
 	long err;
 
 	if (!f)
@@ -821,7 +827,7 @@ long sys_sync(struct task *t, const uint64_t a[6])
 
 long sys_syncfs(struct task *t, const uint64_t a[6])
 {
-	struct file *f = a[0] > INT32_MAX ? NULL : fdtable_get(t->fdt, (int)a[0]);
+	struct file *f = fget(t, a[0]);
 
 	if (!f)
 		return -EBADF;
@@ -831,7 +837,7 @@ long sys_syncfs(struct task *t, const uint64_t a[6])
 
 long sys_fadvise64(struct task *t, const uint64_t a[6])
 {
-	struct file *f = a[0] > INT32_MAX ? NULL : fdtable_get(t->fdt, (int)a[0]);
+	struct file *f = fget(t, a[0]);
 	long err = 0;
 
 	if (!f)
@@ -882,7 +888,7 @@ long sys_chroot(struct task *t, const uint64_t a[6]) { return do_chdir(t, a[0], 
 
 long sys_fchdir(struct task *t, const uint64_t a[6])
 {
-	struct file *f = a[0] > INT32_MAX ? NULL : fdtable_get(t->fdt, (int)a[0]);
+	struct file *f = fget(t, a[0]);
 	struct path p;
 
 	if (!f)
@@ -923,7 +929,7 @@ long sys_getcwd(struct task *t, const uint64_t a[6])
 
 long sys_dup(struct task *t, const uint64_t a[6])
 {
-	struct file *f = a[0] > INT32_MAX ? NULL : fdtable_get(t->fdt, (int)a[0]);
+	struct file *f = fget(t, a[0]);
 
 	if (!f)
 		return -EBADF;
@@ -932,7 +938,7 @@ long sys_dup(struct task *t, const uint64_t a[6])
 
 static long do_dup3(struct task *t, uint64_t oldfd, uint64_t newfd, int flags)
 {
-	struct file *f = oldfd > INT32_MAX ? NULL : fdtable_get(t->fdt, (int)oldfd);
+	struct file *f = fget(t, oldfd);
 	long ret;
 
 	if (!f)
@@ -1019,7 +1025,7 @@ static long xattr_path(struct task *t, uint64_t upath, unsigned wflags, bool lis
 
 static long xattr_fd(struct task *t, uint64_t fd, bool list)
 {
-	struct file *f = fd > INT32_MAX ? NULL : fdtable_get(t->fdt, (int)fd);
+	struct file *f = fget(t, fd);
 
 	if (!f)
 		return -EBADF;
@@ -1113,7 +1119,7 @@ long sys_umount2(struct task *t, const uint64_t a[6])
 
 long sys_flock(struct task *t, const uint64_t a[6])
 {
-	struct file *f = a[0] > INT32_MAX ? NULL : fdtable_get(t->fdt, (int)a[0]);
+	struct file *f = fget(t, a[0]);
 	long err;
 
 	if (!f)

@@ -142,24 +142,28 @@ static long rw_single(struct task *t, const uint64_t a[6], bool write, bool posi
 	return ret;
 }
 
-/*
- * readv/writev and the positional preadv/pwritev/preadv2/pwritev2: pos_arg
- * is the offset argument's index in a[] (-1: none); an offset of -1 in the
- * *v2 calls means the file position.
- */
-static long rw_vector(struct task *t, const uint64_t a[6], bool write, int pos_arg, int flags)
+/* How rw_vector finds the offset. */
+enum vec_pos {
+	VEC_STREAM,               /* readv/writev: the file position */
+	VEC_OFFSET,               /* preadv/pwritev: a[3] */
+	VEC_OFFSET2,              /* preadv2/pwritev2: a[3], -1 meaning the
+				   * file position; RWF_* flags in a[5] */
+};
+
+static long rw_vector(struct task *t, const uint64_t a[6], bool write, enum vec_pos how)
 {
 	struct file *f = get_file(t, a[0]);
 	struct iovec *iov = NULL;
 	size_t total;
-	int64_t pos = pos_arg >= 0 ? (int64_t)a[pos_arg] : -1;
-	bool positional = pos_arg >= 0 && !(flags == -1 ? false : pos == -1);
+	int64_t pos = how == VEC_STREAM ? -1 : (int64_t)a[3];
+	bool positional = how == VEC_OFFSET || (how == VEC_OFFSET2 && pos != -1);
 	long ret;
 
 	if (!f)
 		return -EBADF;
 	ret = rw_check(f, write);
-	if (ret == 0 && flags > 0 && (flags & ~(RWF_HIPRI | RWF_DSYNC | RWF_SYNC | RWF_NOWAIT | RWF_APPEND)))
+	if (ret == 0 && how == VEC_OFFSET2 &&
+	    (a[5] & ~(uint64_t)(RWF_HIPRI | RWF_DSYNC | RWF_SYNC | RWF_NOWAIT | RWF_APPEND)))
 		ret = -EOPNOTSUPP;
 	if (ret == 0 && positional && !f->ops->lseek)
 		ret = -ESPIPE;
@@ -176,12 +180,12 @@ long sys_read(struct task *t, const uint64_t a[6]) { return rw_single(t, a, fals
 long sys_write(struct task *t, const uint64_t a[6]) { return rw_single(t, a, true, false); }
 long sys_pread64(struct task *t, const uint64_t a[6]) { return rw_single(t, a, false, true); }
 long sys_pwrite64(struct task *t, const uint64_t a[6]) { return rw_single(t, a, true, true); }
-long sys_readv(struct task *t, const uint64_t a[6]) { return rw_vector(t, a, false, -1, 0); }
-long sys_writev(struct task *t, const uint64_t a[6]) { return rw_vector(t, a, true, -1, 0); }
-long sys_preadv(struct task *t, const uint64_t a[6]) { return rw_vector(t, a, false, 3, -1); }
-long sys_pwritev(struct task *t, const uint64_t a[6]) { return rw_vector(t, a, true, 3, -1); }
-long sys_preadv2(struct task *t, const uint64_t a[6]) { return rw_vector(t, a, false, 3, (int)a[5]); }
-long sys_pwritev2(struct task *t, const uint64_t a[6]) { return rw_vector(t, a, true, 3, (int)a[5]); }
+long sys_readv(struct task *t, const uint64_t a[6]) { return rw_vector(t, a, false, VEC_STREAM); }
+long sys_writev(struct task *t, const uint64_t a[6]) { return rw_vector(t, a, true, VEC_STREAM); }
+long sys_preadv(struct task *t, const uint64_t a[6]) { return rw_vector(t, a, false, VEC_OFFSET); }
+long sys_pwritev(struct task *t, const uint64_t a[6]) { return rw_vector(t, a, true, VEC_OFFSET); }
+long sys_preadv2(struct task *t, const uint64_t a[6]) { return rw_vector(t, a, false, VEC_OFFSET2); }
+long sys_pwritev2(struct task *t, const uint64_t a[6]) { return rw_vector(t, a, true, VEC_OFFSET2); }
 
 /*
  * Copies up to len bytes from in (at *inpos, or its position) to out (at
@@ -263,6 +267,38 @@ long sys_sendfile(struct task *t, const uint64_t a[6])
 	return ret;
 }
 
+/* An optional loff_t * argument: 0 when absent or valid, else -errno. */
+static long get_offset(struct task *t, uint64_t uaddr, int64_t *off)
+{
+	if (!uaddr)
+		return 0;
+	if (mm_copy_in(t->mm, off, uaddr, sizeof(*off)))
+		return -EFAULT;
+	return *off < 0 ? -EINVAL : 0;
+}
+
+/*
+ * copy_between with splice's and copy_file_range's optional offset
+ * pointers: read, used instead of the files' positions, written back.
+ */
+static long copy_user_offsets(struct task *t, struct file *in, uint64_t uin,
+			      struct file *out, uint64_t uout, size_t len)
+{
+	int64_t inoff, outoff;
+	long ret;
+
+	if ((ret = get_offset(t, uin, &inoff)) || (ret = get_offset(t, uout, &outoff)))
+		return ret;
+	if (!len)
+		return 0;
+	ret = copy_between(t, in, uin ? &inoff : NULL, out, uout ? &outoff : NULL, len);
+	if (ret >= 0 && uin && mm_copy_out(t->mm, uin, &inoff, sizeof(inoff)))
+		ret = -EFAULT;
+	if (ret >= 0 && uout && mm_copy_out(t->mm, uout, &outoff, sizeof(outoff)))
+		ret = -EFAULT;
+	return ret;
+}
+
 /*
  * splice: one side must be a pipe (which takes no offset); the data goes
  * through the task's buffer.  Linux: fs/splice.c.
@@ -270,7 +306,6 @@ long sys_sendfile(struct task *t, const uint64_t a[6])
 long sys_splice(struct task *t, const uint64_t a[6])
 {
 	struct file *in = get_file(t, a[0]), *out = get_file(t, a[2]);
-	int64_t inoff, outoff;
 	long ret = 0;
 
 	if (!in || !out)
@@ -284,21 +319,10 @@ long sys_splice(struct task *t, const uint64_t a[6])
 		ret = -EINVAL;
 	else if ((a[1] && file_is_pipe(in)) || (a[3] && file_is_pipe(out)))
 		ret = -ESPIPE;
-	else if (a[1] && mm_copy_in(t->mm, &inoff, a[1], sizeof(inoff)))
-		ret = -EFAULT;
-	else if (a[3] && mm_copy_in(t->mm, &outoff, a[3], sizeof(outoff)))
-		ret = -EFAULT;
-	else if ((a[1] && inoff < 0) || (a[3] && outoff < 0))
-		ret = -EINVAL;
 	else if (out->flags & O_APPEND)
 		ret = -EINVAL;
-	if (ret == 0 && a[4]) {
-		ret = copy_between(t, in, a[1] ? &inoff : NULL, out, a[3] ? &outoff : NULL, a[4]);
-		if (ret >= 0 && a[1] && mm_copy_out(t->mm, a[1], &inoff, sizeof(inoff)))
-			ret = -EFAULT;
-		if (ret >= 0 && a[3] && mm_copy_out(t->mm, a[3], &outoff, sizeof(outoff)))
-			ret = -EFAULT;
-	}
+	else
+		ret = copy_user_offsets(t, in, a[1], out, a[3], a[4]);
 	if (in)
 		file_put(in);
 	if (out)
@@ -331,7 +355,7 @@ long sys_tee(struct task *t, const uint64_t a[6])
 long sys_copy_file_range(struct task *t, const uint64_t a[6])
 {
 	struct file *in = get_file(t, a[0]), *out = get_file(t, a[2]);
-	int64_t inoff, outoff;
+	int64_t ip, op;
 	long ret = 0;
 
 	if (a[5])
@@ -346,24 +370,16 @@ long sys_copy_file_range(struct task *t, const uint64_t a[6])
 		ret = -EISDIR;
 	else if (!S_ISREG(in->inode->mode) || !S_ISREG(out->inode->mode))
 		ret = -EINVAL;
-	else if (a[1] && mm_copy_in(t->mm, &inoff, a[1], sizeof(inoff)))
-		ret = -EFAULT;
-	else if (a[3] && mm_copy_in(t->mm, &outoff, a[3], sizeof(outoff)))
-		ret = -EFAULT;
-	else if ((a[1] && inoff < 0) || (a[3] && outoff < 0))
-		ret = -EINVAL;
 	if (ret == 0 && in->inode == out->inode) {
-		int64_t ip = a[1] ? inoff : in->pos, op = a[3] ? outoff : out->pos;
-		if (ip < op + (int64_t)a[4] && op < ip + (int64_t)a[4])
-			ret = -EINVAL;    /* overlapping ranges of one file */
+		/* Overlapping ranges of one file are refused. */
+		ip = in->pos;
+		op = out->pos;
+		if (!(ret = get_offset(t, a[1], &ip)) && !(ret = get_offset(t, a[3], &op)) &&
+		    ip < op + (int64_t)a[4] && op < ip + (int64_t)a[4])
+			ret = -EINVAL;
 	}
-	if (ret == 0) {
-		ret = copy_between(t, in, a[1] ? &inoff : NULL, out, a[3] ? &outoff : NULL, a[4]);
-		if (ret >= 0 && a[1] && mm_copy_out(t->mm, a[1], &inoff, sizeof(inoff)))
-			ret = -EFAULT;
-		if (ret >= 0 && a[3] && mm_copy_out(t->mm, a[3], &outoff, sizeof(outoff)))
-			ret = -EFAULT;
-	}
+	if (ret == 0)
+		ret = copy_user_offsets(t, in, a[1], out, a[3], a[4]);
 	if (in)
 		file_put(in);
 	if (out)
