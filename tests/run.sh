@@ -483,7 +483,28 @@ print('ok')"
 		else
 			fail "$label" fs/mount-rw-reached-host "--mount HOST:DIR did not write through"
 		fi
-		rm -f "$R/etc/rw-file" "$TMP/bind/rw"
+		# MAP_SHARED of a writable host file: coherent with read and write
+		# inside, written back to the host by munmap.
+		rm -f "$TMP/bind/mapped"
+		cli_check mount-shared-mmap 0 '^ok$' "$moat" run --mount "$TMP/bind:/mnt/bind" -- /usr/bin/python3 -c "
+import mmap, os
+fd = os.open('/mnt/bind/mapped', os.O_RDWR | os.O_CREAT, 0o644)
+os.ftruncate(fd, 8192)
+m = mmap.mmap(fd, 8192)
+m[0:5] = b'hello'
+assert os.pread(fd, 5, 0) == b'hello'
+os.pwrite(fd, b'WORLD', 4096)
+assert m[4096:4101] == b'WORLD'
+m[10:13] = b'end'
+m.close()
+os.close(fd)
+print('ok')"
+		if [ "$(head -c 13 "$TMP/bind/mapped" 2>/dev/null | tr -d '\0')" = helloend ]; then
+			pass "$label" fs/shared-mmap-written-back
+		else
+			fail "$label" fs/shared-mmap-written-back "mapped writes did not reach the host file"
+		fi
+		rm -f "$R/etc/rw-file" "$TMP/bind/rw" "$TMP/bind/mapped"
 	fi
 done
 

@@ -8,6 +8,8 @@
  * I/O re-opens the O_PATH descriptor through /proc/self/fd, which names
  * the same file without resolving any path the application chose.
  *
+ * A writable file mapped MAP_SHARED gets a page cache (see get_cache).
+ *
  * A read-only hostfs (the overlay's lower layer, `--mount ...:ro`) refuses
  * every change with EROFS; a writable one (--rw, --mount) applies changes
  * to the host with the *at() calls on the parent's descriptor.
@@ -32,16 +34,19 @@
 #include <sys/sysmacros.h>
 #include <unistd.h>
 
+#include "mm/memobj.h"
 #include "mm/mm.h"
 #include "util/util.h"
 
 struct hostfs_node {
 	int fd;                   /* O_PATH */
 	struct statx stx;         /* a read-only hostfs's attributes, fetched once */
+	struct memobj *cache;     /* pages of a writable file mapped MAP_SHARED */
 };
 
 struct hostfs_open {
 	int fd;                   /* opened for I/O */
+	struct inode *inode;      /* the hostfs inode (f->inode may be another's) */
 };
 
 static const struct inode_ops hostfs_inode_ops;
@@ -60,7 +65,7 @@ static int open_fd(struct file *f)
 /* A new inode for the O_PATH descriptor fd (taken over). */
 static int inode_from_fd(struct super_block *sb, int fd, struct inode **res)
 {
-	struct hostfs_node *n = malloc(sizeof(*n));
+	struct hostfs_node *n = calloc(1, sizeof(*n));
 	struct inode *inode;
 
 	if (!n || statx(fd, "", AT_EMPTY_PATH | AT_SYMLINK_NOFOLLOW,
@@ -212,6 +217,9 @@ static int hostfs_setattr(struct inode *inode, const struct iattr *ia)
 	snprintf(proc, sizeof(proc), "/proc/self/fd/%d", fd);
 	if ((ia->valid & ATTR_SIZE) && truncate(proc, (off_t)ia->size) < 0)
 		return -errno;
+	struct memobj *cache = ((struct hostfs_node *)inode->priv)->cache;
+	if ((ia->valid & ATTR_SIZE) && cache)
+		memobj_truncate(cache, ia->size);
 	if ((ia->valid & (ATTR_UID | ATTR_GID)) &&
 	    fchownat(fd, "", (ia->valid & ATTR_UID) ? ia->uid : (uid_t)-1,
 		     (ia->valid & ATTR_GID) ? ia->gid : (gid_t)-1,
@@ -243,6 +251,82 @@ static long hostfs_readlink(struct inode *inode, struct task *t, char *buf, size
 	return n < 0 ? -errno : n;
 }
 
+/*
+ * MAP_SHARED of a writable host file: the file's pages are cached in a
+ * memobj (read in on first touch), which mappings share; read and write
+ * go through it while it exists (writes also go straight to the host
+ * file), and mapped changes are written back on msync, munmap and when
+ * the last reference goes.  The memobj owns its own descriptor.
+ */
+static void cache_fill(struct memobj *obj, uint64_t pgoff, void *page)
+{
+	ssize_t n = pread((int)(intptr_t)obj->priv, page, PAGE_SIZE, (off_t)(pgoff << PAGE_SHIFT));
+
+	if (n < (ssize_t)PAGE_SIZE)
+		memset((char *)page + MAX(n, 0), 0, PAGE_SIZE - (size_t)MAX(n, 0));
+}
+
+static void cache_writeback(struct memobj *obj, uint64_t pgoff, const void *page)
+{
+	int fd = (int)(intptr_t)obj->priv;
+	uint64_t off = pgoff << PAGE_SHIFT;
+	struct stat st;
+
+	/* Only bytes inside the file: a mapping never extends it. */
+	if (fstat(fd, &st) < 0 || off >= (uint64_t)st.st_size)
+		return;
+	if (pwrite(fd, page, MIN(PAGE_SIZE, (uint64_t)st.st_size - off), (off_t)off) < 0)
+		moat_log("hostfs: writing back a shared mapping: %s", strerror(errno));
+}
+
+static void cache_release(struct memobj *obj)
+{
+	close((int)(intptr_t)obj->priv);
+}
+
+static const struct memobj_ops cache_ops = {
+	.fill = cache_fill, .writeback = cache_writeback, .release = cache_release,
+};
+
+/* Returns the inode's page cache (created if needed), referenced. */
+static struct memobj *get_cache(struct inode *inode, int *err)
+{
+	struct hostfs_node *n = inode->priv;
+	struct memobj *obj;
+	struct stat st;
+
+	pthread_mutex_lock(&inode->lock);
+	if (!n->cache) {
+		int fd = reopen(inode, O_RDWR);
+		if (fd < 0 || fstat(fd, &st) < 0) {
+			*err = fd < 0 ? fd : -errno;
+			if (fd >= 0)
+				close(fd);
+			pthread_mutex_unlock(&inode->lock);
+			return NULL;
+		}
+		n->cache = memobj_new(ALIGN_UP((uint64_t)st.st_size, PAGE_SIZE) >> PAGE_SHIFT);
+		if (!n->cache) {
+			close(fd);
+			*err = -ENOMEM;
+			pthread_mutex_unlock(&inode->lock);
+			return NULL;
+		}
+		n->cache->ops = &cache_ops;
+		n->cache->priv = (void *)(intptr_t)fd;
+	}
+	obj = n->cache;
+	memobj_get(obj);
+	pthread_mutex_unlock(&inode->lock);
+	return obj;
+}
+
+static struct memobj *cache_of(struct file *f)
+{
+	struct hostfs_open *o = f->priv;
+	return __atomic_load_n(&((struct hostfs_node *)o->inode->priv)->cache, __ATOMIC_ACQUIRE);
+}
+
 static int hostfs_open(struct inode *inode, struct file *f)
 {
 	struct hostfs_open *o;
@@ -262,6 +346,7 @@ static int hostfs_open(struct inode *inode, struct file *f)
 		return -ENOMEM;
 	}
 	o->fd = fd;
+	o->inode = inode;
 	f->priv = o;
 	f->ops = S_ISDIR(inode->mode) ? &hostfs_dir_ops : &hostfs_file_ops;
 	return 0;
@@ -272,6 +357,8 @@ static void hostfs_evict(struct inode *inode)
 	struct hostfs_node *n = inode->priv;
 
 	if (n) {
+		if (n->cache)
+			memobj_put(n->cache);     /* writes back what is left */
 		close(n->fd);
 		free(n);
 	}
@@ -295,9 +382,23 @@ static const struct inode_ops hostfs_inode_ops = {
 
 static long hostfs_read(struct file *f, struct task *t, void *buf, size_t len, int64_t *off)
 {
+	struct memobj *cache = cache_of(f);
 	ssize_t n;
 
 	(void)t;
+	if (cache) {
+		struct stat st;
+		if (fstat(open_fd(f), &st) < 0)
+			return -errno;
+		if (*off >= st.st_size)
+			return 0;
+		len = MIN(len, (uint64_t)(st.st_size - *off));
+		int err = memobj_rw(cache, (uint64_t)*off, buf, len, false);
+		if (err)
+			return err;
+		*off += (int64_t)len;
+		return (long)len;
+	}
 	do
 		n = pread(open_fd(f), buf, len, *off);
 	while (n < 0 && errno == EINTR);
@@ -323,6 +424,14 @@ static long hostfs_write(struct file *f, struct task *t, const void *buf, size_t
 	while (n < 0 && errno == EINTR);
 	if (n < 0)
 		return -errno;
+	struct memobj *cache = cache_of(f);
+	if (cache && n > 0) {
+		/* Keep the mapped pages in step with the file. */
+		memobj_rw(cache, (uint64_t)*off, (void *)buf, (size_t)n, true);
+		uint64_t pages = ALIGN_UP((uint64_t)(*off + n), PAGE_SIZE) >> PAGE_SHIFT;
+		if (pages > __atomic_load_n(&cache->npages, __ATOMIC_RELAXED))
+			__atomic_store_n(&cache->npages, pages, __ATOMIC_RELAXED);
+	}
 	*off += n;
 	return n;
 }
@@ -339,15 +448,18 @@ static long hostfs_lseek(struct file *f, int64_t off, int whence)
 
 static int hostfs_mmap(struct file *f, bool shared, struct memobj **obj, struct mm_file **mf)
 {
-	int fd;
+	struct hostfs_open *o = f->priv;
+	struct memobj *cache = cache_of(f);
+	int fd, err = 0;
 
-	(void)obj;
-	/* Shared writable mappings of host files are not supported yet;
-	 * shared read-only ones behave as private ones (nobody can write
-	 * through them, and the sentry is the only writer of the file). */
-	if (shared && (f->flags & O_ACCMODE) != O_RDONLY) {
-		moat_log("MAP_SHARED of a writable host file: ENODEV (not supported yet)");
-		return -ENODEV;
+	/* A read-only tree never changes under a mapping: copy pages in. */
+	if (shared && !o->inode->sb->readonly) {
+		*obj = get_cache(o->inode, &err);
+		return *obj ? 0 : err;
+	}
+	if (cache) {
+		*mf = mm_file_new_memobj(cache);
+		return *mf ? 0 : -ENOMEM;
 	}
 	fd = fcntl(open_fd(f), F_DUPFD_CLOEXEC, 0);
 	if (fd < 0)

@@ -31,6 +31,11 @@ void memobj_put(struct memobj *obj)
 {
 	if (__atomic_sub_fetch(&obj->refs, 1, __ATOMIC_ACQ_REL) != 0)
 		return;
+	if (obj->ops) {
+		memobj_writeback(obj, 0, 1ULL << PAGEMAP_BITS);
+		if (obj->ops->release)
+			obj->ops->release(obj);
+	}
 	memobj_punch(obj, 0, 1ULL << PAGEMAP_BITS);
 	pagemap_free(&obj->pages);
 	pthread_mutex_destroy(&obj->lock);
@@ -54,6 +59,8 @@ uint64_t memobj_page_get(struct memobj *obj, uint64_t pgoff)
 			return PGALLOC_FAIL;
 		}
 		*e = off | 1;
+		if (obj->ops)
+			obj->ops->fill(obj, pgoff, pgalloc_ptr(off));
 	}
 	off = *e & PAGE_MASK;
 	pgalloc_get(off, 1);
@@ -83,8 +90,18 @@ int memobj_rw(struct memobj *obj, uint64_t off, void *buf, size_t len, bool writ
 	while (len > 0) {
 		uint64_t pgoff = off >> PAGE_SHIFT, in = off & ~PAGE_MASK;
 		size_t n = MIN(len, PAGE_SIZE - in);
-		uint64_t *e = pagemap_slot(&obj->pages, pgoff, write);
+		uint64_t *e = pagemap_slot(&obj->pages, pgoff, write || obj->ops);
 
+		if (obj->ops && e && !*e) {
+			/* A file's page: read it in before using it. */
+			uint64_t page = pgalloc_alloc_exact(1);
+			if (page == PGALLOC_FAIL) {
+				err = -ENOMEM;
+				break;
+			}
+			*e = page | 1;
+			obj->ops->fill(obj, pgoff, pgalloc_ptr(page));
+		}
 		if (write) {
 			if (!e) {
 				err = -ENOMEM;
@@ -128,4 +145,18 @@ void memobj_truncate(struct memobj *obj, uint64_t size)
 	}
 	memobj_punch(obj, keep, (1ULL << PAGEMAP_BITS) - keep);
 	__atomic_store_n(&obj->npages, keep, __ATOMIC_RELAXED);
+}
+
+void memobj_writeback(struct memobj *obj, uint64_t pgoff, uint64_t n)
+{
+	uint64_t val, end = pgoff + n < pgoff ? UINT64_MAX : pgoff + n;
+
+	if (!obj->ops || !obj->ops->writeback)
+		return;
+	pthread_mutex_lock(&obj->lock);
+	while ((pgoff = pagemap_next(&obj->pages, pgoff, end, &val)) < end) {
+		obj->ops->writeback(obj, pgoff, pgalloc_ptr(val & PAGE_MASK));
+		pgoff++;
+	}
+	pthread_mutex_unlock(&obj->lock);
 }

@@ -16,11 +16,25 @@
 
 #include "mm/pagemap.h"
 
+struct memobj;
+
+/* A memory object caching a file (a host file mapped MAP_SHARED): its
+ * pages are read from the file when first needed and written back. */
+struct memobj_ops {
+	/* Fills a new page (zeroed) with the file's bytes at pgoff. */
+	void (*fill)(struct memobj *obj, uint64_t pgoff, void *page);
+	/* Writes one present page back to the file. */
+	void (*writeback)(struct memobj *obj, uint64_t pgoff, const void *page);
+	void (*release)(struct memobj *obj);
+};
+
 struct memobj {
 	pthread_mutex_t lock;
 	int refs;
 	uint64_t npages;          /* size: pages at or beyond it raise SIGBUS */
 	struct pagemap pages;     /* pgoff -> file offset | 1 */
+	const struct memobj_ops *ops;   /* NULL: anonymous memory */
+	void *priv;
 };
 
 struct memobj *memobj_new(uint64_t npages);
@@ -43,6 +57,9 @@ void memobj_punch(struct memobj *obj, uint64_t pgoff, uint64_t n);
  * or -ENOMEM.
  */
 int memobj_rw(struct memobj *obj, uint64_t off, void *buf, size_t len, bool write);
+
+/* Writes the present pages in [pgoff, pgoff + n) back (ops->writeback). */
+void memobj_writeback(struct memobj *obj, uint64_t pgoff, uint64_t n);
 
 /* Drops everything past size bytes (a tmpfs truncate) and sets npages. */
 void memobj_truncate(struct memobj *obj, uint64_t size);

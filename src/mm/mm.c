@@ -111,7 +111,12 @@ static void vma_put_refs(const struct vma *v)
 
 static void vma_remove(struct mm *mm, size_t i)
 {
-	vma_put_refs(&mm->vmas[i]);
+	struct vma *v = &mm->vmas[i];
+
+	/* Shared mappings of files write back what they hold on munmap. */
+	if (v->obj && (v->flags & VMA_SHARED))
+		memobj_writeback(v->obj, v->obj_pgoff, (v->end - v->start) >> PAGE_SHIFT);
+	vma_put_refs(v);
 	memmove(&mm->vmas[i], &mm->vmas[i + 1], (mm->nvmas - i - 1) * sizeof(struct vma));
 	mm->nvmas--;
 }
@@ -1119,6 +1124,14 @@ long mm_msync(struct mm *mm, uint64_t addr, uint64_t len, int flags)
 	pthread_mutex_lock(&mm->lock);
 	if (!range_mapped(mm, addr, end))
 		ret = -ENOMEM;
+	for (size_t i = vma_index(mm, addr); i < mm->nvmas && mm->vmas[i].start < end; i++) {
+		struct vma *v = &mm->vmas[i];
+		if (!v->obj || !(v->flags & VMA_SHARED))
+			continue;
+		uint64_t lo = MAX(addr, v->start), hi = MIN(end, v->end);
+		memobj_writeback(v->obj, v->obj_pgoff + ((lo - v->start) >> PAGE_SHIFT),
+				 (hi - lo) >> PAGE_SHIFT);
+	}
 	pthread_mutex_unlock(&mm->lock);
 	return ret;
 }
