@@ -27,6 +27,7 @@
 #include <linux/magic.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/statfs.h>
 #include <sys/sysmacros.h>
 
 #include "util/util.h"
@@ -622,6 +623,21 @@ static long ovl_readlink(struct inode *inode, struct task *t, char *buf, size_t 
 	return top_inode->ops->readlink(top_inode, t, buf, len);
 }
 
+/* df of the overlay: the room of the tree below (as Docker's overlay
+ * shows its host disk), with the overlay's own type. */
+static int ovl_statfs(struct inode *inode, struct statfs *sf)
+{
+	struct inode *lower = node(inode)->lower;
+	int err;
+
+	if (!lower || !lower->ops->statfs)
+		return -ENOSYS;
+	err = lower->ops->statfs(lower, sf);
+	if (!err)
+		sf->f_type = OVERLAYFS_SUPER_MAGIC;
+	return err;
+}
+
 static int ovl_open(struct inode *inode, struct file *f)
 {
 	int err = 0;
@@ -667,6 +683,7 @@ static const struct inode_ops ovl_inode_ops = {
 	.getattr = ovl_getattr,
 	.setattr = ovl_setattr,
 	.readlink = ovl_readlink,
+	.statfs = ovl_statfs,
 	.open = ovl_open,
 	.evict = ovl_evict,
 };

@@ -111,7 +111,7 @@ int rootfs_setup(const struct rootfs_config *cfg, struct path *root)
 		dput(upper);
 		dput(lower);
 	}
-	err = vfs_mount(NULL, top, 0, host_root, &m);
+	err = vfs_mount(NULL, top, 0, cfg->rw ? host_root : "overlay", &m);
 	dput(top);
 	if (err)
 		return err;
@@ -122,7 +122,7 @@ int rootfs_setup(const struct rootfs_config *cfg, struct path *root)
 	if (procfs_new(&d))
 		mount_at(root, "/proc", d, MNT_NOSUID | MNT_NODEV | MNT_NOEXEC, "proc");
 	if (devfs_new(&d))
-		mount_at(root, "/dev", d, MNT_NOSUID, "udev");
+		mount_at(root, "/dev", d, MNT_NOSUID, "devtmpfs");
 	if (tmpfs_new(&d, 01777))
 		mount_at(root, "/dev/shm", d, MNT_NOSUID | MNT_NODEV, "tmpfs");
 	/* /tmp is writable and in memory either way: the overlay's upper

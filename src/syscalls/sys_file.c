@@ -270,18 +270,19 @@ static long statfs_out(struct task *t, struct inode *inode, uint64_t ubuf)
 {
 	struct statfs sf = { 0 };
 
-	if (inode->ops->statfs) {
-		int err = inode->ops->statfs(inode, &sf);
-		if (err)
-			return err;
-	} else {
-		/* In-memory file systems: room is the memory file's. */
+	int err = inode->ops->statfs ? inode->ops->statfs(inode, &sf) : -ENOSYS;
+	if (err && err != -ENOSYS)
+		return err;
+	if (err) {
 		sf.f_type = inode->sb->magic;
 		sf.f_bsize = 4096;
-		sf.f_blocks = sf.f_bfree = sf.f_bavail = (64ULL << 30) / 4096;
-		sf.f_files = sf.f_ffree = 1 << 20;
-		sf.f_namelen = NAME_MAX;
 		sf.f_frsize = 4096;
+		sf.f_namelen = NAME_MAX;
+		if (inode->sb->magic == TMPFS_MAGIC) {
+			/* Memory-backed: the room is the memory file's. */
+			sf.f_blocks = sf.f_bfree = sf.f_bavail = (64ULL << 30) / 4096;
+			sf.f_files = sf.f_ffree = 1 << 20;
+		}
 	}
 	sf.f_fsid.__val[0] = (int)major(inode->sb->dev);
 	sf.f_fsid.__val[1] = (int)minor(inode->sb->dev);
