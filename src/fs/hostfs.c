@@ -546,9 +546,10 @@ struct super_block *hostfs_new(int dirfd, bool readonly, struct dentry **root)
 	if (fstat(dirfd, &st) == 0)
 		sb->dev = st.st_dev;
 	if (inode_from_fd(sb, dirfd, &inode) < 0) {
-		free(sb);
+		super_put(sb);
 		return NULL;
 	}
 	*root = dentry_new_root(inode);
+	super_put(sb);            /* the root inode holds it now */
 	return *root ? sb : NULL;
 }

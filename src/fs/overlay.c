@@ -754,8 +754,11 @@ struct super_block *overlay_new(struct dentry *upper, struct dentry *lower,
 	inode_get(upper->inode);
 	inode_get(lower->inode);
 	inode = ovl_inode_new(sb, NULL, "/", upper->inode, lower->inode);
-	if (!inode)
+	if (!inode) {
+		super_put(sb);
 		return NULL;
+	}
 	*root = dentry_new_root(inode);
+	super_put(sb);            /* the root inode holds it now */
 	return *root ? sb : NULL;
 }

@@ -644,9 +644,10 @@ struct super_block *tmpfs_new(struct dentry **root, mode_t root_mode)
 		return NULL;
 	inode = tmpfs_inode_new(sb, &nn);
 	if (!inode) {
-		free(sb);
+		super_put(sb);
 		return NULL;
 	}
 	*root = dentry_new_root(inode);
+	super_put(sb);            /* the root inode holds it now */
 	return *root ? sb : NULL;
 }

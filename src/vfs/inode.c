@@ -25,8 +25,10 @@ struct inode *inode_new(struct super_block *sb, const struct inode_ops *ops, mod
 	inode->ops = ops;
 	inode->sb = sb;
 	inode->mode = mode;
-	if (sb)
+	if (sb) {
 		inode->ino = __atomic_add_fetch(&sb->next_ino, 1, __ATOMIC_RELAXED);
+		__atomic_fetch_add(&sb->refs, 1, __ATOMIC_RELAXED);
+	}
 	pthread_mutex_init(&inode->lock, NULL);
 	return inode;
 }
@@ -42,8 +44,15 @@ void inode_put(struct inode *inode)
 		return;
 	if (inode->ops && inode->ops->evict)
 		inode->ops->evict(inode);
+	super_put(inode->sb);
 	pthread_mutex_destroy(&inode->lock);
 	free(inode);
+}
+
+void super_put(struct super_block *sb)
+{
+	if (sb && __atomic_sub_fetch(&sb->refs, 1, __ATOMIC_ACQ_REL) == 0)
+		free(sb);
 }
 
 /*
@@ -110,6 +119,7 @@ struct super_block *super_new(const char *fstype, long magic)
 
 	if (!sb)
 		return NULL;
+	sb->refs = 1;
 	sb->fstype = fstype;
 	sb->magic = magic;
 	sb->dev = vfs_anon_dev();

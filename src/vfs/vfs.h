@@ -155,6 +155,7 @@ unsigned mode_to_dtype(mode_t mode);
 /* ---- super blocks and file system types ---- */
 
 struct super_block {
+	int refs;                 /* one per inode, plus the creator's */
 	const char *fstype;       /* "tmpfs", "hostfs", ... for /proc/mounts */
 	dev_t dev;
 	bool readonly;            /* the fs itself refuses writes */
@@ -164,7 +165,9 @@ struct super_block {
 	uint64_t next_ino;
 };
 
+/* A new super block with one reference (the creator's). */
 struct super_block *super_new(const char *fstype, long magic);
+void super_put(struct super_block *sb);
 dev_t vfs_anon_dev(void);
 
 /* ---- dentries ---- */
