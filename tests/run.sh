@@ -448,6 +448,32 @@ print('ok')"
 		fi
 		rm -f "$T"
 
+		# mount(2) inside the sandbox: tmpfs and bind mounts stack and
+		# unstack; unknown types are ENODEV; nothing reaches the host.
+		cli_check mount-syscall 0 '^ok$' "$moat" run -- /usr/bin/python3 -c "
+import ctypes, os
+libc = ctypes.CDLL(None, use_errno=True)
+os.makedirs('/mnt/moat-x', exist_ok=True)
+open('/mnt/moat-x/under', 'w').write('u')
+assert libc.mount(b'none', b'/mnt/moat-x', b'tmpfs', 0, None) == 0
+assert os.listdir('/mnt/moat-x') == []
+open('/mnt/moat-x/on-tmpfs', 'w').write('t')
+assert libc.mount(b'/etc', b'/mnt/moat-x', None, 4096, None) == 0
+assert os.path.exists('/mnt/moat-x/passwd')
+assert ' /mnt/moat-x tmpfs ' in open('/proc/self/mounts').read()
+assert libc.umount2(b'/mnt/moat-x', 0) == 0
+assert os.listdir('/mnt/moat-x') == ['on-tmpfs']
+assert libc.umount2(b'/mnt/moat-x', 0) == 0
+assert os.listdir('/mnt/moat-x') == ['under']
+assert libc.umount2(b'/mnt/moat-x', 0) == -1 and ctypes.get_errno() == 22
+assert libc.mount(b'none', b'/mnt/moat-x', b'ext4', 0, None) == -1 and ctypes.get_errno() == 19
+print('ok')"
+		if [ -e /mnt/moat-x ]; then
+			fail "$label" fs/mount-host-unchanged "/mnt/moat-x appeared on the host"
+		else
+			pass "$label" fs/mount-host-unchanged
+		fi
+
 		R=$TMP/root
 		rm -rf "$R" && mkdir -p "$R/bin" "$R/etc" "$R/sub/dir"
 		cp /bin/busybox "$R/bin/" && echo inside >"$R/etc/marker"

@@ -23,10 +23,14 @@ static void mntget(struct mount *m)
 		__atomic_fetch_add(&m->refs, 1, __ATOMIC_RELAXED);
 }
 
+/* A mount goes away when it is unmounted and no path names it. */
 static void mntput(struct mount *m)
 {
-	if (m)
-		__atomic_fetch_sub(&m->refs, 1, __ATOMIC_RELAXED);
+	if (m && __atomic_sub_fetch(&m->refs, 1, __ATOMIC_ACQ_REL) == 0 &&
+	    __atomic_load_n(&m->detached, __ATOMIC_ACQUIRE)) {
+		free(m->source);
+		free(m);
+	}
 }
 
 void path_get(const struct path *p)
@@ -131,10 +135,10 @@ int vfs_umount(struct mount *m)
 	dput_locked(m->mountpoint);
 	mntput(m->parent);
 	dput_locked(m->root);
-	m->refs--;
+	__atomic_store_n(&m->detached, true, __ATOMIC_RELEASE);
+	mntput(m);                /* the table's reference; the caller's path
+				   * still holds one, and frees it */
 	pthread_mutex_unlock(&vfs_lock);
-	/* Freed when the caller's path lets go of it: mounts are tiny, and
-	 * paths may still name it; keep it (a detached mount). */
 	return 0;
 }
 

@@ -216,6 +216,7 @@ struct mount {
 	int flags;                /* MNT_* */
 	int id;
 	char *source;             /* for /proc/mounts */
+	bool detached;            /* unmounted: freed with its last reference */
 	struct mount *next;       /* the mount table */
 };
 
