@@ -806,7 +806,9 @@ static int proc_readdir(struct file *f, struct dir_ctx *ctx)
 		for (const struct pentry *e = table; e->name; e++, i++) {
 			if (i < ctx->pos)
 				continue;
-			if (!ctx->emit(ctx, e->name, strlen(e->name), 0, mode_to_dtype(kind_mode(e->kind))))
+			/* glibc's readdir skips entries whose inode number is 0. */
+			uint64_t ino = ((uint64_t)n->pid << 16) + ((uint64_t)e->kind << 8) + i;
+			if (!ctx->emit(ctx, e->name, strlen(e->name), ino, mode_to_dtype(kind_mode(e->kind))))
 				return 0;
 			ctx->pos = i + 1;
 		}

@@ -4,6 +4,7 @@
  * /dev/fd), /proc/self, flock and fcntl record locks, memfd_create.
  */
 #define _GNU_SOURCE
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -188,6 +189,23 @@ static void test_proc(const char *argv0)
 	close(fd);
 	CHECK(n == 6 && !memcmp(buf, "Linux\n", 6));
 	CHECK_OK(access("/proc/thread-self", F_OK));
+	/* Listings of /proc/self name its files (readdir skips inode 0). */
+	DIR *d = opendir("/proc/self");
+	int found = 0;
+	struct dirent *e;
+	while (d && (e = readdir(d)))
+		found += !strcmp(e->d_name, "status") || !strcmp(e->d_name, "maps") ||
+			 !strcmp(e->d_name, "fd");
+	if (d)
+		closedir(d);
+	CHECK_EQ(found, 3);
+	d = opendir("/proc/self/fd");
+	found = 0;
+	while (d && (e = readdir(d)))
+		found += !strcmp(e->d_name, "0") || !strcmp(e->d_name, "1") || !strcmp(e->d_name, "2");
+	if (d)
+		closedir(d);
+	CHECK_EQ(found, 3);
 	CHECK_OK(access("/proc/self/fd/0", F_OK));
 	fd = open("/proc/self/status", O_WRONLY);      /* root may open it... */
 	CHECK(fd >= 0);
