@@ -310,6 +310,31 @@ static int unmap_range(struct mm *mm, uint64_t lo, uint64_t hi)
 }
 
 /*
+ * Gives pn a page of its own before a write (mm->lock held): the last
+ * holder of a copy-on-write page just takes it over; otherwise the page is
+ * copied.  A read-only stub mapping of the old page is dropped so the
+ * next touch maps the new one.  Returns the new entry, or 0 on ENOMEM.
+ */
+static uint64_t break_cow(struct mm *mm, uint64_t pn, uint64_t *e)
+{
+	uint64_t old = *e & PAGE_MASK, page;
+
+	if (*e & PTE_MAPPED)
+		stub_unmap(mm, pn << PAGE_SHIFT, (pn + 1) << PAGE_SHIFT);
+	if (pgalloc_refs(old) == 1) {
+		*e = old | PTE_PRESENT;
+		return *e;
+	}
+	page = pgalloc_alloc_exact(1);
+	if (page == PGALLOC_FAIL)
+		return 0;
+	memcpy(pgalloc_ptr(page), pgalloc_ptr(old), PAGE_SIZE);
+	pgalloc_put(old, 1);
+	*e = page | PTE_PRESENT;
+	return *e;
+}
+
+/*
  * Backs page pn of vma if it is not yet backed.  Returns its entry, or 0
  * when memory ran out.  For private VMAs a run of up to `run` absent pages
  * starting at pn is backed from one contiguous allocation.
@@ -443,10 +468,20 @@ int mm_handle_fault(struct mm *mm, uint64_t addr, int access, int *signo,
 		hi = MIN(hi, obj_end);
 	}
 
-	/* Back and map maximal runs of contiguous file pages. */
+	/* Back and map maximal runs of contiguous file pages with the same
+	 * protection (copy-on-write pages map read-only, except the one a
+	 * write fault is for, which gets a page of its own first). */
 	uint64_t run_addr = 0, run_off = 0, run_len = 0;
+	int run_prot = 0;
 	for (pn = lo >> PAGE_SHIFT; pn < hi >> PAGE_SHIFT; pn++) {
 		uint64_t e = back_pages(mm, v, pn, (hi >> PAGE_SHIFT) - pn);
+		int prot = v->prot;
+		if (e && (e & PTE_COW)) {
+			if (access == PROT_WRITE && pn == addr >> PAGE_SHIFT)
+				e = break_cow(mm, pn, pagemap_slot(&mm->pages, pn, false));
+			else
+				prot &= ~PROT_WRITE;
+		}
 		if (!e) {
 			if (pn == addr >> PAGE_SHIFT)
 				err = -ENOMEM;
@@ -458,22 +493,23 @@ int mm_handle_fault(struct mm *mm, uint64_t addr, int access, int *signo,
 			*pagemap_slot(&mm->pages, pn, false) = e | PTE_MAPPED;
 		}
 		uint64_t off = e & PAGE_MASK;
-		if (e && run_len && run_off + run_len == off &&
+		if (e && run_len && run_off + run_len == off && run_prot == prot &&
 		    run_addr + run_len == pn << PAGE_SHIFT) {
 			run_len += PAGE_SIZE;
 			continue;
 		}
 		if (run_len)
-			platform_as_map(mm->as, run_addr, run_len, v->prot, run_off);
+			platform_as_map(mm->as, run_addr, run_len, run_prot, run_off);
 		run_len = 0;
 		if (e) {
 			run_addr = pn << PAGE_SHIFT;
 			run_off = off;
 			run_len = PAGE_SIZE;
+			run_prot = prot;
 		}
 	}
 	if (run_len)
-		platform_as_map(mm->as, run_addr, run_len, v->prot, run_off);
+		platform_as_map(mm->as, run_addr, run_len, run_prot, run_off);
 	if (platform_as_flush(mm->as) != 0 && !err)
 		err = -EFAULT;
 	pthread_mutex_unlock(&mm->lock);
@@ -523,6 +559,67 @@ void mm_put(struct mm *mm)
 	pagemap_free(&mm->pages);
 	pthread_mutex_destroy(&mm->lock);
 	free(mm);
+}
+
+struct mm *mm_fork(struct mm *old)
+{
+	struct mm *mm = mm_new();
+	uint64_t pn, val, end;
+
+	if (!mm)
+		return NULL;
+	pthread_mutex_lock(&old->lock);
+	mm->vmas = malloc(MAX(old->nvmas, 1) * sizeof(struct vma));
+	if (!mm->vmas) {
+		pthread_mutex_unlock(&old->lock);
+		mm_put(mm);
+		return NULL;
+	}
+	memcpy(mm->vmas, old->vmas, old->nvmas * sizeof(struct vma));
+	mm->nvmas = mm->cap = old->nvmas;
+	for (size_t i = 0; i < mm->nvmas; i++)
+		vma_get_refs(&mm->vmas[i]);
+	mm->task_size = old->task_size;
+	mm->mmap_base = old->mmap_base;
+	mm->stack_top = old->stack_top;
+	mm->brk_start = old->brk_start;
+	mm->brk = old->brk;
+	mm->start_code = old->start_code;
+	mm->end_code = old->end_code;
+	mm->start_data = old->start_data;
+	mm->end_data = old->end_data;
+	mm->start_stack = old->start_stack;
+	mm->arg_start = old->arg_start;
+	mm->arg_end = old->arg_end;
+	mm->env_start = old->env_start;
+	mm->env_end = old->env_end;
+	mm->stack_rlimit = old->stack_rlimit;
+
+	for (size_t i = 0; i < old->nvmas; i++) {
+		struct vma *v = &old->vmas[i];
+		bool private = !v->obj;
+		pn = v->start >> PAGE_SHIFT;
+		end = v->end >> PAGE_SHIFT;
+		while ((pn = pagemap_next(&old->pages, pn, end, &val)) < end) {
+			uint64_t *ne = pagemap_slot(&mm->pages, pn, true);
+			if (!ne)
+				goto nomem;
+			pgalloc_get(val & PAGE_MASK, 1);
+			*ne = (val & PAGE_MASK) | PTE_PRESENT | (private ? PTE_COW : 0);
+			if (private)
+				*pagemap_slot(&old->pages, pn, false) = val | PTE_COW;
+			pn++;
+		}
+		/* The parent's next write to these pages must fault. */
+		if (private && (v->prot & PROT_WRITE))
+			stub_unmap(old, v->start, v->end);
+	}
+	pthread_mutex_unlock(&old->lock);
+	return mm;
+nomem:
+	pthread_mutex_unlock(&old->lock);
+	mm_put(mm);
+	return NULL;
 }
 
 static uint64_t rand_pages(uint64_t max_bytes)
@@ -1099,6 +1196,11 @@ uint64_t mm_page_for_access(struct mm *mm, uint64_t addr, int access, bool force
 	e = back_pages(mm, v, addr >> PAGE_SHIFT, 1);
 	if (!e)
 		return PGALLOC_FAIL;
+	if ((e & PTE_COW) && access == PROT_WRITE) {
+		e = break_cow(mm, addr >> PAGE_SHIFT, pagemap_slot(&mm->pages, addr >> PAGE_SHIFT, false));
+		if (!e)
+			return PGALLOC_FAIL;
+	}
 	return e & PAGE_MASK;
 }
 

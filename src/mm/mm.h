@@ -102,9 +102,18 @@ struct mm {
 
 /* Bits of a page-map entry besides the memory-file page number. */
 #define PTE_PRESENT  0x1      /* backed by memory-file page pte >> 12 */
-#define PTE_MAPPED   0x2      /* mapped into the stub with the VMA's prot */
+#define PTE_MAPPED   0x2      /* mapped into the stub (read-only if PTE_COW) */
+#define PTE_COW      0x4      /* private page shared with a forked mm: copy
+				 * before the first write */
 
 struct mm *mm_new(void);
+/*
+ * fork: a new address space with old's VMAs and layout; private pages are
+ * shared copy-on-write (both sides get PTE_COW, and old's writable
+ * mappings are dropped from its stub so its next write faults), shared
+ * pages are shared.  The caller sets the new mm's platform address space.
+ */
+struct mm *mm_fork(struct mm *old);
 void mm_get(struct mm *mm);
 void mm_put(struct mm *mm);
 

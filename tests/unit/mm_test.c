@@ -114,6 +114,39 @@ int main(void)
 	EXPECT_EQ(code, SEGV_ACCERR);
 	EXPECT_EQ(mm_handle_fault(mm, (uint64_t)b, PROT_READ, &signo, &code), 0);
 
+	/* fork: private pages are shared copy-on-write, shared ones shared. */
+	long pa = mm_mmap(mm, 0, 2 * PAGE_SIZE, RW, ANON, NULL, 0);
+	long sh = mm_mmap(mm, 0, PAGE_SIZE, RW, MAP_SHARED | MAP_ANONYMOUS, NULL, 0);
+	EXPECT(pa > 0 && sh > 0);
+	EXPECT_EQ(mm_copy_out(mm, pa, "parent", 7), 0);
+	EXPECT_EQ(mm_copy_out(mm, sh, "shared", 7), 0);
+	size_t before_fork = pgalloc_used_pages();
+	struct mm *child = mm_fork(mm);
+	EXPECT(child != NULL);
+	EXPECT_EQ(pgalloc_used_pages(), before_fork);     /* nothing copied */
+	EXPECT_EQ(mm_copy_in(child, buf, pa, 7), 0);
+	EXPECT(!memcmp(buf, "parent", 7));
+	EXPECT_EQ(mm_copy_out(child, pa, "child!", 7), 0);  /* breaks the sharing */
+	EXPECT_EQ(pgalloc_used_pages(), before_fork + 1);
+	EXPECT_EQ(mm_copy_in(mm, buf, pa, 7), 0);
+	EXPECT(!memcmp(buf, "parent", 7));
+	EXPECT_EQ(mm_copy_in(child, buf, pa, 7), 0);
+	EXPECT(!memcmp(buf, "child!", 7));
+	/* The parent is now the page's only holder: it takes it over. */
+	EXPECT_EQ(mm_copy_out(mm, pa, "again", 6), 0);
+	EXPECT_EQ(pgalloc_used_pages(), before_fork + 1);
+	EXPECT_EQ(mm_copy_out(child, sh, "SHARED", 7), 0);
+	EXPECT_EQ(mm_copy_in(mm, buf, sh, 7), 0);
+	EXPECT(!memcmp(buf, "SHARED", 7));
+	/* A write fault on a copy-on-write page copies it too. */
+	EXPECT_EQ(mm_copy_out(mm, pa + PAGE_SIZE, "x", 1), 0);
+	struct mm *child2 = mm_fork(mm);
+	EXPECT_EQ(mm_handle_fault(child2, (uint64_t)pa + PAGE_SIZE, PROT_WRITE, &signo, &code), 0);
+	EXPECT_EQ(mm_copy_in(child2, buf, pa + PAGE_SIZE, 1), 0);
+	EXPECT_EQ(buf[0], 'x');
+	mm_put(child2);
+	mm_put(child);
+
 	mm_put(mm);
 	EXPECT_EQ(pgalloc_used_pages(), 0);
 	return unit_done();
