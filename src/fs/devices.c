@@ -17,7 +17,6 @@
 #include <sys/sysmacros.h>
 #include <unistd.h>
 
-#include "mm/memobj.h"
 #include "util/util.h"
 
 static long null_read(struct file *f, struct task *t, void *buf, size_t len, int64_t *off)
@@ -69,24 +68,24 @@ static long dev_lseek(struct file *f, int64_t off, int whence)
 	return 0;
 }
 
-/* /dev/zero: private mappings are anonymous memory, shared ones a new
- * shared object (Linux: mmap_zero()). */
+/* /dev/zero: mappings are anonymous memory, private or shared (Linux:
+ * mmap_zero() and shmem_zero_setup()); mm_mmap makes a shared one its
+ * own object of the mapping's size. */
 static int zero_mmap(struct file *f, bool shared, struct memobj **obj, struct mm_file **mf)
 {
 	(void)f;
+	(void)shared;
+	(void)obj;
 	(void)mf;
-	if (shared) {
-		*obj = memobj_new(0);
-		return *obj ? 0 : -ENOMEM;
-	}
 	return 0;
 }
 
 static const struct file_ops null_ops = {
-	.read = null_read, .write = null_write, .lseek = dev_lseek,
+	.read = null_read, .write = null_write, .lseek = dev_lseek, .discards_writes = true,
 };
 static const struct file_ops zero_ops = {
 	.read = zero_read, .write = null_write, .lseek = dev_lseek, .mmap = zero_mmap,
+	.discards_writes = true,
 };
 static const struct file_ops full_ops = {
 	.read = zero_read, .write = full_write, .lseek = dev_lseek,

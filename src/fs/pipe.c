@@ -259,7 +259,7 @@ long pipe_fcntl_size(struct file *f, bool set, uint64_t size)
 		goto out;
 	}
 	ret = -EINVAL;
-	if (size == 0 || size > 0x80000000ULL)
+	if (size > 0x80000000ULL)          /* 0 rounds up to a page, as Linux does */
 		goto out;
 	size_t cap = PAGE_SIZE;
 	while (cap < size)

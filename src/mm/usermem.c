@@ -62,6 +62,25 @@ static long um_copy(struct mm *mm, uint64_t addr, void *buf, size_t len,
 	return ret;
 }
 
+long mm_access_ok(struct mm *mm, uint64_t addr, size_t len, int access)
+{
+	long ret = 0;
+
+	if (len == 0)
+		return 0;
+	if (addr + len < addr || addr + len > mm->task_size)
+		return -EFAULT;
+	pthread_mutex_lock(&mm->lock);
+	for (uint64_t a = ALIGN_DOWN(addr, PAGE_SIZE); a < addr + len; a += PAGE_SIZE) {
+		if (mm_page_for_access(mm, a, access, false) == PGALLOC_FAIL) {
+			ret = -EFAULT;
+			break;
+		}
+	}
+	pthread_mutex_unlock(&mm->lock);
+	return ret;
+}
+
 long mm_copy_in(struct mm *mm, void *dst, uint64_t src, size_t len)
 {
 	return um_copy(mm, src, dst, len, UM_READ);

@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 
 #include "kernel/kernel.h"
@@ -69,12 +70,20 @@ static long do_rw(struct task *t, struct file *f, const struct iovec *iov,
 			size_t n = MIN(left, (size_t)TASK_IOBUF_SIZE);
 			long r;
 			if (write) {
-				if (mm_copy_in(t->mm, t->iobuf, base, n)) {
+				/* /dev/null and friends never read the data. */
+				if (!f->ops->discards_writes &&
+				    mm_copy_in(t->mm, t->iobuf, base, n)) {
 					err = -EFAULT;
 					break;
 				}
 				r = f->ops->write(f, t, t->iobuf, n, offp);
 			} else {
+				/* A bad buffer must not cost data (a pipe's
+				 * bytes, a file's offset): check it first. */
+				if (mm_access_ok(t->mm, base, n, PROT_WRITE)) {
+					err = -EFAULT;
+					break;
+				}
 				r = f->ops->read(f, t, t->iobuf, n, offp);
 				if (r > 0 && mm_copy_out(t->mm, base, t->iobuf, (size_t)r)) {
 					err = -EFAULT;
@@ -403,6 +412,10 @@ long sys_ioctl(struct task *t, const uint64_t a[6])
 
 	if (!f)
 		return -EBADF;
+	if (f->flags & O_PATH) {
+		file_put(f);
+		return -EBADF;
+	}
 	switch (cmd) {
 	case FIOCLEX:
 	case FIONCLEX:

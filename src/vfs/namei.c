@@ -156,8 +156,8 @@ static int follow_link(struct walk *w, struct task *t, struct path *link,
 	return splice_link(buf, p, target, (size_t)n);
 }
 
-static int start_path(struct task *t, int dirfd, const char *path, unsigned flags,
-		      struct walk *w)
+static int start_path(struct task *t, int dirfd, const struct path *start,
+		      const char *path, unsigned flags, struct walk *w)
 {
 	fs_context_get_root(t->fs, &w->root);
 	if (path[0] == '/' && !(flags & (WALK_BENEATH | WALK_IN_ROOT))) {
@@ -165,7 +165,10 @@ static int start_path(struct task *t, int dirfd, const char *path, unsigned flag
 		path_get(&w->cur);
 		return 0;
 	}
-	if (dirfd == AT_FDCWD) {
+	if (start) {
+		w->cur = *start;
+		path_get(&w->cur);
+	} else if (dirfd == AT_FDCWD) {
 		fs_context_get_cwd(t->fs, &w->cur);
 	} else {
 		struct file *f = fdtable_get(t->fdt, dirfd);
@@ -191,8 +194,8 @@ static int start_path(struct task *t, int dirfd, const char *path, unsigned flag
 	return 0;
 }
 
-int vfs_walk(struct task *t, int dirfd, const char *path, unsigned flags,
-	     struct walk_result *res)
+static int walk_common(struct task *t, int dirfd, const struct path *start,
+		       const char *path, unsigned flags, struct walk_result *res)
 {
 	struct walk w = { .flags = flags, .cred = &t->cred };
 	char *buf = NULL, *p;
@@ -201,7 +204,7 @@ int vfs_walk(struct task *t, int dirfd, const char *path, unsigned flags,
 	memset(res, 0, sizeof(*res));
 	if (!path[0] && !(flags & WALK_EMPTY))
 		return -ENOENT;
-	err = start_path(t, dirfd, path, flags, &w);
+	err = start_path(t, dirfd, start, path, flags, &w);
 	if (err)
 		goto out_nolock;
 	buf = strdup(path);
@@ -312,4 +315,16 @@ out_nolock:
 	path_put(&w.cur);
 	path_put(&w.root);
 	return err;
+}
+
+int vfs_walk(struct task *t, int dirfd, const char *path, unsigned flags,
+	     struct walk_result *res)
+{
+	return walk_common(t, dirfd, NULL, path, flags, res);
+}
+
+int vfs_walk_from(struct task *t, const struct path *start, const char *path,
+		  unsigned flags, struct walk_result *res)
+{
+	return walk_common(t, AT_FDCWD, start, path, flags, res);
 }

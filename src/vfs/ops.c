@@ -136,12 +136,15 @@ static int create_locked(struct task *t, struct path *dir, struct dentry *d,
 	return 0;
 }
 
-/* Resolves the parent of path and looks up its last component (with
- * vfs_lock held on success: the caller unlocks). */
-static int lookup_last(struct task *t, int dirfd, const char *path, unsigned wflags,
-		       struct walk_result *res, struct dentry **d)
+/* Resolves the parent of path (from dirfd, or from start when it is set)
+ * and looks up its last component (with vfs_lock held on success: the
+ * caller unlocks). */
+static int lookup_last_from(struct task *t, int dirfd, const struct path *start,
+			    const char *path, unsigned wflags, struct walk_result *res,
+			    struct dentry **d)
 {
-	int err = vfs_walk(t, dirfd, path, wflags | WALK_PARENT, res);
+	int err = start ? vfs_walk_from(t, start, path, wflags | WALK_PARENT, res)
+			: vfs_walk(t, dirfd, path, wflags | WALK_PARENT, res);
 
 	if (err)
 		return err;
@@ -159,13 +162,26 @@ static int lookup_last(struct task *t, int dirfd, const char *path, unsigned wfl
 	return 0;
 }
 
-static int open_create(struct task *t, int dirfd, const char *path, int flags,
-		       mode_t mode, unsigned wflags, struct file **out)
+static int lookup_last(struct task *t, int dirfd, const char *path, unsigned wflags,
+		       struct walk_result *res, struct dentry **d)
+{
+	return lookup_last_from(t, dirfd, NULL, path, wflags, res, d);
+}
+
+/*
+ * open with O_CREAT.  An existing last component is opened as usual; a
+ * dangling symlink there has its target created (Linux: open_last_lookups
+ * follows it), unless O_EXCL or O_NOFOLLOW.  links counts the symlinks
+ * followed so far.
+ */
+static int open_create(struct task *t, int dirfd, const struct path *start,
+		       const char *path, int flags, mode_t mode, unsigned wflags,
+		       int links, struct file **out)
 {
 	struct walk_result res;
 	struct dentry *d;
 	struct path p;
-	int err = lookup_last(t, dirfd, path, wflags, &res, &d);
+	int err = lookup_last_from(t, dirfd, start, path, wflags, &res, &d);
 
 	if (err == 1)
 		return -EISDIR;
@@ -181,6 +197,22 @@ static int open_create(struct task *t, int dirfd, const char *path, int flags,
 		if (flags & O_EXCL)
 			err = -EEXIST;
 		goto out_reopen;
+	}
+	if (d->inode && S_ISLNK(d->inode->mode) && !(flags & (O_EXCL | O_NOFOLLOW)) &&
+	    d->inode->ops->readlink && !d->inode->ops->get_link) {
+		char target[PATH_MAX];
+		long n = d->inode->ops->readlink(d->inode, t, target, sizeof(target) - 1);
+		struct path dir = res.path;
+		dput_locked(d);
+		pthread_mutex_unlock(&vfs_lock);
+		if (n <= 0 || links >= SYMLOOP_MAX || (wflags & WALK_NO_SYMLINKS)) {
+			path_put(&dir);
+			return n < 0 ? (int)n : n == 0 ? -ENOENT : -ELOOP;
+		}
+		target[n] = '\0';
+		err = open_create(t, AT_FDCWD, &dir, target, flags, mode, wflags, links + 1, out);
+		path_put(&dir);
+		return err;
 	}
 	if (!d->inode) {
 		struct new_node nn = {
@@ -211,13 +243,25 @@ static int open_create(struct task *t, int dirfd, const char *path, int flags,
 		goto out;
 	}
 out_reopen:
+	p.mnt = res.path.mnt;
+	p.dentry = d;
+	if (err == 0 && !d->mounted && !S_ISLNK(d->inode->mode)) {
+		/* It exists: open this very dentry. */
+		path_get_locked(&p);
+		dput_locked(d);
+		path_put_locked(&res.path);
+		pthread_mutex_unlock(&vfs_lock);
+		err = vfs_open_path(t, &p, flags & ~O_CREAT, out);
+		path_put(&p);
+		return err;
+	}
 	dput_locked(d);
 	path_put_locked(&res.path);
 	pthread_mutex_unlock(&vfs_lock);
 	if (err)
 		return err;
-	/* It exists (maybe as a symlink): open it the ordinary way. */
-	return vfs_open(t, dirfd, path, flags & ~O_CREAT, mode, wflags, out);
+	/* A mountpoint or a magic link: open it the ordinary way. */
+	return start ? -ENOENT : vfs_open(t, dirfd, path, flags & ~O_CREAT, mode, wflags, out);
 out:
 	dput_locked(d);
 	path_put_locked(&res.path);
@@ -232,7 +276,7 @@ int vfs_open(struct task *t, int dirfd, const char *path, int flags, mode_t mode
 	int err;
 
 	if ((flags & O_CREAT) && !(flags & O_PATH))
-		return open_create(t, dirfd, path, flags, mode, wflags, out);
+		return open_create(t, dirfd, NULL, path, flags, mode, wflags, 0, out);
 	if (!(flags & O_NOFOLLOW))
 		wflags |= WALK_FOLLOW;
 	if (flags & O_DIRECTORY)
@@ -636,7 +680,7 @@ long vfs_readlink(struct task *t, int dirfd, const char *path, char *buf, size_t
 	if (err)
 		return err;
 	if (!S_ISLNK(inode->mode))
-		err = -EINVAL;
+		err = path[0] ? -EINVAL : -ENOENT;   /* Linux: do_readlinkat() */
 	else if (inode->ops->get_link) {
 		/* procfs magic links read as the path they lead to. */
 		struct path target = { 0 }, root;

@@ -293,6 +293,9 @@ struct walk_result {
  */
 int vfs_walk(struct task *t, int dirfd, const char *path, unsigned flags,
 	     struct walk_result *res);
+/* The same, relative paths starting at start instead of a dirfd. */
+int vfs_walk_from(struct task *t, const struct path *start, const char *path,
+		  unsigned flags, struct walk_result *res);
 
 /* ---- waiter queues ---- */
 
@@ -338,6 +341,7 @@ struct file_ops {
 	/* Readiness for poll (POLLIN...); NULL means always ready. */
 	unsigned (*poll)(struct file *f);
 	void (*release)(struct file *f);
+	bool discards_writes;     /* write never looks at the data (/dev/null) */
 };
 
 struct file {
