@@ -96,6 +96,10 @@ static long do_open(struct task *t, int dirfd, uint64_t upath, int flags, mode_t
 
 	if (err)
 		return err;
+	/* Linux 6.4+: build_open_flags() refuses the ambiguous pair. */
+	if ((flags & (O_CREAT | O_DIRECTORY)) == (O_CREAT | O_DIRECTORY) &&
+	    (flags & O_TMPFILE) != O_TMPFILE)
+		return -EINVAL;
 	if ((flags & O_TMPFILE) == O_TMPFILE) {
 		moat_log("open with O_TMPFILE: not supported yet, EOPNOTSUPP");
 		return -EOPNOTSUPP;
@@ -614,8 +618,33 @@ long sys_fchmodat(struct task *t, const uint64_t a[6])
 	return setattr_path(t, DIRFD(a[0]), a[1], WALK_FOLLOW, &ia);
 }
 
+/* Linux 6.6: fchmodat with flags; symlinks have no mode to change. */
+long sys_fchmodat2(struct task *t, const uint64_t a[6])
+{
+	struct iattr ia = { .valid = ATTR_MODE, .mode = (mode_t)a[2] & 07777 };
+	int flags = (int)a[3];
+	char path[PATH_MAX];
+	struct statx stx;
+	long err;
+
+	if (flags & ~(AT_SYMLINK_NOFOLLOW | AT_EMPTY_PATH))
+		return -EINVAL;
+	err = get_path(t, a[1], path);
+	if (err)
+		return err;
+	if (flags & AT_SYMLINK_NOFOLLOW) {
+		err = vfs_stat(t, DIRFD(a[0]), path, at_flags_to_walk(flags), &stx);
+		if (err)
+			return err;
+		if (S_ISLNK(stx.stx_mode))
+			return -EOPNOTSUPP;
+	}
+	return vfs_setattr_path(t, DIRFD(a[0]), path, at_flags_to_walk(flags), &ia);
+}
+
 static void chown_attr(struct iattr *ia, uint64_t uid, uint64_t gid)
 {
+	ia->valid |= ATTR_KILL_SUID;
 	if ((uint32_t)uid != (uint32_t)-1) {
 		ia->valid |= ATTR_UID;
 		ia->uid = (uint32_t)uid;
@@ -687,8 +716,11 @@ static long do_utimes(struct task *t, int dirfd, uint64_t upath, const struct ti
 		if (!(ia.valid & (ATTR_ATIME | ATTR_MTIME)))
 			return 0;
 	}
-	if (!upath)
+	if (!upath) {
+		if (dirfd == AT_FDCWD)
+			return -EFAULT;   /* Linux: the NULL name is read */
 		return setattr_fd(t, (uint64_t)(int64_t)dirfd, &ia);
+	}
 	return setattr_path(t, dirfd, upath, at_flags_to_walk(flags), &ia);
 }
 
@@ -1169,7 +1201,7 @@ long sys_memfd_create(struct task *t, const uint64_t a[6])
 	pthread_mutex_unlock(&vfs_lock);
 	if (err)
 		return err;
-	f = file_new(NULL, O_RDWR | O_LARGEFILE, NULL);
+	f = file_new(NULL, O_RDWR | K_O_LARGEFILE, NULL);
 	if (!f) {
 		inode_put(inode);
 		return -ENOMEM;

@@ -176,6 +176,11 @@ static long rw_vector(struct task *t, const uint64_t a[6], bool write, enum vec_
 		ret = -EOPNOTSUPP;
 	if (ret == 0 && positional && !f->ops->lseek)
 		ret = -ESPIPE;
+	if (ret == 0 && how == VEC_OFFSET2 && write && (a[5] & RWF_APPEND)) {
+		/* RWF_APPEND: this write goes to the end, offset ignored. */
+		positional = true;
+		pos = file_size(f);
+	}
 	if (ret == 0)
 		ret = mm_import_iovec(t->mm, a[1], a[2], &iov, &total);
 	if (ret >= 0)
@@ -276,14 +281,16 @@ long sys_sendfile(struct task *t, const uint64_t a[6])
 	return ret;
 }
 
-/* An optional loff_t * argument: 0 when absent or valid, else -errno. */
-static long get_offset(struct task *t, uint64_t uaddr, int64_t *off)
+/* An optional loff_t * argument: 0 when absent or valid, else -errno
+ * (negative offsets: neg, which differs between splice and
+ * copy_file_range). */
+static long get_offset(struct task *t, uint64_t uaddr, int64_t *off, long neg)
 {
 	if (!uaddr)
 		return 0;
 	if (mm_copy_in(t->mm, off, uaddr, sizeof(*off)))
 		return -EFAULT;
-	return *off < 0 ? -EINVAL : 0;
+	return *off < 0 ? neg : 0;
 }
 
 /*
@@ -291,12 +298,12 @@ static long get_offset(struct task *t, uint64_t uaddr, int64_t *off)
  * pointers: read, used instead of the files' positions, written back.
  */
 static long copy_user_offsets(struct task *t, struct file *in, uint64_t uin,
-			      struct file *out, uint64_t uout, size_t len)
+			      struct file *out, uint64_t uout, size_t len, long neg)
 {
 	int64_t inoff, outoff;
 	long ret;
 
-	if ((ret = get_offset(t, uin, &inoff)) || (ret = get_offset(t, uout, &outoff)))
+	if ((ret = get_offset(t, uin, &inoff, neg)) || (ret = get_offset(t, uout, &outoff, neg)))
 		return ret;
 	if (!len)
 		return 0;
@@ -331,7 +338,7 @@ long sys_splice(struct task *t, const uint64_t a[6])
 	else if (out->flags & O_APPEND)
 		ret = -EINVAL;
 	else
-		ret = copy_user_offsets(t, in, a[1], out, a[3], a[4]);
+		ret = copy_user_offsets(t, in, a[1], out, a[3], a[4], -EINVAL);
 	if (in)
 		file_put(in);
 	if (out)
@@ -383,12 +390,13 @@ long sys_copy_file_range(struct task *t, const uint64_t a[6])
 		/* Overlapping ranges of one file are refused. */
 		ip = in->pos;
 		op = out->pos;
-		if (!(ret = get_offset(t, a[1], &ip)) && !(ret = get_offset(t, a[3], &op)) &&
+		if (!(ret = get_offset(t, a[1], &ip, -EOVERFLOW)) &&
+		    !(ret = get_offset(t, a[3], &op, -EOVERFLOW)) &&
 		    ip < op + (int64_t)a[4] && op < ip + (int64_t)a[4])
 			ret = -EINVAL;
 	}
 	if (ret == 0)
-		ret = copy_user_offsets(t, in, a[1], out, a[3], a[4]);
+		ret = copy_user_offsets(t, in, a[1], out, a[3], a[4], -EOVERFLOW);
 	if (in)
 		file_put(in);
 	if (out)

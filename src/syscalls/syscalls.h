@@ -89,7 +89,7 @@ const char *syscall_name(long nr);
 	X(prlimit64) X(getrlimit) X(setrlimit) X(sched_yield) \
 	X(sched_getaffinity) X(rt_sigaction) X(rt_sigprocmask) \
 	X(sigaltstack) X(umask) X(getcpu) X(sysinfo) X(getrusage) X(times) \
-	X(prctl) X(futex) X(msync) X(mincore) X(splice) X(tee) \
+	X(prctl) X(futex) X(msync) X(mincore) X(splice) X(tee) X(fchmodat2) \
 	X(open) X(openat) X(openat2) X(creat) X(close_range) X(stat) X(lstat) \
 	X(statx) X(statfs) X(fstatfs) X(getdents) X(getdents64) X(mknod) \
 	X(mknodat) X(mkdir) X(mkdirat) X(rmdir) X(unlink) X(unlinkat) X(rename) \

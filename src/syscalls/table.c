@@ -437,7 +437,7 @@ const struct syscall_desc syscall_table[SYSCALL_MAX] = {
 	SYS(futex_waitv, SA_PTR, SA_ULONG, SA_HEX, SA_TIMESPEC, SA_CLOCKID),
 	SYS(set_mempolicy_home_node, SA_PTR, SA_ULONG, SA_ULONG, SA_HEX),
 	SYS(cachestat, SA_FD, SA_PTR, SA_PTR, SA_HEX),
-	SYS(fchmodat2, SA_FD, SA_STR, SA_OCT, SA_AT_FLAGS),
+	FULL(fchmodat2, SA_FD, SA_STR, SA_OCT, SA_AT_FLAGS),
 	SYS(map_shadow_stack, SA_PTR, SA_ULONG, SA_HEX),
 	SYS(futex_wake, SA_PTR, SA_HEX, SA_INT, SA_HEX),
 	SYS(futex_wait, SA_PTR, SA_HEX, SA_HEX, SA_HEX, SA_TIMESPEC, SA_CLOCKID),

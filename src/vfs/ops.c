@@ -80,7 +80,8 @@ int vfs_open_path(struct task *t, const struct path *p, int flags, struct file *
 	if ((flags & O_DIRECTORY) && !S_ISDIR(inode->mode))
 		return -ENOTDIR;
 
-	f = file_new(NULL, flags & ~(O_CREAT | O_EXCL | O_NOCTTY | O_TRUNC | O_CLOEXEC), NULL);
+	f = file_new(NULL, (flags & ~(O_CREAT | O_EXCL | O_NOCTTY | O_TRUNC | O_CLOEXEC)) |
+		     ((flags & O_PATH) ? 0 : K_O_LARGEFILE), NULL);
 	if (!f)
 		return -ENOMEM;
 	f->path = *p;
@@ -183,8 +184,8 @@ static int open_create(struct task *t, int dirfd, const struct path *start,
 	struct path p;
 	int err = lookup_last_from(t, dirfd, start, path, wflags, &res, &d);
 
-	if (err == 1)
-		return -EISDIR;
+	if (err == 1)                     /* ".", "..", "/": they exist */
+		return (flags & O_EXCL) ? -EEXIST : -EISDIR;
 	if (err)
 		return err;
 	if (res.trailing_slash) {
@@ -333,8 +334,9 @@ int vfs_mknod(struct task *t, int dirfd, const char *path, mode_t mode, dev_t rd
 	struct new_node nn = { .mode = (mode & S_IFMT) | (mode & 07777 & ~t->fs->umask),
 			       .rdev = rdev };
 
+	/* Linux: vfs_mkdir() keeps the sticky bit, never set-ID bits. */
 	if (S_ISDIR(mode))
-		nn.mode = S_IFDIR | (mode & 07777 & ~t->fs->umask);
+		nn.mode = S_IFDIR | (mode & (0777 | S_ISVTX) & ~t->fs->umask);
 	return make_node(t, dirfd, path, &nn);
 }
 
@@ -635,7 +637,7 @@ int vfs_setattr(struct path *p, struct inode *inode, struct iattr *ia,
 			return -EINVAL;
 	}
 	/* chown clears set-user-ID and (group-executable) set-group-ID. */
-	if ((ia->valid & (ATTR_UID | ATTR_GID)) && !(ia->valid & ATTR_MODE) &&
+	if ((ia->valid & (ATTR_UID | ATTR_GID | ATTR_KILL_SUID)) && !(ia->valid & ATTR_MODE) &&
 	    !S_ISDIR(inode->mode) && (inode->mode & (S_ISUID | S_ISGID))) {
 		ia->valid |= ATTR_MODE;
 		ia->mode = inode->mode & 07777 & ~S_ISUID;

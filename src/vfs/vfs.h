@@ -62,6 +62,7 @@ struct cred {
 #define ATTR_ATIME 0x10
 #define ATTR_MTIME 0x20
 #define ATTR_CTIME 0x40
+#define ATTR_KILL_SUID 0x80      /* a chown: clear set-ID bits as Linux does */
 
 struct iattr {
 	unsigned valid;           /* ATTR_* */
@@ -350,6 +351,9 @@ struct file {
 	int flags;                /* O_ACCMODE | O_APPEND | O_NONBLOCK | O_PATH ... */
 	int64_t pos;
 	pthread_mutex_t pos_lock;
+	/* O_LARGEFILE as the kernel stores it (glibc's is 0 on x86-64): open()
+	 * sets it on 64-bit, and F_GETFL shows it. */
+#define K_O_LARGEFILE 0100000
 	bool no_pos;              /* the ops keep the offset (host stdio):
 				   * plain read/write pass off == NULL */
 	struct path path;         /* referenced; {NULL, NULL} for anonymous files */
