@@ -167,8 +167,8 @@ int mm_handle_fault(struct mm *mm, uint64_t addr, int access, int *signo,
  * stub.  mm->lock must not be held.
  */
 long mm_copy_in(struct mm *mm, void *dst, uint64_t src, size_t len);
-/* Checks that the whole range allows access (backing its pages), so that a
- * read can refuse a bad buffer before it consumes data. */
+/* Checks that the whole range allows access (PROT_WRITE only; backing its
+ * pages), so that a read can refuse a bad buffer before it consumes data. */
 long mm_access_ok(struct mm *mm, uint64_t addr, size_t len, int access);
 long mm_copy_out(struct mm *mm, uint64_t dst, const void *src, size_t len);
 long mm_zero_out(struct mm *mm, uint64_t dst, size_t len);

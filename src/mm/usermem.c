@@ -18,13 +18,13 @@
 #include "pgalloc/pgalloc.h"
 #include "util/util.h"
 
-enum um_op { UM_READ, UM_WRITE, UM_ZERO, UM_FORCE_WRITE };
+enum um_op { UM_READ, UM_WRITE, UM_ZERO, UM_FORCE_WRITE, UM_PROBE_WRITE };
 
 
 static long um_copy(struct mm *mm, uint64_t addr, void *buf, size_t len,
 		    enum um_op op)
 {
-	int access = op == UM_READ ? PROT_READ : PROT_WRITE;
+	int access = op == UM_READ ? PROT_READ : PROT_WRITE;   /* UM_PROBE_WRITE: checks only */
 	uint8_t *p = buf;
 	long ret = 0;
 
@@ -52,6 +52,8 @@ static long um_copy(struct mm *mm, uint64_t addr, void *buf, size_t len,
 		case UM_ZERO:
 			memset(host, 0, n);
 			break;
+		case UM_PROBE_WRITE:
+			break;
 		}
 		if (p)
 			p += n;
@@ -64,21 +66,9 @@ static long um_copy(struct mm *mm, uint64_t addr, void *buf, size_t len,
 
 long mm_access_ok(struct mm *mm, uint64_t addr, size_t len, int access)
 {
-	long ret = 0;
-
-	if (len == 0)
-		return 0;
-	if (addr + len < addr || addr + len > mm->task_size)
-		return -EFAULT;
-	pthread_mutex_lock(&mm->lock);
-	for (uint64_t a = ALIGN_DOWN(addr, PAGE_SIZE); a < addr + len; a += PAGE_SIZE) {
-		if (mm_page_for_access(mm, a, access, false) == PGALLOC_FAIL) {
-			ret = -EFAULT;
-			break;
-		}
-	}
-	pthread_mutex_unlock(&mm->lock);
-	return ret;
+	if (access != PROT_WRITE)
+		return -EINVAL;           /* only writes are probed so far */
+	return um_copy(mm, addr, NULL, len, UM_PROBE_WRITE);
 }
 
 long mm_copy_in(struct mm *mm, void *dst, uint64_t src, size_t len)

@@ -64,12 +64,6 @@ static long get_path(struct task *t, uint64_t uaddr, char *buf)
 	return n < 0 ? n : 0;
 }
 
-/* The file at a syscall's fd argument, referenced, or NULL (EBADF). */
-static struct file *fget(struct task *t, uint64_t fd)
-{
-	return fd > INT32_MAX ? NULL : fdtable_get(t->fdt, (int)fd);
-}
-
 static uint64_t nofile_limit(struct task *t)
 {
 	return t->tg->rlimits[RLIMIT_NOFILE].rlim_cur;

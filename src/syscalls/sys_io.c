@@ -23,11 +23,9 @@
 #include "util/util.h"
 #include "vfs/vfs.h"
 
-static struct file *get_file(struct task *t, uint64_t fd)
+struct file *fget(struct task *t, uint64_t fd)
 {
-	if (fd > INT32_MAX)
-		return NULL;
-	return fdtable_get(t->fdt, (int)fd);
+	return fd > INT32_MAX ? NULL : fdtable_get(t->fdt, (int)fd);
 }
 
 /*
@@ -133,7 +131,7 @@ static long one_iovec(struct task *t, uint64_t buf, uint64_t len, struct iovec *
 
 static long rw_single(struct task *t, const uint64_t a[6], bool write, bool positional)
 {
-	struct file *f = get_file(t, a[0]);
+	struct file *f = fget(t, a[0]);
 	struct iovec iov;
 	int64_t pos = (int64_t)a[3];
 	long ret;
@@ -161,7 +159,7 @@ enum vec_pos {
 
 static long rw_vector(struct task *t, const uint64_t a[6], bool write, enum vec_pos how)
 {
-	struct file *f = get_file(t, a[0]);
+	struct file *f = fget(t, a[0]);
 	struct iovec *iov = NULL;
 	size_t total;
 	int64_t pos = how == VEC_STREAM ? -1 : (int64_t)a[3];
@@ -252,7 +250,7 @@ static long copy_between(struct task *t, struct file *in, int64_t *inpos,
 
 long sys_sendfile(struct task *t, const uint64_t a[6])
 {
-	struct file *out = get_file(t, a[0]), *in = get_file(t, a[1]);
+	struct file *out = fget(t, a[0]), *in = fget(t, a[1]);
 	int64_t off;
 	long ret = 0;
 
@@ -321,7 +319,7 @@ static long copy_user_offsets(struct task *t, struct file *in, uint64_t uin,
  */
 long sys_splice(struct task *t, const uint64_t a[6])
 {
-	struct file *in = get_file(t, a[0]), *out = get_file(t, a[2]);
+	struct file *in = fget(t, a[0]), *out = fget(t, a[2]);
 	long ret = 0;
 
 	if (!in || !out)
@@ -348,7 +346,7 @@ long sys_splice(struct task *t, const uint64_t a[6])
 
 long sys_tee(struct task *t, const uint64_t a[6])
 {
-	struct file *in = get_file(t, a[0]), *out = get_file(t, a[1]);
+	struct file *in = fget(t, a[0]), *out = fget(t, a[1]);
 	long ret = 0;
 
 	if (!in || !out)
@@ -370,7 +368,7 @@ long sys_tee(struct task *t, const uint64_t a[6])
 /* Linux: fs/read_write.c generic_copy_file_checks(). */
 long sys_copy_file_range(struct task *t, const uint64_t a[6])
 {
-	struct file *in = get_file(t, a[0]), *out = get_file(t, a[2]);
+	struct file *in = fget(t, a[0]), *out = fget(t, a[2]);
 	int64_t ip, op;
 	long ret = 0;
 
@@ -413,7 +411,7 @@ long sys_close(struct task *t, const uint64_t a[6])
 
 long sys_ioctl(struct task *t, const uint64_t a[6])
 {
-	struct file *f = get_file(t, a[0]);
+	struct file *f = fget(t, a[0]);
 	unsigned cmd = (unsigned)a[1];
 	long ret;
 	int one;
@@ -452,7 +450,7 @@ long sys_ioctl(struct task *t, const uint64_t a[6])
 long sys_fcntl(struct task *t, const uint64_t a[6])
 {
 	int fd = a[0] > INT32_MAX ? -1 : (int)a[0];
-	struct file *f = get_file(t, a[0]);
+	struct file *f = fget(t, a[0]);
 	long ret;
 
 	if (!f)
@@ -513,7 +511,7 @@ long sys_fcntl(struct task *t, const uint64_t a[6])
 
 long sys_lseek(struct task *t, const uint64_t a[6])
 {
-	struct file *f = get_file(t, a[0]);
+	struct file *f = fget(t, a[0]);
 	long ret;
 
 	if (!f)

@@ -28,7 +28,7 @@ long sys_mmap(struct task *t, const uint64_t a[6])
 	if (flags & MAP_ANONYMOUS)
 		return mm_mmap(t->mm, a[0], a[1], prot, flags, NULL, a[5]);
 	/* Linux: ksys_mmap_pgoff() and do_mmap()'s file checks. */
-	if (a[4] > INT32_MAX || !(f = fdtable_get(t->fdt, (int)a[4])))
+	if (!(f = fget(t, a[4])))
 		return -EBADF;
 	shared = (flags & MAP_TYPE) == MAP_SHARED || (flags & MAP_TYPE) == MAP_SHARED_VALIDATE;
 	ret = 0;

@@ -71,6 +71,10 @@ extern int strace_enabled;
 void strace_syscall(struct mm *mm, int tid, int nr, const uint64_t a[6],
 		    long ret);
 
+/* The file at a syscall's fd argument, referenced, or NULL (EBADF). */
+struct file;
+struct file *fget(struct task *t, uint64_t fd);
+
 /* Returns the name of syscall nr, or NULL for numbers that have none. */
 const char *syscall_name(long nr);
 

@@ -17,17 +17,8 @@
 #include <unistd.h>
 
 #include "check.h"
+#include "scratch.h"
 
-static char dir[64];
-
-static const char *p(const char *name)
-{
-	static char buf[4][256];
-	static int i;
-	i = (i + 1) % 4;
-	snprintf(buf[i], sizeof(buf[i]), "%s/%s", dir, name);
-	return buf[i];
-}
 
 static void test_open_flags(void)
 {
@@ -319,11 +310,7 @@ static void cleanup(void)
 
 int main(void)
 {
-	strcpy(dir, "/tmp/moat-fs-XXXXXX");
-	if (!mkdtemp(dir)) {
-		perror("mkdtemp");
-		return 1;
-	}
+	scratch_init();
 	test_open_flags();
 	test_append_and_positional();
 	test_dup_fcntl();

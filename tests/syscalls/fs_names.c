@@ -18,17 +18,8 @@
 #include <unistd.h>
 
 #include "check.h"
+#include "scratch.h"
 
-static char dir[64];
-
-static const char *p(const char *name)
-{
-	static char buf[8][512];
-	static int i;
-	i = (i + 1) % 8;
-	snprintf(buf[i], sizeof(buf[i]), "%s/%s", dir, name);
-	return buf[i];
-}
 
 static void touch(const char *path, const char *data)
 {
@@ -363,37 +354,9 @@ static void test_fifo(void)
 	CHECK_ERR(mknod(p("bad"), 0170000, 0), EINVAL);
 }
 
-static void rmtree(const char *path)
-{
-	struct stat st;
-
-	if (lstat(path, &st) != 0)
-		return;
-	if (S_ISDIR(st.st_mode)) {
-		DIR *d = opendir(path);
-		struct dirent *e;
-		char child[1024];
-		while (d && (e = readdir(d))) {
-			if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, ".."))
-				continue;
-			snprintf(child, sizeof(child), "%s/%s", path, e->d_name);
-			rmtree(child);
-		}
-		if (d)
-			closedir(d);
-		rmdir(path);
-	} else {
-		unlink(path);
-	}
-}
-
 int main(void)
 {
-	strcpy(dir, "/tmp/moat-fs-XXXXXX");
-	if (!mkdtemp(dir)) {
-		perror("mkdtemp");
-		return 1;
-	}
+	scratch_init();
 	test_mkdir_rmdir();
 	test_getdents();
 	test_rename();

@@ -28,19 +28,8 @@
 #include <unistd.h>
 
 #include "check.h"
+#include "scratch.h"
 
-static char dir[64];
-
-/* dir/name in one of a few rotating static buffers. */
-static const char *p(const char *name)
-{
-	static char buf[8][256];
-	static int i;
-
-	i = (i + 1) % 8;
-	snprintf(buf[i], sizeof(buf[i]), "%s/%s", dir, name);
-	return buf[i];
-}
 
 static void put(const char *path, const char *data)
 {
@@ -725,42 +714,12 @@ static void test_openat2_no_symlinks_xdev(void)
 	close(dfd);
 }
 
-/* Remove path and everything below it. */
-static void rmtree(const char *path)
-{
-	struct stat st;
-
-	if (lstat(path, &st) != 0)
-		return;
-	if (S_ISDIR(st.st_mode)) {
-		DIR *d = opendir(path);
-		struct dirent *e;
-		char child[512];
-
-		while (d && (e = readdir(d))) {
-			if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, ".."))
-				continue;
-			snprintf(child, sizeof(child), "%s/%s", path, e->d_name);
-			rmtree(child);
-		}
-		if (d)
-			closedir(d);
-		rmdir(path);
-	} else {
-		unlink(path);
-	}
-}
-
 int main(void)
 {
 	struct stat st;
 
 	umask(022);
-	strcpy(dir, "/tmp/moat-fs-XXXXXX");
-	if (!mkdtemp(dir)) {
-		perror("mkdtemp");
-		return 1;
-	}
+	scratch_init();
 	test_dots_and_slashes();
 	test_symlinks();
 	test_symlink_limit();
