@@ -82,7 +82,7 @@ static int pipe_wait(struct pipe *p, struct task *t, unsigned events)
 	err = task_block(t, 0);
 	waitq_remove(&p->wq, &w);
 	pthread_mutex_lock(&p->lock);
-	return err == -EINTR ? -EINTR : 0;    /* ERESTARTSYS with the signals issue */
+	return err == -EINTR ? -ERESTARTSYS : 0;
 }
 
 static long pipe_read(struct file *f, struct task *t, void *buf, size_t len, int64_t *off)

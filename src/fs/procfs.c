@@ -132,6 +132,16 @@ static uint64_t vm_size(struct mm *mm, uint64_t *rss)
 	return size;
 }
 
+/* Linux: fs/proc/array.c task_state_array. */
+static const char *task_state(struct task *t)
+{
+	if (t->tg->stop_state == TG_STOPPED)
+		return "T (stopped)";
+	if (__atomic_load_n(&t->sleeping, __ATOMIC_RELAXED))
+		return "S (sleeping)";
+	return "R (running)";
+}
+
 /* Linux: fs/proc/array.c do_task_stat(). */
 static void gen_stat(struct proc_ctx *c)
 {
@@ -140,12 +150,13 @@ static void gen_stat(struct proc_ctx *c)
 	uint64_t rss, vsize = vm_size(mm, &rss);
 	uint64_t start = (t->tg->start_ns - t->k->boot_ns) / 10000000ULL;
 
-	fprintf(c->out, "%d (%s) R %d %d %d 0 -1 4194560 0 0 0 0 0 0 0 0 20 0 1 0 %" PRIu64
+	fprintf(c->out, "%d (%s) %c %d %d %d 0 -1 4194560 0 0 0 0 0 0 0 0 20 0 1 0 %" PRIu64
 		" %" PRIu64 " %" PRIu64 " 18446744073709551615 %" PRIu64 " %" PRIu64 " %" PRIu64
 		" 0 0 0 0 0 0 0 0 0 17 0 0 0 0 0 0 %" PRIu64 " %" PRIu64 " %" PRIu64 " %" PRIu64
 		" %" PRIu64 " %" PRIu64 " %" PRIu64 " 0\n",
-		t->tg->tgid, t->comm, t->tg->tgid == 1 ? 0 : 1, t->tg->tgid, t->tg->tgid,
-		start, vsize, rss, mm->start_code, mm->end_code, mm->start_stack,
+		t->tg->tgid, t->comm, task_state(t)[0], t->tg->parent ? t->tg->parent->tgid : 0,
+		t->tg->pgid,
+		t->tg->sid, start, vsize, rss, mm->start_code, mm->end_code, mm->start_stack,
 		mm->start_data, mm->end_data, mm->brk_start, mm->arg_start, mm->arg_end,
 		mm->env_start, mm->env_end);
 }
@@ -173,26 +184,25 @@ static void gen_status(struct proc_ctx *c)
 	uint64_t rss, size = vm_size(t->mm, &rss), ign = 0, cgt = 0;
 	int threads = 0;
 
-	for (struct task *o = t->k->tasks; o; o = o->next)
-		threads += o->tg == t->tg;
+	threads = t->tg->nr_threads;
 	for (int i = 0; i < NSIG_K; i++) {
-		if (t->tg->actions[i].handler == (uint64_t)(uintptr_t)SIG_IGN)
+		if (t->sighand->actions[i].handler == (uint64_t)(uintptr_t)SIG_IGN)
 			ign |= 1ULL << i;
-		else if (t->tg->actions[i].handler != (uint64_t)(uintptr_t)SIG_DFL)
+		else if (t->sighand->actions[i].handler != (uint64_t)(uintptr_t)SIG_DFL)
 			cgt |= 1ULL << i;
 	}
-	fprintf(c->out, "Name:\t%s\nUmask:\t%04o\nState:\tR (running)\nTgid:\t%d\nNgid:\t0\n"
+	fprintf(c->out, "Name:\t%s\nUmask:\t%04o\nState:\t%s\nTgid:\t%d\nNgid:\t0\n"
 		"Pid:\t%d\nPPid:\t%d\nTracerPid:\t0\nUid:\t0\t0\t0\t0\nGid:\t0\t0\t0\t0\n"
 		"FDSize:\t%d\nGroups:\t\nNStgid:\t%d\nNSpid:\t%d\nNSpgid:\t%d\nNSsid:\t%d\n"
 		"VmPeak:\t%8" PRIu64 " kB\nVmSize:\t%8" PRIu64 " kB\nVmLck:\t       0 kB\n"
 		"VmPin:\t       0 kB\nVmHWM:\t%8" PRIu64 " kB\nVmRSS:\t%8" PRIu64 " kB\n"
 		"Threads:\t%d\nSigQ:\t0/%" PRIu64 "\n",
-		t->comm, (unsigned)t->fs->umask, t->tg->tgid, t->tg->tgid,
-		t->tg->tgid == 1 ? 0 : 1, t->fdt->nfds, t->tg->tgid, t->tg->tgid, t->tg->tgid,
-		t->tg->tgid, size / 1024, size / 1024, rss / 1024, rss / 1024, threads,
+		t->comm, (unsigned)t->fs->umask, task_state(t), t->tg->tgid, t->tid,
+		t->tg->parent ? t->tg->parent->tgid : 0, t->fdt->nfds, t->tg->tgid, t->tid,
+		t->tg->pgid, t->tg->sid, size / 1024, size / 1024, rss / 1024, rss / 1024, threads,
 		(uint64_t)t->tg->rlimits[RLIMIT_SIGPENDING].rlim_cur);
-	sigset_line(c->out, "SigPnd", 0);
-	sigset_line(c->out, "ShdPnd", 0);
+	sigset_line(c->out, "SigPnd", t->pending.set);
+	sigset_line(c->out, "ShdPnd", t->tg->shared.set);
 	sigset_line(c->out, "SigBlk", t->sigmask);
 	sigset_line(c->out, "SigIgn", ign);
 	sigset_line(c->out, "SigCgt", cgt);

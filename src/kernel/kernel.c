@@ -7,7 +7,9 @@
  * calling (main) thread the reaper: it collects the stub processes as they
  * die (they are the sentry's children) until the sandbox is done.  Stubs
  * are forked from this thread because PR_SET_PDEATHSIG follows the thread
- * that forked them, and this thread lives as long as the sentry.
+ * that forked them, and this thread lives as long as the sentry: tasks
+ * that need a new address space (fork, execve) ask it for one
+ * (kernel_new_as).
  */
 #include "kernel/kernel.h"
 
@@ -31,7 +33,6 @@
 #include "util/util.h"
 #include "vfs/vfs.h"
 
-static void *task_main(void *arg);
 
 struct kernel *kernel_current;
 
@@ -44,22 +45,9 @@ static int wait_status_to_exit_code(int status)
 	return 255;
 }
 
-static struct thread_group *thread_group_new(int tgid)
-{
-	struct thread_group *tg = calloc(1, sizeof(*tg));
+void task_free(struct task *t);
 
-	if (!tg)
-		return NULL;
-	tg->tgid = tgid;
-	tg->refs = 1;
-	tg->dumpable = 1;
-	tg->start_ns = moat_now_ns();
-	for (int r = 0; r < RLIM_NLIMITS; r++)
-		getrlimit(r, &tg->rlimits[r]);
-	return tg;
-}
-
-static void task_free(struct task *t)
+void task_free(struct task *t)
 {
 	if (t->ctx)
 		platform_ctx_release(t->ctx);
@@ -69,12 +57,64 @@ static void task_free(struct task *t)
 		fdtable_put(t->fdt);
 	if (t->fs)
 		fs_context_put(t->fs);
-	if (t->tg && --t->tg->refs == 0) {
-		path_put(&t->tg->exe);
-		free(t->tg);
-	}
+	if (t->sighand)
+		sighand_put(t->sighand);
+	sigpending_flush(&t->pending, ~0ULL);
 	free(t->iobuf);
 	free(t);
+}
+
+/* ---- address spaces from the main thread ---- */
+
+struct as_request {
+	struct as_request *next;
+	struct platform_as *as;
+	int err;
+	uint32_t done;
+};
+
+static pthread_t main_thread;
+
+struct platform_as *kernel_new_as(struct kernel *k)
+{
+	struct as_request req = { 0 };
+
+	if (pthread_equal(pthread_self(), main_thread))
+		return platform_as_new();
+	pthread_mutex_lock(&k->lock);
+	req.next = k->as_requests;
+	k->as_requests = &req;
+	pthread_mutex_unlock(&k->lock);
+	eventfd_write(k->wake_fd, 1);
+	while (!__atomic_load_n(&req.done, __ATOMIC_ACQUIRE))
+		syscall(SYS_futex, &req.done, FUTEX_WAIT_PRIVATE, 0, NULL, NULL, 0);
+	errno = req.err;
+	return req.as;
+}
+
+/* The main thread's loop: reap stubs, serve requests, until done. */
+static void main_loop(struct kernel *k)
+{
+	for (;;) {
+		eventfd_t v;
+		platform_reap_until(k->wake_fd);
+		eventfd_read(k->wake_fd, &v);
+		pthread_mutex_lock(&k->lock);
+		struct as_request *reqs = k->as_requests;
+		k->as_requests = NULL;
+		bool done = k->done;
+		pthread_mutex_unlock(&k->lock);
+		while (reqs) {
+			struct as_request *r = reqs;
+			reqs = r->next;
+			r->as = platform_as_new();
+			r->err = r->as ? 0 : errno;
+			__atomic_store_n(&r->done, 1, __ATOMIC_RELEASE);
+			syscall(SYS_futex, &r->done, FUTEX_WAKE_PRIVATE, 1, NULL, NULL, 0);
+		}
+		if (done)
+			return;
+	}
 }
 
 /*
@@ -113,6 +153,24 @@ static char *find_program(struct task *t, const char *prog, const char *path, in
 	return NULL;
 }
 
+/* Start-up failed: undoes kernel_run's work; returns code. */
+static int abort_start(struct kernel *k, struct task *t, int code)
+{
+	struct thread_group *tg = t->tg;
+
+	task_free(t);
+	if (tg && !k->groups)
+		free(tg);
+	while (k->groups)
+		tg_release(k->groups);
+	if (k->wake_fd >= 0)
+		close(k->wake_fd);
+	pthread_mutex_destroy(&k->lock);
+	kernel_current = NULL;
+	free(k);
+	return code;
+}
+
 int kernel_run(const struct kernel_config *cfg, int *load_err, const char **what)
 {
 	struct kernel *k = calloc(1, sizeof(*k));
@@ -126,31 +184,37 @@ int kernel_run(const struct kernel_config *cfg, int *load_err, const char **what
 	*what = "";
 	if (!k || !t) {
 		*load_err = -ENOMEM;
+		free(k);
+		free(t);
 		return 125;
 	}
+	main_thread = pthread_self();
 	pthread_mutex_init(&k->lock, NULL);
-	k->done_fd = eventfd(0, EFD_CLOEXEC);
+	k->wake_fd = eventfd(0, EFD_CLOEXEC);
 	k->boot_ns = moat_now_ns();
-	k->next_tid = 2;
+	k->last_pid = 1;
 	kernel_current = k;
 
 	t->k = k;
 	t->tid = 1;
-	t->tg = thread_group_new(1);
+	t->tg = thread_group_new(k, 1);
+	t->sighand = sighand_new();
 	t->mm = mm_new();
 	t->fdt = fdtable_new();
 	t->iobuf = malloc(TASK_IOBUF_SIZE);
-	if (!t->tg || !t->mm || !t->fdt || !t->iobuf) {
+	sigpending_init(&t->pending);
+	if (!t->tg || !t->sighand || !t->mm || !t->fdt || !t->iobuf) {
 		*load_err = -ENOMEM;
-		task_free(t);
-		return 125;
+		return abort_start(k, t, 125);
 	}
+	t->tg->pgid = t->tg->sid = 1;
+	t->tg->exit_signal = SIGCHLD;
+	k->groups = k->init = t->tg;
 	err = rootfs_setup(&cfg->fs, &root);
 	if (err) {
 		*load_err = err;
 		*what = "cannot set up the root file system";
-		task_free(t);
-		return 125;
+		return abort_start(k, t, 125);
 	}
 	um = umask(022);
 	umask(um);
@@ -158,8 +222,7 @@ int kernel_run(const struct kernel_config *cfg, int *load_err, const char **what
 	path_put(&root);
 	if (!t->fs) {
 		*load_err = -ENOMEM;
-		task_free(t);
-		return 125;
+		return abort_start(k, t, 125);
 	}
 	/* Start where moat was started, when the sandbox has that directory. */
 	char cwd[4096];
@@ -179,8 +242,7 @@ int kernel_run(const struct kernel_config *cfg, int *load_err, const char **what
 	if (!exe) {
 		*load_err = err;
 		*what = cfg->program;
-		task_free(t);
-		return err == -ENOENT ? 127 : 126;
+		return abort_start(k, t, err == -ENOENT ? 127 : 126);
 	}
 	static char exe_path[4096];
 	snprintf(exe_path, sizeof(exe_path), "%s", exe);
@@ -191,22 +253,18 @@ int kernel_run(const struct kernel_config *cfg, int *load_err, const char **what
 	t->mm->as = platform_as_new();
 	if (!t->mm->as) {
 		*load_err = -errno;
-		task_free(t);
-		return 125;
+		return abort_start(k, t, 125);
 	}
 	err = loader_load(t, exe_path, cfg->argv, cfg->envp);
 	if (err) {
 		*load_err = err;
-		task_free(t);
-		free(k);
-		return err == -ENOENT ? 127 : 126;
+		return abort_start(k, t, err == -ENOENT ? 127 : 126);
 	}
 	t->ctx = platform_ctx_new(t->mm->as);
 	if (!t->ctx) {
 		*load_err = -errno;
 		moat_warn("cannot start the stub: %s", strerror(errno));
-		task_free(t);
-		return 125;
+		return abort_start(k, t, 125);
 	}
 	platform_ctx_reset_fp(t->ctx);
 	for (int fd = 0; fd < 3; fd++) {
@@ -215,71 +273,47 @@ int kernel_run(const struct kernel_config *cfg, int *load_err, const char **what
 			fdtable_install_at(t->fdt, f, fd, 0, UINT64_MAX);
 	}
 
+	pthread_mutex_lock(&k->lock);
+	t->tg->tasks = t;
+	t->tg->nr_threads = t->tg->live = 1;
 	k->tasks = t;
-	pthread_t thread;
-	if (pthread_create(&thread, NULL, task_main, t) != 0) {
+	k->nr_tasks = 1;
+	pthread_mutex_unlock(&k->lock);
+	if (task_start(t) != 0) {
 		*load_err = -EAGAIN;
 		return 125;
 	}
 
-	/* Reap stubs until the sandbox is done.  Stubs killed at the end
-	 * need not be waited for: they hold nothing but memory. */
-	platform_reap_until(k->done_fd);
-	pthread_join(thread, NULL);
+	/* Reap stubs and make address spaces until the sandbox is done.
+	 * Stubs killed at the end need not be waited for: they hold
+	 * nothing but memory. */
+	main_loop(k);
 	code = wait_status_to_exit_code(k->exit_status);
-	pthread_join(thread, NULL);
+	/* Every task is gone; what is left is zombies and init's group. */
+	pthread_mutex_lock(&k->lock);
+	while (k->groups)
+		tg_release(k->groups);
+	pthread_mutex_unlock(&k->lock);
 	pthread_mutex_destroy(&k->lock);
-	close(k->done_fd);
+	close(k->wake_fd);
 	kernel_current = NULL;
 	free(k);
 	return code;
 }
 
-void kernel_group_exit(struct task *t, int wait_status)
+int task_start(struct task *t)
 {
-	struct kernel *k = t->k;
+	pthread_t thread;
+	pthread_attr_t attr;
+	int err;
 
-	pthread_mutex_lock(&k->lock);
-	if (!k->group_exiting) {
-		k->group_exiting = true;
-		k->exit_status = wait_status;
-	}
-	pthread_mutex_unlock(&k->lock);
-	t->exiting = true;
-}
-
-/* The last task of the sandbox is gone: wake the reaper. */
-static void task_exit(struct task *t)
-{
-	struct kernel *k = t->k;
-
-	if (moat_log_fd >= 0)
-		platform_log_stats(t->ctx);
-	pthread_mutex_lock(&k->lock);
-	k->tasks = NULL;
-	pthread_mutex_unlock(&k->lock);
-	/* The sandbox ends: kill the stub first, so that nothing waits for
-	 * stub threads to wind down, and let the memory file go unpunched. */
-	pgalloc_set_dying();
-	mm_put(t->mm);
-	t->mm = NULL;
-	task_free(t);
-	pthread_mutex_lock(&k->lock);
-	k->done = true;
-	pthread_mutex_unlock(&k->lock);
-	eventfd_write(k->done_fd, 1);
-}
-
-/*
- * A signal the application cannot handle yet: every fault signal's default
- * action is to terminate with a core dump (the 0x80 bit of the status).
- * TODO(signals issue): deliver to handlers, honour masks and dispositions.
- */
-static void force_signal(struct task *t, int signo, int code, uint64_t addr)
-{
-	moat_log("task %d: signal %d (code %d, addr %#lx) at rip %#lx: terminating",
-		 t->tid, signo, code, (unsigned long)addr, (unsigned long)t->regs.rip);
-	kernel_group_exit(t, signo | 0x80);
+	pthread_attr_init(&attr);
+	pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+	/* The sentry's handlers need little stack; many tasks may run. */
+	pthread_attr_setstacksize(&attr, 256 << 10);
+	err = pthread_create(&thread, &attr, task_main, t);
+	pthread_attr_destroy(&attr);
+	return err ? -EAGAIN : 0;
 }
 
 static void handle_fault(struct task *t, const struct trap *trap)
@@ -293,14 +327,27 @@ static void handle_fault(struct task *t, const struct trap *trap)
 	force_signal(t, signo, code, trap->addr);
 }
 
-static void *task_main(void *arg)
+void *task_main(void *arg)
 {
 	struct task *t = arg;
 	struct trap trap;
+	bool after_syscall = false;
 
 	platform_set_current(t->ctx);
-	while (!t->exiting) {
+	for (;;) {
+		if (__atomic_load_n(&t->sig_flag, __ATOMIC_SEQ_CST) || after_syscall ||
+		    t->restore_sigmask)
+			signals_deliver(t, after_syscall);
+		after_syscall = false;
+		if (t->exiting)
+			break;
+		__atomic_store_n(&t->in_app, 1, __ATOMIC_SEQ_CST);
+		if (__atomic_load_n(&t->sig_flag, __ATOMIC_SEQ_CST)) {
+			__atomic_store_n(&t->in_app, 0, __ATOMIC_SEQ_CST);
+			continue;
+		}
 		platform_switch(t->ctx, &t->regs, &trap);
+		__atomic_store_n(&t->in_app, 0, __ATOMIC_SEQ_CST);
 		switch (trap.kind) {
 		case TRAP_SYSCALL:
 			if (trap.arch != AUDIT_ARCH_X86_64) {
@@ -309,6 +356,7 @@ static void *task_main(void *arg)
 				break;
 			}
 			syscall_dispatch(t);
+			after_syscall = true;
 			break;
 		case TRAP_FAULT:
 			handle_fault(t, &trap);
@@ -316,13 +364,14 @@ static void *task_main(void *arg)
 		case TRAP_INTERRUPT:
 			break;
 		case TRAP_DEAD:
-			moat_warn("the stub process of task %d died unexpectedly", t->tid);
+			if (!t->exiting && !signal_pending(t))
+				moat_warn("the stub process of task %d died unexpectedly", t->tid);
 			kernel_group_exit(t, SIGKILL);
 			break;
 		}
-		if (__atomic_load_n(&t->k->group_exiting, __ATOMIC_ACQUIRE))
-			t->exiting = true;
 	}
+	if (moat_log_fd >= 0 && t->ctx)
+		platform_log_stats(t->ctx);
 	task_exit(t);
 	return NULL;
 }
@@ -338,8 +387,9 @@ int task_block(struct task *t, uint64_t deadline_ns)
 	int ret = 0;
 
 	platform_ctx_blocking(t->ctx, 1);
+	__atomic_store_n(&t->sleeping, 1, __ATOMIC_RELAXED);
 	for (;;) {
-		if (__atomic_load_n(&t->k->group_exiting, __ATOMIC_ACQUIRE)) {
+		if (signal_pending(t)) {
 			ret = -EINTR;
 			break;
 		}
@@ -361,6 +411,7 @@ int task_block(struct task *t, uint64_t deadline_ns)
 		}
 		syscall(SYS_futex, &t->wake, FUTEX_WAIT_PRIVATE, 0, tsp, NULL, 0);
 	}
+	__atomic_store_n(&t->sleeping, 0, __ATOMIC_RELAXED);
 	platform_ctx_blocking(t->ctx, 0);
 	return ret;
 }

@@ -48,10 +48,58 @@ struct k_stack {
 #define NSIG_K 64
 #define TASK_IOBUF_SIZE (64 * 1024)
 
-struct thread_group {
-	int tgid;
+/* Signal dispositions, shared by CLONE_SIGHAND (k->lock). */
+struct sighand {
 	int refs;
-	struct k_sigaction actions[NSIG_K];   /* recorded; delivery comes later */
+	struct k_sigaction actions[NSIG_K];
+};
+
+/* Queued signals: standard ones coalesce, real-time ones queue in order. */
+struct sigq_entry {
+	struct sigq_entry *next;
+	siginfo_t info;
+};
+
+struct sigpending {
+	uint64_t set;             /* bit sig-1: at least one queued */
+	struct sigq_entry *head, **tail;
+};
+
+/* Job-control state of a thread group. */
+enum { TG_RUNNING = 0, TG_STOPPED };
+
+/*
+ * A process.  Its identity (tgid), tree links and wait status live here
+ * and outlive its threads: after the last thread exits the group is a
+ * zombie until its parent reaps it.  All fields but the ones marked
+ * otherwise belong to k->lock.
+ */
+struct thread_group {
+	struct kernel *k;
+	int tgid;
+	int pgid, sid;
+	struct thread_group *parent;
+	struct thread_group *children;     /* linked through sibling */
+	struct thread_group *sibling;
+	struct thread_group *next;         /* in k->groups */
+	struct task *tasks;                /* live threads, through tg_next */
+	int nr_threads;
+	int live;                 /* threads not yet in task_exit */
+	int exit_signal;          /* sent to the parent at exit (SIGCHLD) */
+	bool zombie;              /* every thread gone; waits for its parent */
+	bool group_exit;          /* exit_group or a fatal signal: all exit */
+	int exit_status;          /* wait(2) status, once group_exit or zombie */
+	int stop_state;           /* TG_RUNNING or TG_STOPPED */
+	int stop_sig;
+	int wait_report;          /* CLD_STOPPED or CLD_CONTINUED for wait, or 0 */
+	bool did_exec;
+	bool subreaper;
+	struct task *exec_task;   /* execve in progress: other threads exit */
+	struct sigpending shared;  /* process-directed signals */
+	struct waitq child_wq;     /* waiters in wait4/waitid */
+	uint64_t children_utime_ns;
+
+	/* The process's own (changed by its threads, read by procfs). */
 	struct rlimit rlimits[RLIM_NLIMITS];
 	bool no_new_privs;
 	int pdeathsig;
@@ -62,9 +110,18 @@ struct thread_group {
 	uint64_t start_ns;        /* CLOCK_MONOTONIC at creation */
 };
 
+/* Restart of an interrupted sleep by restart_syscall(2). */
+struct restart_block {
+	long (*fn)(struct task *t);
+	uint64_t deadline_ns;     /* CLOCK_MONOTONIC */
+	uint64_t rem_addr;
+	clockid_t clock;
+};
+
 struct task {
 	struct kernel *k;
 	struct thread_group *tg;
+	struct sighand *sighand;
 	int tid;
 	struct stub_regs regs;
 	struct mm *mm;
@@ -74,14 +131,24 @@ struct task {
 	struct cred cred;         /* fs uid and gid (the sandbox's root) */
 	uint64_t clear_child_tid;
 	uint64_t robust_list, robust_len;
-	uint64_t sigmask;
+	uint64_t sigmask;         /* k->lock for writers other than the task */
+	uint64_t saved_sigmask;   /* restored after sigsuspend's handler */
+	bool restore_sigmask;
+	struct sigpending pending; /* thread-directed signals (k->lock) */
+	uint32_t sig_flag;        /* atomic: a signal or a kill may need action */
+	uint32_t in_app;          /* atomic: running application code */
+	uint32_t sleeping;        /* atomic: blocked in the sentry (procfs) */
 	struct k_stack altstack;
+	struct restart_block restart;
 	char comm[16];
 	char *iobuf;              /* bounce buffer for I/O, TASK_IOBUF_SIZE */
-	pthread_t thread;
 	uint32_t wake;            /* futex word for task_block */
-	bool exiting;
+	bool exiting;             /* leaves the run loop */
+	int exit_code;            /* wait status of this thread's exit */
+	uint32_t *vfork_done;     /* futex word set when the vfork child
+				   * execs or exits (the parent waits on it) */
 	struct task *next;        /* in kernel->tasks */
+	struct task *tg_next;     /* in tg->tasks */
 };
 
 struct kernel_config {
@@ -92,12 +159,17 @@ struct kernel_config {
 	struct rootfs_config fs;
 };
 
+struct as_request;
+
 struct kernel {
 	pthread_mutex_t lock;
-	int done_fd;              /* eventfd: the sandbox is done */
-	struct task *tasks;
-	int next_tid;
-	bool group_exiting;
+	int wake_fd;              /* eventfd: the main thread has work */
+	struct task *tasks;       /* every live task */
+	struct thread_group *groups;  /* every process, zombies too */
+	struct thread_group *init;
+	int last_pid;
+	int nr_tasks;
+	struct as_request *as_requests;  /* for the main thread (lock) */
 	bool done;
 	int exit_status;          /* wait(2) status of the init process */
 	uint64_t boot_ns;
@@ -116,11 +188,78 @@ int kernel_run(const struct kernel_config *cfg, int *load_err, const char **what
 /* The kernel (one per sentry), for procfs. */
 extern struct kernel *kernel_current;
 
-/* Ends the whole sandbox's init thread group with a wait status. */
+/*
+ * Processes (process.c).  Unless noted, callers hold no lock.
+ */
+/* Ends t's whole thread group with a wait status (exit_group, fatal
+ * signals). */
 void kernel_group_exit(struct task *t, int wait_status);
+/* Creates a stub address space on the main thread (see kernel.c). */
+struct platform_as *kernel_new_as(struct kernel *k);
+/* Starts a new task's sentry thread. */
+int task_start(struct task *t);
+/* Lookups; k->lock held. */
+struct task *task_by_tid(struct kernel *k, int tid);
+struct thread_group *tg_by_pid(struct kernel *k, int pid);
+/* Removes and frees a reaped zombie; k->lock held. */
+void tg_release(struct thread_group *tg);
+/* A fresh thread group (refs: none; linked by the caller). */
+struct thread_group *thread_group_new(struct kernel *k, int tgid);
+/* Allocates a free PID; k->lock held.  -EAGAIN when none is left. */
+int pid_alloc(struct kernel *k);
+/* The task's exit path: everything after it leaves the run loop. */
+void task_exit(struct task *t);
+struct sighand *sighand_new(void);
+void sighand_put(struct sighand *sh);
+/* Futexes (futex.c): a wake for CLONE_CHILD_CLEARTID, robust lists. */
+void futex_wake_addr(struct mm *mm, uint64_t addr, int n);
+void robust_list_exit(struct task *t);
+void futex_owner_died(struct task *t, uint64_t uaddr);
+/* The sentry thread's main loop. */
+void *task_main(void *arg);
 
 /*
- * Blocks the calling task until woken, interrupted (group exit), or the
+ * Signals (signal.c).  Linux: kernel/signal.c, arch/x86/kernel/signal.c.
+ */
+#define SIGBIT(s) (1ULL << ((s) - 1))
+#define SIG_UNBLOCKABLE (SIGBIT(SIGKILL) | SIGBIT(SIGSTOP))
+/* Restart codes a syscall returns when a signal interrupts it; they never
+ * reach the application (include/linux/errno.h). */
+#define ERESTARTSYS 512
+#define ERESTARTNOINTR 513
+#define ERESTARTNOHAND 514
+#define ERESTART_RESTARTBLOCK 516
+
+/* Sends sig to a thread (t) or a process (tg, t NULL); k->lock held.
+ * info may be NULL for a kernel-sent SI_KERNEL signal. */
+int send_signal_locked(struct thread_group *tg, struct task *t, int sig,
+		       const siginfo_t *info);
+/* A fault the application caused (SIGSEGV...): delivered even if blocked
+ * or ignored, which then kills as Linux does. */
+void force_signal(struct task *t, int sig, int code, uint64_t addr);
+/* Delivers pending signals before t returns to the application; after a
+ * syscall, applies the restart rules to its result. */
+void signals_deliver(struct task *t, bool after_syscall);
+/* Whether t has a signal it must act on (interrupts task_block). */
+bool signal_pending(struct task *t);
+/* Recomputes t->sig_flag after mask changes; k->lock held. */
+void recalc_sigpending(struct task *t);
+/* Wakes t to look at its signals (interrupts it in application code). */
+void signal_wake(struct task *t);
+void sigpending_flush(struct sigpending *p, uint64_t mask);
+void sigpending_init(struct sigpending *p);
+/* rt_sigreturn. */
+long signal_return(struct task *t);
+/* Pending signals (task and process) t could dequeue; k->lock held. */
+uint64_t signals_pending_set(struct task *t);
+/* Dequeues one of `mask` for sigtimedwait; 0 when none.  k->lock held. */
+int signal_dequeue(struct task *t, uint64_t mask, siginfo_t *info);
+/* SIGCHLD to the parent about a stop/continue/exit; k->lock held. */
+void notify_parent(struct thread_group *tg, int why, int status);
+
+/*
+ * Blocks the calling task until woken, interrupted (a signal to act on,
+ * or group exit), or the
  * absolute CLOCK_MONOTONIC deadline in ns passes (0 = none).  Returns 0,
  * -ETIMEDOUT or -EINTR.
  */

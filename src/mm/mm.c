@@ -561,6 +561,22 @@ void mm_put(struct mm *mm)
 	free(mm);
 }
 
+void mm_futex_key(struct mm *mm, uint64_t addr, bool shared, const void **obj,
+		  uint64_t *off)
+{
+	*obj = mm;
+	*off = addr;
+	if (!shared)
+		return;
+	pthread_mutex_lock(&mm->lock);
+	struct vma *v = vma_find(mm, addr);
+	if (v && v->obj) {
+		*obj = v->obj;
+		*off = (v->obj_pgoff << PAGE_SHIFT) + (addr - v->start);
+	}
+	pthread_mutex_unlock(&mm->lock);
+}
+
 struct mm *mm_fork(struct mm *old)
 {
 	struct mm *mm = mm_new();
@@ -614,6 +630,8 @@ struct mm *mm_fork(struct mm *old)
 		if (private && (v->prot & PROT_WRITE))
 			stub_unmap(old, v->start, v->end);
 	}
+	/* Before other threads of the parent write again. */
+	platform_as_flush(old->as);
 	pthread_mutex_unlock(&old->lock);
 	return mm;
 nomem:

@@ -115,6 +115,13 @@ struct mm *mm_new(void);
  */
 struct mm *mm_fork(struct mm *old);
 void mm_get(struct mm *mm);
+/*
+ * The key of a futex at addr: (mm, addr) for a private futex or private
+ * memory, (memory object, offset) for a shared futex on shared memory, so
+ * that processes sharing the memory meet on it.
+ */
+void mm_futex_key(struct mm *mm, uint64_t addr, bool shared, const void **obj,
+		  uint64_t *off);
 void mm_put(struct mm *mm);
 
 /* Layout set up by the loader: randomised mmap base and stack top. */

@@ -97,6 +97,8 @@ void platform_ctx_blocking(struct platform_ctx *ctx, int blocking);
 
 /* FP state of a trapped context (the xsave image of its last trap). */
 void *platform_ctx_fpstate(struct platform_ctx *ctx, uint32_t *size);
+/* The caller changed the image platform_ctx_fpstate gave: load it. */
+void platform_ctx_set_fp_dirty(struct platform_ctx *ctx);
 /* Resets the FP state to the x86 initial state (execve). */
 void platform_ctx_reset_fp(struct platform_ctx *ctx);
 

@@ -28,19 +28,19 @@ struct file *fget(struct task *t, uint64_t fd)
 	return fd > INT32_MAX ? NULL : fdtable_get(t->fdt, (int)fd);
 }
 
-/*
- * A write to a pipe without readers raises SIGPIPE (Linux: pipe_write()).
- * Until signal delivery exists, the default action (terminate) is the one
- * carried out; an ignored SIGPIPE leaves just the EPIPE.
- */
+/* A write to a pipe without readers raises SIGPIPE at the writing thread
+ * (Linux: pipe_write()). */
 static void sigpipe(struct task *t)
 {
-	uint64_t handler = t->tg->actions[SIGPIPE - 1].handler;
+	siginfo_t info;
 
-	if (handler == (uint64_t)(uintptr_t)SIG_DFL)
-		kernel_group_exit(t, SIGPIPE);
-	else if (handler != (uint64_t)(uintptr_t)SIG_IGN)
-		moat_log("SIGPIPE with a handler: signal delivery not implemented yet");
+	memset(&info, 0, sizeof(info));
+	info.si_signo = SIGPIPE;
+	info.si_code = SI_USER;
+	info.si_pid = t->tg->tgid;
+	pthread_mutex_lock(&t->k->lock);
+	send_signal_locked(t->tg, t, SIGPIPE, &info);
+	pthread_mutex_unlock(&t->k->lock);
 }
 
 /*

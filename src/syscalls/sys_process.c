@@ -21,40 +21,114 @@
 #include "syscalls/syscalls.h"
 #include "util/util.h"
 
-long sys_exit(struct task *t, const uint64_t a[6])
-{
-	/* TODO(processes issue): with threads, only this one exits. */
-	kernel_group_exit(t, (int)(a[0] & 0xff) << 8);
-	return 0;
-}
-
-long sys_exit_group(struct task *t, const uint64_t a[6])
-{
-	kernel_group_exit(t, (int)(a[0] & 0xff) << 8);
-	return 0;
-}
-
 long sys_getpid(struct task *t, const uint64_t a[6]) { (void)a; return t->tg->tgid; }
 long sys_gettid(struct task *t, const uint64_t a[6]) { (void)a; return t->tid; }
-/* PID 1's parent is outside its namespace: 0. */
-long sys_getppid(struct task *t, const uint64_t a[6]) { (void)t; (void)a; return 0; }
 long sys_getuid(struct task *t, const uint64_t a[6]) { (void)t; (void)a; return 0; }
 long sys_geteuid(struct task *t, const uint64_t a[6]) { (void)t; (void)a; return 0; }
 long sys_getgid(struct task *t, const uint64_t a[6]) { (void)t; (void)a; return 0; }
 long sys_getegid(struct task *t, const uint64_t a[6]) { (void)t; (void)a; return 0; }
 
-/* Process groups and sessions: PID 1 leads both. TODO(processes issue). */
-long sys_getpgrp(struct task *t, const uint64_t a[6]) { (void)a; return t->tg->tgid; }
-
-static long own_pid_or_esrch(struct task *t, uint64_t pid)
+/* PID 1's parent is outside its namespace: 0. */
+long sys_getppid(struct task *t, const uint64_t a[6])
 {
-	if (pid != 0 && (int)pid != t->tg->tgid)
-		return -ESRCH;
-	return t->tg->tgid;
+	long ret;
+
+	(void)a;
+	pthread_mutex_lock(&t->k->lock);
+	ret = t->tg->parent ? t->tg->parent->tgid : 0;
+	pthread_mutex_unlock(&t->k->lock);
+	return ret;
 }
 
-long sys_getpgid(struct task *t, const uint64_t a[6]) { return own_pid_or_esrch(t, a[0]); }
-long sys_getsid(struct task *t, const uint64_t a[6]) { return own_pid_or_esrch(t, a[0]); }
+/* ---- process groups and sessions (Linux: kernel/sys.c) ---- */
+
+long sys_getpgrp(struct task *t, const uint64_t a[6])
+{
+	long ret;
+
+	(void)a;
+	pthread_mutex_lock(&t->k->lock);
+	ret = t->tg->pgid;
+	pthread_mutex_unlock(&t->k->lock);
+	return ret;
+}
+
+static long get_id(struct task *t, uint64_t pid, bool sid)
+{
+	struct thread_group *tg;
+	long ret = -ESRCH;
+
+	pthread_mutex_lock(&t->k->lock);
+	tg = (int)pid == 0 ? t->tg : tg_by_pid(t->k, (int)pid);
+	if (tg && (int)pid >= 0)
+		ret = sid ? tg->sid : tg->pgid;
+	pthread_mutex_unlock(&t->k->lock);
+	return ret;
+}
+
+long sys_getpgid(struct task *t, const uint64_t a[6]) { return get_id(t, a[0], false); }
+long sys_getsid(struct task *t, const uint64_t a[6]) { return get_id(t, a[0], true); }
+
+long sys_setpgid(struct task *t, const uint64_t a[6])
+{
+	struct kernel *k = t->k;
+	int pid = (int)a[0], pgid = (int)a[1];
+	struct thread_group *tg;
+	long ret = 0;
+
+	pthread_mutex_lock(&k->lock);
+	if (!pid)
+		pid = t->tg->tgid;
+	if (!pgid)
+		pgid = pid;
+	if (pgid < 0) {
+		pthread_mutex_unlock(&k->lock);
+		return -EINVAL;
+	}
+	tg = tg_by_pid(k, pid);
+	if (!tg || tg->zombie) {
+		ret = -ESRCH;
+	} else if (tg != t->tg) {
+		if (tg->parent != t->tg)
+			ret = -ESRCH;
+		else if (tg->sid != t->tg->sid)
+			ret = -EPERM;
+		else if (tg->did_exec)
+			ret = -EACCES;
+	}
+	if (!ret && tg->sid == tg->tgid)
+		ret = -EPERM;            /* a session leader */
+	if (!ret && pgid != pid) {
+		/* The group must exist in the caller's session. */
+		bool found = false;
+		for (struct thread_group *o = k->groups; o && !found; o = o->next)
+			found = o->pgid == pgid && o->sid == t->tg->sid && !o->zombie;
+		if (!found)
+			ret = -EPERM;
+	}
+	if (!ret)
+		tg->pgid = pgid;
+	pthread_mutex_unlock(&k->lock);
+	return ret;
+}
+
+long sys_setsid(struct task *t, const uint64_t a[6])
+{
+	struct kernel *k = t->k;
+	long ret;
+
+	(void)a;
+	pthread_mutex_lock(&k->lock);
+	ret = t->tg->tgid;
+	/* Not if any process group already has our PID as its ID. */
+	for (struct thread_group *o = k->groups; o; o = o->next)
+		if (o->pgid == t->tg->tgid)
+			ret = -EPERM;
+	if (ret > 0)
+		t->tg->pgid = t->tg->sid = t->tg->tgid;
+	pthread_mutex_unlock(&k->lock);
+	return ret;
+}
 
 long sys_getgroups(struct task *t, const uint64_t a[6])
 {
@@ -156,8 +230,10 @@ static long do_prlimit(struct task *t, uint64_t pid, unsigned res,
 {
 	struct rlimit *cur;
 
-	if (pid != 0 && (int)pid != t->tg->tgid)
+	if (pid != 0 && (int)pid != t->tg->tgid) {
+		moat_log("prlimit64 on another process is not supported: ESRCH");
 		return -ESRCH;
+	}
 	if (res >= RLIM_NLIMITS)
 		return -EINVAL;
 	cur = &t->tg->rlimits[res];
@@ -288,6 +364,13 @@ long sys_prctl(struct task *t, const uint64_t a[6])
 		return 0;
 	case PR_GET_PDEATHSIG:
 		return mm_copy_out(t->mm, a[1], &t->tg->pdeathsig, sizeof(int)) ? -EFAULT : 0;
+	case PR_SET_CHILD_SUBREAPER:
+		t->tg->subreaper = a[1] != 0;
+		return 0;
+	case PR_GET_CHILD_SUBREAPER: {
+		int v = t->tg->subreaper;
+		return mm_copy_out(t->mm, a[1], &v, sizeof(v)) ? -EFAULT : 0;
+	}
 	case PR_GET_SECCOMP:
 		return 0;
 	case PR_CAPBSET_READ:

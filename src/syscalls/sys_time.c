@@ -132,6 +132,42 @@ static long read_timespec(struct task *t, uint64_t addr, struct timespec *ts)
 	return 0;
 }
 
+/*
+ * An interrupted relative sleep returns ERESTART_RESTARTBLOCK: with a
+ * handler the application sees EINTR and the time left; otherwise
+ * restart_syscall sleeps on to the original deadline (Linux:
+ * hrtimer_nanosleep_restart).
+ */
+static long nanosleep_restart(struct task *t)
+{
+	int64_t rem;
+	int r = task_block(t, t->restart.deadline_ns);
+
+	if (r != -EINTR)
+		return 0;
+	rem = (int64_t)t->restart.deadline_ns - (int64_t)moat_now_ns();
+	if (rem < 0)
+		rem = 0;
+	if (t->restart.rem_addr) {
+		struct timespec left = { rem / NSEC_PER_SEC, rem % NSEC_PER_SEC };
+		if (mm_copy_out(t->mm, t->restart.rem_addr, &left, sizeof(left)))
+			return -EFAULT;
+	}
+	t->restart.fn = nanosleep_restart;
+	return -ERESTART_RESTARTBLOCK;
+}
+
+static long interrupted_sleep(struct task *t, const struct timespec *left, uint64_t rem_addr)
+{
+	if (rem_addr && mm_copy_out(t->mm, rem_addr, left, sizeof(*left)))
+		return -EFAULT;
+	t->restart.fn = nanosleep_restart;
+	t->restart.deadline_ns = moat_now_ns() + (uint64_t)left->tv_sec * NSEC_PER_SEC +
+				 (uint64_t)left->tv_nsec;
+	t->restart.rem_addr = rem_addr;
+	return -ERESTART_RESTARTBLOCK;
+}
+
 long sys_nanosleep(struct task *t, const uint64_t a[6])
 {
 	struct timespec req, left;
@@ -140,8 +176,8 @@ long sys_nanosleep(struct task *t, const uint64_t a[6])
 	if (ret)
 		return ret;
 	ret = sleep_until(t, CLOCK_MONOTONIC, &req, false, &left);
-	if (ret == -EINTR && a[1] && mm_copy_out(t->mm, a[1], &left, sizeof(left)))
-		return -EFAULT;
+	if (ret == -EINTR)
+		return interrupted_sleep(t, &left, a[1]);
 	return ret;
 }
 
@@ -170,8 +206,7 @@ long sys_clock_nanosleep(struct task *t, const uint64_t a[6])
 	if (ret)
 		return ret;
 	ret = sleep_until(t, c, &req, flags & TIMER_ABSTIME, &left);
-	if (ret == -EINTR && !(flags & TIMER_ABSTIME) && a[3] &&
-	    mm_copy_out(t->mm, a[3], &left, sizeof(left)))
-		return -EFAULT;
+	if (ret == -EINTR)
+		return (flags & TIMER_ABSTIME) ? -ERESTARTNOHAND : interrupted_sleep(t, &left, a[3]);
 	return ret;
 }

@@ -107,7 +107,10 @@ const char *syscall_name(long nr);
 	X(fsetxattr) X(removexattr) X(lremovexattr) X(fremovexattr) X(listxattr) \
 	X(llistxattr) X(flistxattr) X(mount) X(umount2) X(preadv) X(pwritev) \
 	X(preadv2) X(pwritev2) X(sendfile) X(copy_file_range) X(flock) \
-	X(memfd_create)
+	X(memfd_create) X(clone) X(fork) X(vfork) X(clone3) X(execve) X(execveat) \
+	X(wait4) X(waitid) X(kill) X(tkill) X(tgkill) X(rt_sigqueueinfo) \
+	X(rt_tgsigqueueinfo) X(rt_sigreturn) X(pause) X(rt_sigsuspend) \
+	X(rt_sigpending) X(rt_sigtimedwait) X(restart_syscall) X(setpgid) X(setsid)
 
 #define X(name) long sys_##name(struct task *t, const uint64_t a[6]);
 SYSCALL_HANDLERS(X)

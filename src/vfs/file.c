@@ -115,6 +115,53 @@ struct fdtable *fdtable_new(void)
 	return fdt;
 }
 
+struct fdtable *fdtable_copy(struct fdtable *old)
+{
+	struct fdtable *fdt = fdtable_new();
+
+	if (!fdt)
+		return NULL;
+	pthread_mutex_lock(&old->lock);
+	fdt->files = calloc((size_t)MAX(old->nfds, 1), sizeof(*fdt->files));
+	fdt->fdflags = calloc((size_t)MAX(old->nfds, 1), 1);
+	if (!fdt->files || !fdt->fdflags) {
+		pthread_mutex_unlock(&old->lock);
+		fdtable_put(fdt);
+		return NULL;
+	}
+	fdt->nfds = old->nfds;
+	for (int i = 0; i < old->nfds; i++) {
+		if (!old->files[i])
+			continue;
+		fdt->files[i] = old->files[i];
+		file_get(fdt->files[i]);
+		fdt->fdflags[i] = old->fdflags[i];
+	}
+	pthread_mutex_unlock(&old->lock);
+	return fdt;
+}
+
+void fdtable_close_on_exec(struct fdtable *fdt)
+{
+	for (int fd = 0;; fd++) {
+		struct file *f = NULL;
+		pthread_mutex_lock(&fdt->lock);
+		for (; fd < fdt->nfds; fd++) {
+			if (fdt->files[fd] && (fdt->fdflags[fd] & FD_CLOEXEC)) {
+				f = fdt->files[fd];
+				fdt->files[fd] = NULL;
+				fdt->fdflags[fd] = 0;
+				break;
+			}
+		}
+		pthread_mutex_unlock(&fdt->lock);
+		if (!f)
+			return;
+		locks_remove_posix(fdt, f);
+		file_put(f);
+	}
+}
+
 void fdtable_put(struct fdtable *fdt)
 {
 	if (__atomic_sub_fetch(&fdt->refs, 1, __ATOMIC_ACQ_REL) != 0)

@@ -125,8 +125,10 @@ static int set_lock(struct task *t, struct inode *inode, void *owner, enum lock_
 		err = task_block(t, 0);
 		waitq_remove(&locks_wq, &w);
 		pthread_mutex_lock(&locks_lock);
-		if (err)
+		if (err) {
+			err = -ERESTARTSYS;     /* a signal: restart or EINTR */
 			goto out;
+		}
 	}
 	err = remove_range(inode, owner, cls, start, end);
 	if (!err && type != F_UNLCK) {

@@ -427,6 +427,10 @@ struct fdtable {
 };
 
 struct fdtable *fdtable_new(void);
+/* fork without CLONE_FILES: the same open files, flags and numbers. */
+struct fdtable *fdtable_copy(struct fdtable *old);
+/* execve: closes every FD_CLOEXEC descriptor. */
+void fdtable_close_on_exec(struct fdtable *fdt);
 void fdtable_put(struct fdtable *fdt);
 /* Returns the file at fd with a reference, or NULL. */
 struct file *fdtable_get(struct fdtable *fdt, int fd);

@@ -906,6 +906,11 @@ void *platform_ctx_fpstate(struct platform_ctx *ctx, uint32_t *size)
 	return (uint8_t *)ctx->m + AREA_FP_OFF;
 }
 
+void platform_ctx_set_fp_dirty(struct platform_ctx *ctx)
+{
+	ctx->m->fp_dirty = 1;
+}
+
 void platform_ctx_reset_fp(struct platform_ctx *ctx)
 {
 	uint32_t size;

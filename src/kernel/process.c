@@ -1,0 +1,320 @@
+/*
+ * process.c: the process tree: PIDs, thread groups, exit, zombies and
+ * re-parenting.  Linux: kernel/exit.c, kernel/pid.c.
+ *
+ * Every process (struct thread_group) lives in k->groups from its creation
+ * until its parent reaps it; its threads (struct task) live in tg->tasks
+ * and k->tasks until they exit.  The sandbox has one PID namespace: its
+ * first process is PID 1, which reaps orphans like an init, and whose end
+ * ends the sandbox (every other process is killed, as Linux kills a PID
+ * namespace whose init dies).  All of this is under k->lock.
+ */
+#include "kernel/kernel.h"
+
+#include <errno.h>
+#include <linux/futex.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "pgalloc/pgalloc.h"
+
+#include "mm/mm.h"
+#include "syscalls/syscalls.h"
+#include "util/util.h"
+
+#define PID_MAX 4194304
+
+void task_free(struct task *t);
+
+struct thread_group *thread_group_new(struct kernel *k, int tgid)
+{
+	struct thread_group *tg = calloc(1, sizeof(*tg));
+
+	if (!tg)
+		return NULL;
+	tg->k = k;
+	tg->tgid = tgid;
+	tg->dumpable = 1;
+	tg->exit_signal = SIGCHLD;
+	tg->start_ns = moat_now_ns();
+	sigpending_init(&tg->shared);
+	waitq_init(&tg->child_wq);
+	for (int r = 0; r < RLIM_NLIMITS; r++)
+		getrlimit(r, &tg->rlimits[r]);
+	return tg;
+}
+
+struct sighand *sighand_new(void)
+{
+	struct sighand *sh = calloc(1, sizeof(*sh));
+
+	if (sh)
+		sh->refs = 1;
+	return sh;
+}
+
+void sighand_put(struct sighand *sh)
+{
+	if (__atomic_sub_fetch(&sh->refs, 1, __ATOMIC_ACQ_REL) == 0)
+		free(sh);
+}
+
+struct task *task_by_tid(struct kernel *k, int tid)
+{
+	for (struct task *t = k->tasks; t; t = t->next)
+		if (t->tid == tid)
+			return t;
+	return NULL;
+}
+
+/* Live processes only: zombies cannot be signalled or joined. */
+struct thread_group *tg_by_pid(struct kernel *k, int pid)
+{
+	for (struct thread_group *tg = k->groups; tg; tg = tg->next)
+		if (tg->tgid == pid)
+			return tg;
+	return NULL;
+}
+
+static bool pid_in_use(struct kernel *k, int pid)
+{
+	if (task_by_tid(k, pid))
+		return true;
+	for (struct thread_group *tg = k->groups; tg; tg = tg->next)
+		if (tg->tgid == pid || tg->pgid == pid || tg->sid == pid)
+			return true;
+	return false;
+}
+
+int pid_alloc(struct kernel *k)
+{
+	int pid = k->last_pid;
+
+	for (int tries = 0; tries < PID_MAX; tries++) {
+		if (++pid >= PID_MAX)
+			pid = 2;    /* Linux restarts above the low PIDs: 300 */
+		if (!pid_in_use(k, pid)) {
+			k->last_pid = pid;
+			return pid;
+		}
+	}
+	return -EAGAIN;
+}
+
+void tg_release(struct thread_group *tg)
+{
+	struct kernel *k = tg->k;
+
+	for (struct thread_group **pp = &k->groups; *pp; pp = &(*pp)->next)
+		if (*pp == tg) {
+			*pp = tg->next;
+			break;
+		}
+	if (tg->parent)
+		for (struct thread_group **pp = &tg->parent->children; *pp; pp = &(*pp)->sibling)
+			if (*pp == tg) {
+				*pp = tg->sibling;
+				break;
+			}
+	sigpending_flush(&tg->shared, ~0ULL);
+	path_put(&tg->exe);
+	free(tg);
+}
+
+static void tg_kill_threads(struct thread_group *tg)
+{
+	for (struct task *o = tg->tasks; o; o = o->tg_next)
+		signal_wake(o);
+}
+
+void kernel_group_exit(struct task *t, int wait_status)
+{
+	struct kernel *k = t->k;
+	struct thread_group *tg = t->tg;
+
+	pthread_mutex_lock(&k->lock);
+	if (!tg->group_exit) {
+		tg->group_exit = true;
+		tg->exit_status = wait_status;
+		tg->stop_state = TG_RUNNING;
+		tg_kill_threads(tg);
+	}
+	pthread_mutex_unlock(&k->lock);
+	t->exiting = true;
+}
+
+/*
+ * Where the children of a dying process go: the nearest ancestor that is
+ * a child subreaper, or init.  (Linux first tries a live thread of the
+ * same group; here children belong to the group, which is dying.)
+ */
+static struct thread_group *find_new_reaper(struct thread_group *tg)
+{
+	struct kernel *k = tg->k;
+
+	for (struct thread_group *a = tg->parent; a; a = a->parent)
+		if (a->subreaper && !a->zombie && !a->group_exit)
+			return a;
+	return k->init;
+}
+
+static bool parent_ignores_sigchld(struct thread_group *parent, struct task *any)
+{
+	if (!any)
+		return false;
+	struct k_sigaction *sa = &any->sighand->actions[SIGCHLD - 1];
+	return sa->handler == (uint64_t)(uintptr_t)SIG_IGN || (sa->flags & SA_NOCLDWAIT);
+	(void)parent;
+}
+
+/* tg's last thread is gone: it becomes a zombie (or is reaped at once
+ * when its parent does not want it). */
+static void tg_exit_notify(struct thread_group *tg)
+{
+	struct kernel *k = tg->k;
+	struct thread_group *reaper = find_new_reaper(tg);
+
+	tg->zombie = true;
+	/* Orphans go to the reaper; zombies among them are announced to it. */
+	while (tg->children) {
+		struct thread_group *c = tg->children;
+		tg->children = c->sibling;
+		if (reaper == tg) {            /* init itself is dying */
+			c->parent = NULL;
+			c->sibling = NULL;
+			continue;
+		}
+		c->parent = reaper;
+		c->sibling = reaper->children;
+		reaper->children = c;
+		if (c->pdeathsig && !c->zombie)
+			send_signal_locked(c, NULL, c->pdeathsig, NULL);
+		if (c->zombie)
+			notify_parent(c, 0, 0);
+	}
+	if (tg == k->init) {
+		/* The namespace's init is gone: everything else dies. */
+		k->exit_status = tg->exit_status;
+		for (struct thread_group *o = k->groups; o; o = o->next)
+			if (o != tg && !o->zombie && !o->group_exit) {
+				o->group_exit = true;
+				o->exit_status = SIGKILL;
+				tg_kill_threads(o);
+			}
+		return;
+	}
+	if (!tg->parent)
+		return;
+	notify_parent(tg, 0, 0);
+}
+
+/* The thread exits: what Linux's do_exit does for one thread. */
+void task_exit(struct task *t)
+{
+	struct kernel *k = t->k;
+	struct thread_group *tg = t->tg;
+	bool last;
+
+	/* The last thread to begin exiting gives the status (Linux 6.0+),
+	 * decided before anyone can see this thread gone. */
+	pthread_mutex_lock(&k->lock);
+	if (--tg->live == 0 && !tg->group_exit) {
+		tg->exit_status = t->exit_code;
+		tg->group_exit = true;
+	}
+	pthread_mutex_unlock(&k->lock);
+
+	/* CLONE_CHILD_CLEARTID: only when others share the memory. */
+	if (t->clear_child_tid && t->mm && __atomic_load_n(&t->mm->refs, __ATOMIC_ACQUIRE) > 1) {
+		uint32_t zero = 0;
+		if (mm_copy_out(t->mm, t->clear_child_tid, &zero, sizeof(zero)) == 0)
+			futex_wake_addr(t->mm, t->clear_child_tid, 1);
+	}
+	robust_list_exit(t);
+	if (t->ctx) {
+		platform_ctx_release(t->ctx);
+		t->ctx = NULL;
+	}
+	if (t->vfork_done) {
+		__atomic_store_n(t->vfork_done, 1, __ATOMIC_RELEASE);
+		syscall(SYS_futex, t->vfork_done, FUTEX_WAKE_PRIVATE, 1, NULL, NULL, 0);
+		t->vfork_done = NULL;
+	}
+
+	pthread_mutex_lock(&k->lock);
+	for (struct task **pp = &k->tasks; *pp; pp = &(*pp)->next)
+		if (*pp == t) {
+			*pp = t->next;
+			break;
+		}
+	for (struct task **pp = &tg->tasks; *pp; pp = &(*pp)->tg_next)
+		if (*pp == t) {
+			*pp = t->tg_next;
+			break;
+		}
+	k->nr_tasks--;
+	last = --tg->nr_threads == 0;
+	if (tg->exec_task && tg->nr_threads == 1)
+		task_wake(tg->exec_task);
+	if (last)
+		tg_exit_notify(tg);
+	bool done = k->nr_tasks == 0;
+	if (done)
+		k->done = true;
+	pthread_mutex_unlock(&k->lock);
+
+	/* The memory goes last: the stub dies with the last user. */
+	if (done)
+		pgalloc_set_dying();
+	task_free(t);
+	if (done)
+		eventfd_write(k->wake_fd, 1);
+}
+
+/*
+ * Tells tg's parent about a change: why is 0 for an exit (status from
+ * tg->exit_status), CLD_STOPPED or CLD_CONTINUED otherwise.  An exiting
+ * child whose parent ignores SIGCHLD is reaped at once.
+ */
+void notify_parent(struct thread_group *tg, int why, int status)
+{
+	struct thread_group *parent = tg->parent;
+	siginfo_t info;
+
+	if (!parent)
+		return;
+	memset(&info, 0, sizeof(info));
+	info.si_signo = SIGCHLD;
+	info.si_pid = tg->tgid;
+	info.si_uid = 0;
+	if (why == 0) {
+		int st = tg->exit_status;
+		if (WIFEXITED(st)) {
+			info.si_code = CLD_EXITED;
+			info.si_status = WEXITSTATUS(st);
+		} else {
+			info.si_code = WCOREDUMP(st) ? CLD_DUMPED : CLD_KILLED;
+			info.si_status = WTERMSIG(st);
+		}
+		info.si_signo = tg->exit_signal;
+		if (tg->exit_signal == SIGCHLD && parent_ignores_sigchld(parent, parent->tasks)) {
+			waitq_notify(&parent->child_wq, 1);
+			tg_release(tg);
+			return;
+		}
+		if (tg->exit_signal > 0 && !parent->zombie)
+			send_signal_locked(parent, NULL, tg->exit_signal, &info);
+	} else {
+		info.si_code = why;
+		info.si_status = status;
+		struct task *any = parent->tasks;
+		if (any && !parent->zombie &&
+		    !(any->sighand->actions[SIGCHLD - 1].flags & SA_NOCLDSTOP))
+			send_signal_locked(parent, NULL, SIGCHLD, &info);
+	}
+	waitq_notify(&parent->child_wq, 1);
+}
