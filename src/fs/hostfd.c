@@ -30,13 +30,20 @@ static int host_fd(struct file *f) { return (int)(intptr_t)f->priv; }
 
 static long hostfd_read(struct file *f, struct task *t, void *buf, size_t len, int64_t *off)
 {
-	(void)t;
 	/* O_NONBLOCK lives in the sentry's description only: the host's is
-	 * shared with the processes outside and stays as it was. */
-	if (f->flags & O_NONBLOCK) {
+	 * shared with the processes outside and stays as it was.  A blocking
+	 * read waits here, looking for signals now and then, so that a
+	 * signal can interrupt it. */
+	for (;;) {
 		struct pollfd pfd = { .fd = host_fd(f), .events = POLLIN };
-		if (poll(&pfd, 1, 0) == 0)
+		bool nonblock = (f->flags & O_NONBLOCK) || !t;
+		int r = poll(&pfd, 1, nonblock ? 0 : 50);
+		if (r > 0 || (r < 0 && errno != EINTR))
+			break;
+		if (nonblock)
 			return -EAGAIN;
+		if (signal_pending(t))
+			return -ERESTARTSYS;
 	}
 	ssize_t n = off ? pread(host_fd(f), buf, len, *off) : read(host_fd(f), buf, len);
 
@@ -105,6 +112,15 @@ static long hostfd_ioctl(struct file *f, struct task *t, unsigned cmd, uint64_t 
 	return 0;
 }
 
+static unsigned hostfd_poll(struct file *f)
+{
+	struct pollfd pfd = { .fd = host_fd(f), .events = POLLIN | POLLOUT | POLLPRI };
+
+	if (poll(&pfd, 1, 0) < 0)
+		return POLLERR;
+	return (unsigned)pfd.revents;
+}
+
 static void hostfd_release(struct file *f)
 {
 	close(host_fd(f));
@@ -115,6 +131,7 @@ static const struct file_ops hostfd_ops = {
 	.write = hostfd_write,
 	.ioctl = hostfd_ioctl,
 	.lseek = hostfd_lseek,
+	.poll = hostfd_poll,
 	.release = hostfd_release,
 };
 

@@ -232,11 +232,17 @@ static void pipe_release(struct file *f)
 	waitq_notify(&p->wq, POLLIN | POLLOUT | POLLHUP | POLLERR);
 }
 
+static struct waitq *pipe_waitq(struct file *f)
+{
+	return &((struct pipe *)f->priv)->wq;
+}
+
 static const struct file_ops pipe_ops = {
 	.read = pipe_read,
 	.write = pipe_write,
 	.ioctl = pipe_ioctl,
 	.poll = pipe_poll,
+	.waitq = pipe_waitq,
 	.release = pipe_release,
 };
 

@@ -60,6 +60,7 @@ void task_free(struct task *t)
 	if (t->sighand)
 		sighand_put(t->sighand);
 	sigpending_flush(&t->pending, ~0ULL);
+	creds_free(t);
 	free(t->iobuf);
 	free(t);
 }
@@ -197,6 +198,7 @@ int kernel_run(const struct kernel_config *cfg, int *load_err, const char **what
 
 	t->k = k;
 	t->tid = 1;
+	creds_init_root(t);
 	t->tg = thread_group_new(k, 1);
 	t->sighand = sighand_new();
 	t->mm = mm_new();

@@ -118,6 +118,13 @@ struct restart_block {
 	clockid_t clock;
 };
 
+/* A task's IDs and capabilities (its fs IDs and groups are in task->cred). */
+struct creds {
+	uint32_t ruid, euid, suid, rgid, egid, sgid;
+	uint64_t cap_eff, cap_prm, cap_inh, cap_bnd;
+	bool keep_caps;
+};
+
 struct task {
 	struct kernel *k;
 	struct thread_group *tg;
@@ -128,7 +135,8 @@ struct task {
 	struct platform_ctx *ctx;
 	struct fdtable *fdt;
 	struct fs_context *fs;
-	struct cred cred;         /* fs uid and gid (the sandbox's root) */
+	struct cred cred;         /* fs uid and gid, groups */
+	struct creds ids;
 	uint64_t clear_child_tid;
 	uint64_t robust_list, robust_len;
 	uint64_t sigmask;         /* k->lock for writers other than the task */
@@ -215,6 +223,15 @@ void sighand_put(struct sighand *sh);
 void futex_wake_addr(struct mm *mm, uint64_t addr, int n);
 void robust_list_exit(struct task *t);
 void futex_owner_died(struct task *t, uint64_t uaddr);
+/* Credentials (sys_cred.c): root with every capability, for init. */
+void creds_init_root(struct task *t);
+/* The child's copy of t's credentials; 0 or -ENOMEM. */
+int creds_copy(struct task *child, const struct task *t);
+void creds_free(struct task *t);
+/* execve's capability recomputation. */
+void creds_exec(struct task *t);
+/* Whether t has capability cap in the sandbox's user namespace. */
+bool capable(const struct task *t, int cap);
 /* The sentry thread's main loop. */
 void *task_main(void *arg);
 

@@ -23,10 +23,6 @@
 
 long sys_getpid(struct task *t, const uint64_t a[6]) { (void)a; return t->tg->tgid; }
 long sys_gettid(struct task *t, const uint64_t a[6]) { (void)a; return t->tid; }
-long sys_getuid(struct task *t, const uint64_t a[6]) { (void)t; (void)a; return 0; }
-long sys_geteuid(struct task *t, const uint64_t a[6]) { (void)t; (void)a; return 0; }
-long sys_getgid(struct task *t, const uint64_t a[6]) { (void)t; (void)a; return 0; }
-long sys_getegid(struct task *t, const uint64_t a[6]) { (void)t; (void)a; return 0; }
 
 /* PID 1's parent is outside its namespace: 0. */
 long sys_getppid(struct task *t, const uint64_t a[6])
@@ -129,27 +125,6 @@ long sys_setsid(struct task *t, const uint64_t a[6])
 	pthread_mutex_unlock(&k->lock);
 	return ret;
 }
-
-long sys_getgroups(struct task *t, const uint64_t a[6])
-{
-	(void)t;
-	if ((int)a[0] < 0)
-		return -EINVAL;
-	return 0;              /* no supplementary groups */
-}
-
-static long zero_ids(struct task *t, const uint64_t a[6])
-{
-	uint32_t zero = 0;
-
-	for (int i = 0; i < 3; i++)
-		if (mm_copy_out(t->mm, a[i], &zero, sizeof(zero)))
-			return -EFAULT;
-	return 0;
-}
-
-long sys_getresuid(struct task *t, const uint64_t a[6]) { return zero_ids(t, a); }
-long sys_getresgid(struct task *t, const uint64_t a[6]) { return zero_ids(t, a); }
 
 long sys_set_tid_address(struct task *t, const uint64_t a[6])
 {
@@ -364,6 +339,20 @@ long sys_prctl(struct task *t, const uint64_t a[6])
 		return 0;
 	case PR_GET_PDEATHSIG:
 		return mm_copy_out(t->mm, a[1], &t->tg->pdeathsig, sizeof(int)) ? -EFAULT : 0;
+	case PR_SET_KEEPCAPS:
+		if (a[1] > 1)
+			return -EINVAL;
+		t->ids.keep_caps = a[1];
+		return 0;
+	case PR_GET_KEEPCAPS:
+		return t->ids.keep_caps;
+	case PR_CAPBSET_DROP:
+		if (a[1] > CAP_LAST_CAP)
+			return -EINVAL;
+		if (!capable(t, CAP_SETPCAP))
+			return -EPERM;
+		t->ids.cap_bnd &= ~(1ULL << a[1]);
+		return 0;
 	case PR_SET_CHILD_SUBREAPER:
 		t->tg->subreaper = a[1] != 0;
 		return 0;
@@ -374,7 +363,7 @@ long sys_prctl(struct task *t, const uint64_t a[6])
 	case PR_GET_SECCOMP:
 		return 0;
 	case PR_CAPBSET_READ:
-		return a[1] <= CAP_LAST_CAP ? 1 : -EINVAL;
+		return a[1] <= CAP_LAST_CAP ? (long)((t->ids.cap_bnd >> a[1]) & 1) : -EINVAL;
 	default:
 		moat_log("prctl option %d not implemented: EINVAL", (int)a[0]);
 		return -EINVAL;

@@ -103,7 +103,6 @@ static long do_clone(struct task *t, const struct clone_args_k *ca, bool clone3)
 		}
 		c->regs.fs_base = ca->tls;
 	}
-	c->cred = t->cred;
 	c->sigmask = t->sigmask;
 	memcpy(c->comm, t->comm, sizeof(c->comm));
 	if ((flags & (CLONE_VM | CLONE_VFORK)) == CLONE_VM)
@@ -111,7 +110,7 @@ static long do_clone(struct task *t, const struct clone_args_k *ca, bool clone3)
 	else
 		c->altstack = t->altstack;
 	err = -ENOMEM;
-	if (!c->iobuf)
+	if (!c->iobuf || creds_copy(c, t))
 		goto fail;
 
 	if (flags & CLONE_VM) {
@@ -718,6 +717,7 @@ static long do_execve(struct task *t, const char *path, char **argv, char **envp
 	}
 	t->altstack = (struct k_stack){ .ss_flags = SS_DISABLE };
 	pthread_mutex_unlock(&k->lock);
+	creds_exec(t);
 	const char *base = strrchr(path, '/');
 	memset(t->comm, 0, sizeof(t->comm));
 	strncpy(t->comm, base ? base + 1 : path, sizeof(t->comm) - 1);

@@ -110,7 +110,10 @@ const char *syscall_name(long nr);
 	X(memfd_create) X(clone) X(fork) X(vfork) X(clone3) X(execve) X(execveat) \
 	X(wait4) X(waitid) X(kill) X(tkill) X(tgkill) X(rt_sigqueueinfo) \
 	X(rt_tgsigqueueinfo) X(rt_sigreturn) X(pause) X(rt_sigsuspend) \
-	X(rt_sigpending) X(rt_sigtimedwait) X(restart_syscall) X(setpgid) X(setsid)
+	X(rt_sigpending) X(rt_sigtimedwait) X(restart_syscall) X(setpgid) X(setsid) \
+	X(setuid) X(setgid) X(setreuid) X(setregid) X(setresuid) X(setresgid) \
+	X(setfsuid) X(setfsgid) X(setgroups) X(capget) X(capset) \
+	X(poll) X(ppoll) X(select) X(pselect6)
 
 #define X(name) long sys_##name(struct task *t, const uint64_t a[6]);
 SYSCALL_HANDLERS(X)

@@ -61,6 +61,16 @@ void super_put(struct super_block *sb)
  * may read and write anything and search any directory, and execute a
  * file when at least one execute bit is set.
  */
+bool cred_in_group(const struct cred *cred, uint32_t gid)
+{
+	if (cred->gid == gid)
+		return true;
+	for (int i = 0; i < cred->ngroups; i++)
+		if (cred->groups[i] == gid)
+			return true;
+	return false;
+}
+
 int inode_permission(struct inode *inode, int mask, const struct cred *cred)
 {
 	mode_t mode = inode->mode;
@@ -74,7 +84,7 @@ int inode_permission(struct inode *inode, int mask, const struct cred *cred)
 	}
 	if (cred->uid == inode->uid)
 		allowed = (mode >> 6) & 7;
-	else if (cred->gid == inode->gid)
+	else if (cred_in_group(cred, inode->gid))
 		allowed = (mode >> 3) & 7;
 	else
 		allowed = mode & 7;

@@ -625,7 +625,7 @@ int vfs_setattr(struct path *p, struct inode *inode, struct iattr *ia,
 	if ((ia->valid & (ATTR_UID | ATTR_GID)) && cred->uid != 0) {
 		if ((ia->valid & ATTR_UID) && ia->uid != inode->uid)
 			return -EPERM;
-		if ((ia->valid & ATTR_GID) && ia->gid != cred->gid)
+		if ((ia->valid & ATTR_GID) && !cred_in_group(cred, ia->gid))
 			return -EPERM;
 	}
 	if ((ia->valid & ATTR_MODE) && cred->uid != 0 && cred->uid != inode->uid)
@@ -737,7 +737,7 @@ int vfs_access(struct task *t, int dirfd, const char *path, int mode, unsigned w
 int vfs_truncate_file(struct file *f, int64_t len)
 {
 	struct iattr ia = { .valid = ATTR_SIZE | ATTR_MTIME | ATTR_CTIME, .size = (uint64_t)len };
-	struct cred root = { 0, 0 };
+	struct cred root = { 0 };
 
 	clock_gettime(CLOCK_REALTIME, &ia.mtime);
 	return vfs_setattr(f->path.dentry ? &f->path : NULL, f->inode, &ia, &root);

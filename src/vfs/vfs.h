@@ -43,9 +43,16 @@ extern pthread_mutex_t vfs_lock;
 /* ---- credentials ---- */
 
 /* Who is asking: the fs uid/gid of the calling task. */
+/* The credentials file access checks use: fs IDs and supplementary
+ * groups (the task's, see kernel.h). */
 struct cred {
 	uint32_t uid, gid;
+	int ngroups;
+	uint32_t *groups;         /* malloc'ed, owned by the task */
 };
+
+/* Whether cred is in group gid (its fs GID or a supplementary group). */
+bool cred_in_group(const struct cred *cred, uint32_t gid);
 
 /* Permission bits asked for (Linux's MAY_*). */
 #define MAY_EXEC  1
@@ -341,6 +348,9 @@ struct file_ops {
 	int (*fallocate)(struct file *f, int mode, uint64_t off, uint64_t len);
 	/* Readiness for poll (POLLIN...); NULL means always ready. */
 	unsigned (*poll)(struct file *f);
+	/* The queue notified when readiness changes; NULL: none (poll
+	 * looks again now and then). */
+	struct waitq *(*waitq)(struct file *f);
 	void (*release)(struct file *f);
 	bool discards_writes;     /* write never looks at the data (/dev/null) */
 };
