@@ -290,6 +290,7 @@ int kernel_run(const struct kernel_config *cfg, int *load_err, const char **what
 	 * Stubs killed at the end need not be waited for: they hold
 	 * nothing but memory. */
 	main_loop(k);
+	timers_shutdown(k);
 	code = wait_status_to_exit_code(k->exit_status);
 	/* Every task is gone; what is left is zombies and init's group. */
 	pthread_mutex_lock(&k->lock);
@@ -326,7 +327,7 @@ static void handle_fault(struct task *t, const struct trap *trap)
 		if (mm_handle_fault(t->mm, trap->addr, trap->access, &signo, &code) == 0)
 			return;
 	}
-	force_signal(t, signo, code, trap->addr);
+	force_fault(t, signo, code, trap->addr, trap->trapno, trap->err);
 }
 
 void *task_main(void *arg)

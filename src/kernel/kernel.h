@@ -65,6 +65,23 @@ struct sigpending {
 	struct sigq_entry *head, **tail;
 };
 
+/* A timer that raises a signal (timer.c); k->lock. */
+struct ktimer {
+	struct ktimer *next;      /* in the armed list */
+	struct ktimer *tg_next;   /* in tg->timers (POSIX timers) */
+	struct thread_group *tg;
+	int id;                   /* POSIX timer ID, or -1 (ITIMER_REAL) */
+	clockid_t clock;
+	uint64_t deadline;        /* CLOCK_MONOTONIC ns; 0: disarmed */
+	uint64_t interval;        /* ns; 0: one-shot */
+	int notify;               /* SIGEV_SIGNAL, SIGEV_NONE, | SIGEV_THREAD_ID */
+	int signo;
+	int target_tid;
+	union sigval value;
+	bool sig_queued;          /* its signal waits in a queue */
+	int overrun, overrun_last;
+};
+
 /* Job-control state of a thread group. */
 enum { TG_RUNNING = 0, TG_STOPPED };
 
@@ -98,6 +115,9 @@ struct thread_group {
 	struct sigpending shared;  /* process-directed signals */
 	struct waitq child_wq;     /* waiters in wait4/waitid */
 	uint64_t children_utime_ns;
+	struct ktimer itimer_real;  /* setitimer(ITIMER_REAL), alarm */
+	struct ktimer *timers;      /* timer_create's */
+	int next_timer_id;
 
 	/* The process's own (changed by its threads, read by procfs). */
 	struct rlimit rlimits[RLIM_NLIMITS];
@@ -141,6 +161,7 @@ struct task {
 	uint64_t robust_list, robust_len;
 	uint64_t sigmask;         /* k->lock for writers other than the task */
 	uint64_t saved_sigmask;   /* restored after sigsuspend's handler */
+	uint64_t real_blocked;    /* the mask sigtimedwait lifted (k->lock) */
 	bool restore_sigmask;
 	struct sigpending pending; /* thread-directed signals (k->lock) */
 	uint32_t sig_flag;        /* atomic: a signal or a kill may need action */
@@ -148,6 +169,7 @@ struct task {
 	uint32_t sleeping;        /* atomic: blocked in the sentry (procfs) */
 	struct k_stack altstack;
 	struct restart_block restart;
+	uint64_t fault_trapno, fault_err;  /* of the last fault, for its frame */
 	char comm[16];
 	char *iobuf;              /* bounce buffer for I/O, TASK_IOBUF_SIZE */
 	uint32_t wake;            /* futex word for task_block */
@@ -223,6 +245,16 @@ void sighand_put(struct sighand *sh);
 void futex_wake_addr(struct mm *mm, uint64_t addr, int n);
 void robust_list_exit(struct task *t);
 void futex_owner_died(struct task *t, uint64_t uaddr);
+/* Timers (timer.c); k->lock held unless noted. */
+void timer_arm(struct ktimer *tm, uint64_t deadline, uint64_t interval);
+uint64_t timer_remaining(const struct ktimer *tm);
+/* A timer's signal left its queue: report and reset the overrun. */
+void timer_dequeued(struct thread_group *tg, siginfo_t *info);
+/* Deletes the POSIX timers and (unless keep_itimer) disarms the rest. */
+void timers_exit(struct thread_group *tg, bool keep_itimer);
+/* Stops the timer thread (no lock held). */
+void timers_shutdown(struct kernel *k);
+
 /* Credentials (sys_cred.c): root with every capability, for init. */
 void creds_init_root(struct task *t);
 /* The child's copy of t's credentials; 0 or -ENOMEM. */
@@ -254,6 +286,10 @@ int send_signal_locked(struct thread_group *tg, struct task *t, int sig,
 /* A fault the application caused (SIGSEGV...): delivered even if blocked
  * or ignored, which then kills as Linux does. */
 void force_signal(struct task *t, int sig, int code, uint64_t addr);
+/* The same for a hardware fault: its trap number and error code go into
+ * the handler's sigcontext. */
+void force_fault(struct task *t, int sig, int code, uint64_t addr, uint64_t trapno,
+		 uint64_t err);
 /* Delivers pending signals before t returns to the application; after a
  * syscall, applies the restart rules to its result. */
 void signals_deliver(struct task *t, bool after_syscall);

@@ -43,6 +43,10 @@ struct thread_group *thread_group_new(struct kernel *k, int tgid)
 	tg->start_ns = moat_now_ns();
 	sigpending_init(&tg->shared);
 	waitq_init(&tg->child_wq);
+	tg->itimer_real.tg = tg;
+	tg->itimer_real.id = -1;
+	tg->itimer_real.notify = SIGEV_SIGNAL;
+	tg->itimer_real.signo = SIGALRM;
 	for (int r = 0; r < RLIM_NLIMITS; r++)
 		getrlimit(r, &tg->rlimits[r]);
 	return tg;
@@ -120,6 +124,7 @@ void tg_release(struct thread_group *tg)
 				*pp = tg->sibling;
 				break;
 			}
+	timers_exit(tg, false);
 	sigpending_flush(&tg->shared, ~0ULL);
 	path_put(&tg->exe);
 	free(tg);
@@ -179,6 +184,7 @@ static void tg_exit_notify(struct thread_group *tg)
 	struct thread_group *reaper = find_new_reaper(tg);
 
 	tg->zombie = true;
+	timers_exit(tg, false);
 	/* Orphans go to the reaper; zombies among them are announced to it. */
 	while (tg->children) {
 		struct thread_group *c = tg->children;

@@ -193,11 +193,15 @@ int signal_dequeue(struct task *t, uint64_t mask, siginfo_t *info)
 
 	if (sig) {
 		sigq_take(&t->pending, sig, info);
+		if (info->si_code == SI_TIMER)
+			timer_dequeued(t->tg, info);
 		return sig;
 	}
 	sig = next_signal(t->tg->shared.set & mask);
 	if (sig)
 		sigq_take(&t->tg->shared, sig, info);
+	if (sig && info->si_code == SI_TIMER)
+		timer_dequeued(t->tg, info);
 	return sig;
 }
 
@@ -293,9 +297,10 @@ int send_signal_locked(struct thread_group *tg, struct task *t, int sig,
 	if (!any)
 		return 0;
 	/* PID 1 gets only the signals it has handlers for (and the
-	 * kernel's own), as an init in its namespace does. */
+	 * kernel's own), as an init in its namespace does; blocked ones
+	 * wait, since a handler may come before they are unblocked. */
 	if (tg == tg->k->init && (!info || info->si_code != SI_KERNEL) &&
-	    handler_is(any, sig, SIG_DFL))
+	    handler_is(any, sig, SIG_DFL) && !((any->sigmask | any->real_blocked) & SIGBIT(sig)))
 		return 0;
 
 	if (sig_default_stop(sig)) {
@@ -321,7 +326,7 @@ int send_signal_locked(struct thread_group *tg, struct task *t, int sig,
 		return 0;
 	}
 	/* Ignored signals are dropped unless blocked (then they wait). */
-	if (sig_ignored(any, sig) && !(any->sigmask & SIGBIT(sig)))
+	if (sig_ignored(any, sig) && !((any->sigmask | any->real_blocked) & SIGBIT(sig)))
 		return 0;
 
 	int err = sigq_add(t ? &t->pending : &tg->shared, sig, info);
@@ -338,6 +343,14 @@ int send_signal_locked(struct thread_group *tg, struct task *t, int sig,
 	}
 	signal_wake(target);
 	return 0;
+}
+
+void force_fault(struct task *t, int sig, int code, uint64_t addr, uint64_t trapno,
+		 uint64_t err)
+{
+	t->fault_trapno = trapno;
+	t->fault_err = err;
+	force_signal(t, sig, code, addr);
 }
 
 void force_signal(struct task *t, int sig, int code, uint64_t addr)
@@ -428,9 +441,11 @@ static int setup_frame(struct task *t, int sig, const struct k_sigaction *ka,
 	sc->ss = 0x2b;
 	sc->oldmask = oldmask;
 	sc->fpstate = fp_addr;
-	if (sig == SIGSEGV || sig == SIGBUS) {
-		sc->cr2 = (uint64_t)(uintptr_t)info->si_addr;
-		sc->trapno = 14;
+	if (sig == SIGSEGV || sig == SIGBUS || sig == SIGFPE || sig == SIGILL || sig == SIGTRAP) {
+		if (info->si_code > 0 && info->si_code != SI_KERNEL)
+			sc->cr2 = (uint64_t)(uintptr_t)info->si_addr;
+		sc->trapno = t->fault_trapno;
+		sc->err = t->fault_err;
 	}
 	frame.uc.uc_sigmask = oldmask;
 	frame.info = *info;

@@ -7,6 +7,7 @@
  */
 #include <errno.h>
 #include <signal.h>
+#include <stdbool.h>
 #include <string.h>
 
 #include "kernel/kernel.h"
@@ -90,14 +91,17 @@ long sys_rt_sigprocmask(struct task *t, const uint64_t a[6])
 long sys_sigaltstack(struct task *t, const uint64_t a[6])
 {
 	struct k_stack ss, old = t->altstack;
+	bool on = t->altstack.ss_size && t->regs.rsp > t->altstack.ss_sp &&
+		  t->regs.rsp - t->altstack.ss_sp <= t->altstack.ss_size;
 
 	if (old.ss_size == 0)
 		old.ss_flags = SS_DISABLE;
+	else
+		old.ss_flags = (on ? SS_ONSTACK : 0) | (old.ss_flags & (int32_t)SS_AUTODISARM);
 	if (a[0]) {
 		if (mm_copy_in(t->mm, &ss, a[0], sizeof(ss)))
 			return -EFAULT;
-		if (t->altstack.ss_size && t->regs.rsp > t->altstack.ss_sp &&
-		    t->regs.rsp - t->altstack.ss_sp <= t->altstack.ss_size)
+		if (on)
 			return -EPERM;    /* on the stack it would change */
 		int mode = ss.ss_flags & ~SS_AUTODISARM;
 		if (mode != SS_DISABLE && mode != SS_ONSTACK && mode != 0)
@@ -328,6 +332,7 @@ long sys_rt_sigtimedwait(struct task *t, const uint64_t a[6])
 	if (!sig && (!a[2] || deadline > moat_now_ns())) {
 		/* The awaited signals wake us while we sleep, as if unblocked. */
 		saved = t->sigmask;
+		t->real_blocked = saved;
 		t->sigmask &= ~set;
 		recalc_sigpending(t);
 		pthread_mutex_unlock(&t->k->lock);
@@ -336,6 +341,7 @@ long sys_rt_sigtimedwait(struct task *t, const uint64_t a[6])
 			err = task_block(t, deadline);
 		pthread_mutex_lock(&t->k->lock);
 		t->sigmask = saved;
+		t->real_blocked = 0;
 		sig = signal_dequeue(t, set, &info);
 		recalc_sigpending(t);
 		pthread_mutex_unlock(&t->k->lock);

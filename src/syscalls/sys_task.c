@@ -658,6 +658,7 @@ static long do_execve(struct task *t, const char *path, char **argv, char **envp
 		t->tid = tg->tgid;
 	}
 	tg->did_exec = true;
+	timers_exit(tg, true);
 	pthread_mutex_unlock(&k->lock);
 
 	struct platform_ctx *nctx = platform_ctx_new(nm->as);

@@ -8,6 +8,8 @@
  */
 #include <errno.h>
 #include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
 #include <sys/time.h>
 #include <time.h>
 
@@ -209,4 +211,271 @@ long sys_clock_nanosleep(struct task *t, const uint64_t a[6])
 	if (ret == -EINTR)
 		return (flags & TIMER_ABSTIME) ? -ERESTARTNOHAND : interrupted_sleep(t, &left, a[3]);
 	return ret;
+}
+
+/* ---- interval timers and POSIX timers (kernel/timer.c) ---- */
+
+static uint64_t tv_ns(const struct timeval *tv)
+{
+	return (uint64_t)tv->tv_sec * NSEC_PER_SEC + (uint64_t)tv->tv_usec * 1000;
+}
+
+static struct timeval ns_tv(uint64_t ns)
+{
+	return (struct timeval){ (time_t)(ns / NSEC_PER_SEC), (suseconds_t)(ns % NSEC_PER_SEC / 1000) };
+}
+
+static struct timespec ns_ts(uint64_t ns)
+{
+	return (struct timespec){ (time_t)(ns / NSEC_PER_SEC), (long)(ns % NSEC_PER_SEC) };
+}
+
+static void itimer_get(struct task *t, struct itimerval *old)
+{
+	struct ktimer *tm = &t->tg->itimer_real;
+
+	old->it_value = ns_tv(timer_remaining(tm));
+	old->it_interval = ns_tv(tm->interval);
+}
+
+static long itimer_which(int which)
+{
+	if (which == ITIMER_REAL)
+		return 0;
+	if (which == ITIMER_VIRTUAL || which == ITIMER_PROF) {
+		moat_log("setitimer/getitimer: CPU-time timers are not implemented: ENOSYS");
+		return -ENOSYS;
+	}
+	return -EINVAL;
+}
+
+long sys_getitimer(struct task *t, const uint64_t a[6])
+{
+	struct itimerval old;
+	long ret = itimer_which((int)a[0]);
+
+	if (ret)
+		return ret;
+	pthread_mutex_lock(&t->k->lock);
+	itimer_get(t, &old);
+	pthread_mutex_unlock(&t->k->lock);
+	return mm_copy_out(t->mm, a[1], &old, sizeof(old)) ? -EFAULT : 0;
+}
+
+long sys_setitimer(struct task *t, const uint64_t a[6])
+{
+	struct itimerval nv = { 0 }, old;
+	long ret = itimer_which((int)a[0]);
+
+	if (ret)
+		return ret;
+	/* Linux takes a NULL new value as zero (disarm). */
+	if (a[1] && mm_copy_in(t->mm, &nv, a[1], sizeof(nv)))
+		return -EFAULT;
+	if (nv.it_value.tv_usec < 0 || nv.it_value.tv_usec >= 1000000 || nv.it_value.tv_sec < 0 ||
+	    nv.it_interval.tv_usec < 0 || nv.it_interval.tv_usec >= 1000000 ||
+	    nv.it_interval.tv_sec < 0)
+		return -EINVAL;
+	pthread_mutex_lock(&t->k->lock);
+	itimer_get(t, &old);
+	uint64_t v = tv_ns(&nv.it_value);
+	timer_arm(&t->tg->itimer_real, v ? moat_now_ns() + v : 0, tv_ns(&nv.it_interval));
+	pthread_mutex_unlock(&t->k->lock);
+	if (a[2] && mm_copy_out(t->mm, a[2], &old, sizeof(old)))
+		return -EFAULT;
+	return 0;
+}
+
+long sys_alarm(struct task *t, const uint64_t a[6])
+{
+	struct itimerval old;
+	unsigned secs = (unsigned)a[0];
+
+	pthread_mutex_lock(&t->k->lock);
+	itimer_get(t, &old);
+	timer_arm(&t->tg->itimer_real, secs ? moat_now_ns() + (uint64_t)secs * NSEC_PER_SEC : 0, 0);
+	pthread_mutex_unlock(&t->k->lock);
+	/* Linux rounds to the nearest second, and never says 0 for a
+	 * pending alarm. */
+	long left = old.it_value.tv_sec + (old.it_value.tv_usec >= 500000);
+	if (!left && (old.it_value.tv_sec || old.it_value.tv_usec))
+		left = 1;
+	return left;
+}
+
+/* The timer with ID id of t's process, or NULL; k->lock held. */
+static struct ktimer *find_timer(struct task *t, uint64_t id)
+{
+	for (struct ktimer *tm = t->tg->timers; tm; tm = tm->tg_next)
+		if ((uint64_t)tm->id == id)
+			return tm;
+	return NULL;
+}
+
+long sys_timer_create(struct task *t, const uint64_t a[6])
+{
+	struct sigevent ev;
+	struct ktimer *tm;
+	clockid_t c = (clockid_t)a[0];
+	int id;
+
+	switch (c) {
+	case CLOCK_REALTIME: case CLOCK_MONOTONIC: case CLOCK_BOOTTIME:
+	case CLOCK_TAI: case CLOCK_REALTIME_ALARM: case CLOCK_BOOTTIME_ALARM:
+		break;
+	case CLOCK_PROCESS_CPUTIME_ID: case CLOCK_THREAD_CPUTIME_ID:
+		moat_log("timer_create on a CPU clock is not implemented: ENOSYS");
+		return -ENOSYS;
+	default:
+		return -EINVAL;
+	}
+	if (a[1]) {
+		if (mm_copy_in(t->mm, &ev, a[1], sizeof(ev)))
+			return -EFAULT;
+	} else {
+		memset(&ev, 0, sizeof(ev));
+		ev.sigev_notify = SIGEV_SIGNAL;
+		ev.sigev_signo = SIGALRM;
+	}
+	switch (ev.sigev_notify) {
+	case SIGEV_NONE:
+		break;
+	case SIGEV_SIGNAL:
+	case SIGEV_SIGNAL | SIGEV_THREAD_ID:
+		if (ev.sigev_signo < 1 || ev.sigev_signo > NSIG_K)
+			return -EINVAL;
+		break;
+	default:
+		return -EINVAL;
+	}
+	tm = calloc(1, sizeof(*tm));
+	if (!tm)
+		return -EAGAIN;
+	pthread_mutex_lock(&t->k->lock);
+	if (ev.sigev_notify == (SIGEV_SIGNAL | SIGEV_THREAD_ID)) {
+		struct task *target = task_by_tid(t->k, ev._sigev_un._tid);
+		if (!target || target->tg != t->tg) {
+			pthread_mutex_unlock(&t->k->lock);
+			free(tm);
+			return -EINVAL;
+		}
+	}
+	id = t->tg->next_timer_id++;
+	tm->tg = t->tg;
+	tm->id = id;
+	tm->clock = c;
+	tm->notify = ev.sigev_notify;
+	tm->signo = ev.sigev_signo;
+	tm->target_tid = ev._sigev_un._tid;
+	tm->value = a[1] ? ev.sigev_value : (union sigval){ .sival_int = id };
+	tm->tg_next = t->tg->timers;
+	t->tg->timers = tm;
+	pthread_mutex_unlock(&t->k->lock);
+	if (mm_copy_out(t->mm, a[2], &id, sizeof(id))) {
+		pthread_mutex_lock(&t->k->lock);
+		for (struct ktimer **pp = &t->tg->timers; *pp; pp = &(*pp)->tg_next)
+			if (*pp == tm) {
+				*pp = tm->tg_next;
+				break;
+			}
+		pthread_mutex_unlock(&t->k->lock);
+		free(tm);
+		return -EFAULT;
+	}
+	return 0;
+}
+
+static void timer_value(struct ktimer *tm, struct itimerspec *v)
+{
+	v->it_value = ns_ts(timer_remaining(tm));
+	v->it_interval = ns_ts(tm->interval);
+}
+
+long sys_timer_settime(struct task *t, const uint64_t a[6])
+{
+	struct itimerspec nv, old;
+	struct ktimer *tm;
+	int flags = (int)a[1];
+
+	if (mm_copy_in(t->mm, &nv, a[2], sizeof(nv)))
+		return -EFAULT;
+	if (nv.it_value.tv_nsec < 0 || nv.it_value.tv_nsec >= NSEC_PER_SEC || nv.it_value.tv_sec < 0 ||
+	    nv.it_interval.tv_nsec < 0 || nv.it_interval.tv_nsec >= NSEC_PER_SEC ||
+	    nv.it_interval.tv_sec < 0)
+		return -EINVAL;
+	pthread_mutex_lock(&t->k->lock);
+	tm = find_timer(t, a[0]);
+	if (!tm) {
+		pthread_mutex_unlock(&t->k->lock);
+		return -EINVAL;
+	}
+	timer_value(tm, &old);
+	uint64_t v = (uint64_t)nv.it_value.tv_sec * NSEC_PER_SEC + (uint64_t)nv.it_value.tv_nsec;
+	uint64_t deadline = 0;
+	if (v) {
+		if (flags & TIMER_ABSTIME) {
+			struct timespec now;
+			clock_gettime(tm->clock == CLOCK_REALTIME_ALARM ? CLOCK_REALTIME :
+				      tm->clock == CLOCK_BOOTTIME_ALARM ? CLOCK_BOOTTIME : tm->clock, &now);
+			uint64_t n = (uint64_t)now.tv_sec * NSEC_PER_SEC + (uint64_t)now.tv_nsec;
+			deadline = moat_now_ns() + (v > n ? v - n : 0);
+			if (deadline == 0)
+				deadline = 1;
+		} else {
+			deadline = moat_now_ns() + v;
+		}
+	}
+	tm->overrun = 0;
+	timer_arm(tm, deadline, (uint64_t)nv.it_interval.tv_sec * NSEC_PER_SEC +
+				(uint64_t)nv.it_interval.tv_nsec);
+	pthread_mutex_unlock(&t->k->lock);
+	if (a[3] && mm_copy_out(t->mm, a[3], &old, sizeof(old)))
+		return -EFAULT;
+	return 0;
+}
+
+long sys_timer_gettime(struct task *t, const uint64_t a[6])
+{
+	struct itimerspec v;
+	struct ktimer *tm;
+
+	pthread_mutex_lock(&t->k->lock);
+	tm = find_timer(t, a[0]);
+	if (tm)
+		timer_value(tm, &v);
+	pthread_mutex_unlock(&t->k->lock);
+	if (!tm)
+		return -EINVAL;
+	return mm_copy_out(t->mm, a[1], &v, sizeof(v)) ? -EFAULT : 0;
+}
+
+long sys_timer_getoverrun(struct task *t, const uint64_t a[6])
+{
+	struct ktimer *tm;
+	long ret;
+
+	pthread_mutex_lock(&t->k->lock);
+	tm = find_timer(t, a[0]);
+	ret = tm ? tm->overrun_last : -EINVAL;
+	pthread_mutex_unlock(&t->k->lock);
+	return ret;
+}
+
+long sys_timer_delete(struct task *t, const uint64_t a[6])
+{
+	struct ktimer *tm = NULL;
+
+	pthread_mutex_lock(&t->k->lock);
+	for (struct ktimer **pp = &t->tg->timers; *pp; pp = &(*pp)->tg_next)
+		if ((uint64_t)(*pp)->id == a[0]) {
+			tm = *pp;
+			*pp = tm->tg_next;
+			timer_arm(tm, 0, 0);
+			break;
+		}
+	pthread_mutex_unlock(&t->k->lock);
+	if (!tm)
+		return -EINVAL;
+	free(tm);
+	return 0;
 }

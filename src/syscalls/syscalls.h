@@ -113,7 +113,8 @@ const char *syscall_name(long nr);
 	X(rt_sigpending) X(rt_sigtimedwait) X(restart_syscall) X(setpgid) X(setsid) \
 	X(setuid) X(setgid) X(setreuid) X(setregid) X(setresuid) X(setresgid) \
 	X(setfsuid) X(setfsgid) X(setgroups) X(capget) X(capset) \
-	X(poll) X(ppoll) X(select) X(pselect6)
+	X(poll) X(ppoll) X(select) X(pselect6) X(alarm) X(getitimer) X(setitimer) \
+	X(timer_create) X(timer_settime) X(timer_gettime) X(timer_getoverrun) X(timer_delete)
 
 #define X(name) long sys_##name(struct task *t, const uint64_t a[6]);
 SYSCALL_HANDLERS(X)

@@ -11,8 +11,9 @@
  *     kernel clears it at the child's exit;
  *   - the "Threads:" count of /proc/self/status going up and down;
  *   - exit(3)/exit_group from a non-main thread, pthread_exit from the main
- *     thread, and the exit status of a group whose leader exited first
- *     (each in a forked child);
+ *     thread, and the status of a group whose threads all raw-exit with
+ *     different codes: the last thread's since Linux 6.0 (each in a forked
+ *     child);
  *   - futex: EAGAIN, relative and absolute timeouts, FUTEX_WAKE counts,
  *     FUTEX_WAIT_BITSET/FUTEX_WAKE_BITSET, FUTEX_CMP_REQUEUE, FUTEX_WAKE_OP,
  *     argument errors;
@@ -123,6 +124,7 @@ static void test_many_threads(void)
 {
 	static struct many m[NTHREADS];
 	pthread_t th[NTHREADS];
+	pthread_attr_t attr;
 	pid_t pid = getpid(), tid = my_tid();
 	int created = 0;
 
@@ -130,12 +132,15 @@ static void test_many_threads(void)
 	if (!CHECK_EQ(pthread_barrier_init(&many_barrier, NULL, NTHREADS + 1),
 		      0))
 		return;
+	pthread_attr_init(&attr);
+	pthread_attr_setstacksize(&attr, 256 * 1024);
 	for (int i = 0; i < NTHREADS; i++) {
 		m[i].idx = i;
-		if (!CHECK_EQ(pthread_create(&th[i], NULL, many_fn, &m[i]), 0))
+		if (!CHECK_EQ(pthread_create(&th[i], &attr, many_fn, &m[i]), 0))
 			break;
 		created++;
 	}
+	pthread_attr_destroy(&attr);
 	if (created != NTHREADS) {
 		/* Cannot meet the barrier: give up without hanging. */
 		printf("FAIL %s:%d: only %d threads created\n", __FILE__,

@@ -1,0 +1,185 @@
+/*
+ * timer.c: interval timers and POSIX timers that raise signals.
+ * Linux: kernel/time/itimer.c, kernel/time/posix-timers.c.
+ *
+ * Every armed timer is on one list ordered by deadline (CLOCK_MONOTONIC
+ * ns; realtime deadlines are converted when armed).  One sentry thread
+ * sleeps until the earliest deadline and fires what is due: it queues the
+ * timer's signal (or counts an overrun while the last one is still
+ * queued) and re-arms interval timers.  Timers, their list and the timer
+ * thread's sleep are all under k->lock.
+ */
+#include "kernel/kernel.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "util/util.h"
+
+static pthread_cond_t timer_cond;
+static struct ktimer *armed;          /* sorted by deadline */
+static bool thread_started, thread_stop;
+static pthread_t timer_thread;
+
+static void unlink_armed(struct ktimer *tm)
+{
+	for (struct ktimer **pp = &armed; *pp; pp = &(*pp)->next)
+		if (*pp == tm) {
+			*pp = tm->next;
+			break;
+		}
+	tm->next = NULL;
+}
+
+static void link_armed(struct ktimer *tm)
+{
+	struct ktimer **pp = &armed;
+
+	while (*pp && (*pp)->deadline <= tm->deadline)
+		pp = &(*pp)->next;
+	tm->next = *pp;
+	*pp = tm;
+}
+
+/* Fires tm (k->lock held). */
+static void timer_fire(struct ktimer *tm)
+{
+	struct thread_group *tg = tm->tg;
+	siginfo_t info;
+
+	if (tm->notify == SIGEV_NONE || tg->zombie || tg->group_exit)
+		return;
+	if (tm->sig_queued) {
+		tm->overrun++;
+		return;
+	}
+	memset(&info, 0, sizeof(info));
+	info.si_signo = tm->signo;
+	if (tm->id < 0) {
+		info.si_code = SI_KERNEL;        /* setitimer, alarm */
+	} else {
+		info.si_code = SI_TIMER;
+		info.si_timerid = tm->id;
+		info.si_value = tm->value;
+		info.si_overrun = 0;
+		tm->sig_queued = true;
+	}
+	struct task *target = NULL;
+	if (tm->notify == (SIGEV_SIGNAL | SIGEV_THREAD_ID))
+		target = task_by_tid(tg->k, tm->target_tid);
+	if (target && target->tg != tg)
+		target = NULL;
+	if (send_signal_locked(tg, target, tm->signo, &info) != 0)
+		tm->sig_queued = false;
+}
+
+static void *timer_main(void *arg)
+{
+	struct kernel *k = arg;
+
+	pthread_mutex_lock(&k->lock);
+	while (!thread_stop) {
+		uint64_t now = moat_now_ns();
+		while (armed && armed->deadline <= now) {
+			struct ktimer *tm = armed;
+			armed = tm->next;
+			tm->next = NULL;
+			if (tm->interval) {
+				uint64_t missed = (now - tm->deadline) / tm->interval;
+				tm->deadline += (missed + 1) * tm->interval;
+				if (tm->id >= 0)
+					tm->overrun += (int)MIN(missed, (uint64_t)INT32_MAX);
+				link_armed(tm);
+			} else {
+				tm->deadline = 0;
+			}
+			timer_fire(tm);
+		}
+		if (armed) {
+			struct timespec ts;
+			uint64_t d = armed->deadline;
+			ts.tv_sec = (time_t)(d / 1000000000ULL);
+			ts.tv_nsec = (long)(d % 1000000000ULL);
+			pthread_cond_timedwait(&timer_cond, &k->lock, &ts);
+		} else {
+			pthread_cond_wait(&timer_cond, &k->lock);
+		}
+	}
+	pthread_mutex_unlock(&k->lock);
+	return NULL;
+}
+
+/* Arms (deadline != 0) or disarms tm; k->lock held. */
+void timer_arm(struct ktimer *tm, uint64_t deadline, uint64_t interval)
+{
+	struct kernel *k = tm->tg->k;
+
+	if (tm->deadline)
+		unlink_armed(tm);
+	tm->deadline = deadline;
+	tm->interval = deadline ? interval : 0;
+	if (!deadline)
+		return;
+	link_armed(tm);
+	if (!thread_started) {
+		pthread_condattr_t ca;
+		pthread_condattr_init(&ca);
+		pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+		pthread_cond_init(&timer_cond, &ca);
+		pthread_condattr_destroy(&ca);
+		thread_stop = false;
+		if (pthread_create(&timer_thread, NULL, timer_main, k) == 0)
+			thread_started = true;
+		else
+			moat_warn("cannot start the timer thread");
+	}
+	pthread_cond_signal(&timer_cond);
+}
+
+uint64_t timer_remaining(const struct ktimer *tm)
+{
+	uint64_t now = moat_now_ns();
+
+	if (!tm->deadline)
+		return 0;
+	return tm->deadline > now ? tm->deadline - now : 1;
+}
+
+void timer_dequeued(struct thread_group *tg, siginfo_t *info)
+{
+	for (struct ktimer *tm = tg->timers; tm; tm = tm->tg_next)
+		if (tm->id == info->si_timerid) {
+			info->si_overrun = tm->overrun;
+			tm->overrun_last = tm->overrun;
+			tm->overrun = 0;
+			tm->sig_queued = false;
+			return;
+		}
+}
+
+void timers_exit(struct thread_group *tg, bool keep_itimer)
+{
+	while (tg->timers) {
+		struct ktimer *tm = tg->timers;
+		tg->timers = tm->tg_next;
+		timer_arm(tm, 0, 0);
+		free(tm);
+	}
+	if (!keep_itimer)
+		timer_arm(&tg->itimer_real, 0, 0);
+}
+
+void timers_shutdown(struct kernel *k)
+{
+	if (!thread_started)
+		return;
+	pthread_mutex_lock(&k->lock);
+	thread_stop = true;
+	pthread_cond_signal(&timer_cond);
+	pthread_mutex_unlock(&k->lock);
+	pthread_join(timer_thread, NULL);
+	thread_started = false;
+	armed = NULL;
+}
