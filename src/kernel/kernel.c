@@ -393,6 +393,8 @@ int task_block(struct task *t, uint64_t deadline_ns)
 	__atomic_store_n(&t->sleeping, 1, __ATOMIC_RELAXED);
 	for (;;) {
 		if (signal_pending(t)) {
+			/* The wake that came with the signal is used up. */
+			__atomic_store_n(&t->wake, 0, __ATOMIC_RELEASE);
 			ret = -EINTR;
 			break;
 		}

@@ -113,7 +113,10 @@ static long sleep_until(struct task *t, clockid_t c, const struct timespec *req,
 	mono_deadline = (int64_t)moat_now_ns() + (target - now_ns);
 	if (mono_deadline < 0)
 		mono_deadline = INT64_MAX;
-	int r = task_block(t, (uint64_t)mono_deadline);
+	int r;
+	do      /* a stray wake-up is no reason to stop sleeping */
+		r = task_block(t, (uint64_t)mono_deadline);
+	while (r == 0);
 	if (r == -EINTR) {
 		int64_t rem = mono_deadline - (int64_t)moat_now_ns();
 		if (rem < 0)
@@ -143,8 +146,11 @@ static long read_timespec(struct task *t, uint64_t addr, struct timespec *ts)
 static long nanosleep_restart(struct task *t)
 {
 	int64_t rem;
-	int r = task_block(t, t->restart.deadline_ns);
+	int r;
 
+	do
+		r = task_block(t, t->restart.deadline_ns);
+	while (r == 0);
 	if (r != -EINTR)
 		return 0;
 	rem = (int64_t)t->restart.deadline_ns - (int64_t)moat_now_ns();
