@@ -206,11 +206,14 @@ static void gen_status(struct proc_ctx *c)
 	sigset_line(c->out, "SigBlk", t->sigmask);
 	sigset_line(c->out, "SigIgn", ign);
 	sigset_line(c->out, "SigCgt", cgt);
-	fprintf(c->out, "CapInh:\t0000000000000000\nCapPrm:\t000001ffffffffff\n"
-		"CapEff:\t000001ffffffffff\nCapBnd:\t000001ffffffffff\n"
-		"CapAmb:\t0000000000000000\nNoNewPrivs:\t%d\nSeccomp:\t0\n"
-		"Seccomp_filters:\t0\nCpus_allowed_list:\t0-%ld\n",
-		t->tg->no_new_privs, sysconf(_SC_NPROCESSORS_ONLN) - 1);
+	int nfilters = seccomp_count(t->seccomp);
+	fprintf(c->out, "CapInh:\t%016" PRIx64 "\nCapPrm:\t%016" PRIx64 "\n"
+		"CapEff:\t%016" PRIx64 "\nCapBnd:\t%016" PRIx64 "\n"
+		"CapAmb:\t0000000000000000\nNoNewPrivs:\t%d\nSeccomp:\t%d\n"
+		"Seccomp_filters:\t%d\nCpus_allowed_list:\t0-%ld\n",
+		t->ids.cap_inh, t->ids.cap_prm, t->ids.cap_eff, t->ids.cap_bnd,
+		t->tg->no_new_privs, t->seccomp_mode, nfilters,
+		sysconf(_SC_NPROCESSORS_ONLN) - 1);
 }
 
 static void gen_limits(struct proc_ctx *c)
@@ -339,6 +342,8 @@ static void gen_fdinfo(struct proc_ctx *c, int fd)
 	fprintf(c->out, "pos:\t%" PRId64 "\nflags:\t0%o\nmnt_id:\t%d\nino:\t%" PRIu64 "\n",
 		f->pos, f->flags | ((flags & FD_CLOEXEC) ? O_CLOEXEC : 0),
 		f->path.mnt ? f->path.mnt->id : 0, f->inode ? f->inode->ino : 0);
+	if (f->ops && f->ops->show_fdinfo)
+		f->ops->show_fdinfo(f, c->out);
 	file_put(f);
 }
 
@@ -532,6 +537,14 @@ static struct inode *pinode(enum pkind kind, const struct pentry *e, int pid, in
 
 static struct pnode *pn(struct inode *inode) { return inode->priv; }
 
+int procfs_pid_of_dir(struct file *f)
+{
+	if (!f->inode || f->inode->sb != proc_sb || !S_ISDIR(f->inode->mode))
+		return -1;
+	struct pnode *n = pn(f->inode);
+	return n->kind == P_PIDDIR && n->pid > 0 ? n->pid : -1;
+}
+
 static const struct pentry *dir_table(struct pnode *n)
 {
 	if (n->kind == P_PIDDIR)
@@ -656,6 +669,8 @@ static long proc_readlink(struct inode *inode, struct task *t, char *buf, size_t
 			return -ENOENT;
 		if (S_ISFIFO(f->inode->mode))
 			k = snprintf(tmp, sizeof(tmp), "pipe:[%" PRIu64 "]", f->inode->ino);
+		else if (f->ops && f->ops->anon_name)
+			k = snprintf(tmp, sizeof(tmp), "anon_inode:%s", f->ops->anon_name);
 		else
 			k = snprintf(tmp, sizeof(tmp), "anon_inode:[%" PRIu64 "]", f->inode->ino);
 		file_put(f);

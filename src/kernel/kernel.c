@@ -61,6 +61,7 @@ void task_free(struct task *t)
 		sighand_put(t->sighand);
 	sigpending_flush(&t->pending, ~0ULL);
 	creds_free(t);
+	seccomp_put(t->seccomp);
 	free(t->iobuf);
 	free(t);
 }

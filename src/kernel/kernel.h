@@ -79,6 +79,7 @@ struct ktimer {
 	int target_tid;
 	union sigval value;
 	bool sig_queued;          /* its signal waits in a queue */
+	void (*fn)(struct ktimer *tm);  /* instead of a signal */
 	int overrun, overrun_last;
 };
 
@@ -111,12 +112,20 @@ struct thread_group {
 	int wait_report;          /* CLD_STOPPED or CLD_CONTINUED for wait, or 0 */
 	bool did_exec;
 	bool subreaper;
+	int nice;
+	uint64_t cpu_ns;          /* the application's CPU time, at exit */
+	uint64_t cpu_exec_ns;     /* CPU time of the images before execve */
+	int pidfd_refs;           /* pidfds keep a reaped group's memory */
+	bool reaped;              /* out of the tree, kept for pidfds */
+	struct waitq exit_wq;     /* pidfd pollers: notified at exit */
 	struct task *exec_task;   /* execve in progress: other threads exit */
 	struct sigpending shared;  /* process-directed signals */
 	struct waitq child_wq;     /* waiters in wait4/waitid */
 	uint64_t children_utime_ns;
 	struct ktimer itimer_real;  /* setitimer(ITIMER_REAL), alarm */
 	struct ktimer *timers;      /* timer_create's */
+	struct ktimer cpu_timer;    /* RLIMIT_CPU checks */
+	uint64_t xcpu_next_ns;      /* CPU time of the next SIGXCPU */
 	int next_timer_id;
 
 	/* The process's own (changed by its threads, read by procfs). */
@@ -170,6 +179,8 @@ struct task {
 	struct k_stack altstack;
 	struct restart_block restart;
 	uint64_t fault_trapno, fault_err;  /* of the last fault, for its frame */
+	struct seccomp_filter *seccomp;    /* the application's filters */
+	int seccomp_mode;                  /* SECCOMP_MODE_* */
 	char comm[16];
 	char *iobuf;              /* bounce buffer for I/O, TASK_IOBUF_SIZE */
 	uint32_t wake;            /* futex word for task_block */
@@ -226,13 +237,22 @@ extern struct kernel *kernel_current;
 void kernel_group_exit(struct task *t, int wait_status);
 /* Creates a stub address space on the main thread (see kernel.c). */
 struct platform_as *kernel_new_as(struct kernel *k);
+/* The CPU time t's process has used (stub CPU clocks), in ns. */
+uint64_t task_cpu_ns(struct task *t);
 /* Starts a new task's sentry thread. */
 int task_start(struct task *t);
 /* Lookups; k->lock held. */
 struct task *task_by_tid(struct kernel *k, int tid);
 struct thread_group *tg_by_pid(struct kernel *k, int pid);
-/* Removes and frees a reaped zombie; k->lock held. */
+/* Removes and frees a reaped zombie (kept while pidfds refer to it);
+ * k->lock held. */
 void tg_release(struct thread_group *tg);
+/* Drops a pidfd's reference; k->lock held. */
+void tg_put(struct thread_group *tg);
+/* pidfds (sys_pidfd.c): a new one for tg (k->lock held), or the group
+ * a file refers to (NULL if it is not a pidfd). */
+struct file *pidfd_file(struct thread_group *tg, int flags);
+struct thread_group *pidfd_group(struct file *f);
 /* A fresh thread group (refs: none; linked by the caller). */
 struct thread_group *thread_group_new(struct kernel *k, int tgid);
 /* Allocates a free PID; k->lock held.  -EAGAIN when none is left. */
@@ -252,8 +272,19 @@ uint64_t timer_remaining(const struct ktimer *tm);
 void timer_dequeued(struct thread_group *tg, siginfo_t *info);
 /* Deletes the POSIX timers and (unless keep_itimer) disarms the rest. */
 void timers_exit(struct thread_group *tg, bool keep_itimer);
+/* Starts or stops RLIMIT_CPU enforcement for tg. */
+void rlimit_cpu_arm(struct thread_group *tg);
 /* Stops the timer thread (no lock held). */
 void timers_shutdown(struct kernel *k);
+
+/* The application's seccomp filters (seccomp.c). */
+struct seccomp_filter;
+void seccomp_get(struct seccomp_filter *f);
+void seccomp_put(struct seccomp_filter *f);
+int seccomp_count(const struct seccomp_filter *f);
+long do_seccomp(struct task *t, unsigned op, unsigned flags, uint64_t uargs);
+/* Whether syscall nr may run; if not, *ret is its result. */
+bool seccomp_check(struct task *t, int nr, const uint64_t a[6], long *ret);
 
 /* Credentials (sys_cred.c): root with every capability, for init. */
 void creds_init_root(struct task *t);

@@ -13,6 +13,7 @@
 
 #include <errno.h>
 #include <linux/futex.h>
+#include <poll.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/eventfd.h>
@@ -43,13 +44,21 @@ struct thread_group *thread_group_new(struct kernel *k, int tgid)
 	tg->start_ns = moat_now_ns();
 	sigpending_init(&tg->shared);
 	waitq_init(&tg->child_wq);
+	waitq_init(&tg->exit_wq);
 	tg->itimer_real.tg = tg;
 	tg->itimer_real.id = -1;
 	tg->itimer_real.notify = SIGEV_SIGNAL;
 	tg->itimer_real.signo = SIGALRM;
+	tg->cpu_timer.tg = tg;
+	tg->cpu_timer.id = -1;
 	for (int r = 0; r < RLIM_NLIMITS; r++)
 		getrlimit(r, &tg->rlimits[r]);
 	return tg;
+}
+
+uint64_t task_cpu_ns(struct task *t)
+{
+	return t->tg->cpu_exec_ns + (t->mm && t->mm->as ? platform_as_cpu_ns(t->mm->as) : 0);
 }
 
 struct sighand *sighand_new(void)
@@ -127,7 +136,18 @@ void tg_release(struct thread_group *tg)
 	timers_exit(tg, false);
 	sigpending_flush(&tg->shared, ~0ULL);
 	path_put(&tg->exe);
-	free(tg);
+	tg->exe = (struct path){ 0 };
+	tg->reaped = true;
+	tg->parent = NULL;
+	waitq_notify(&tg->exit_wq, POLLIN);
+	if (tg->pidfd_refs == 0)
+		free(tg);
+}
+
+void tg_put(struct thread_group *tg)
+{
+	if (--tg->pidfd_refs == 0 && tg->reaped)
+		free(tg);
 }
 
 static void tg_kill_threads(struct thread_group *tg)
@@ -185,6 +205,7 @@ static void tg_exit_notify(struct thread_group *tg)
 
 	tg->zombie = true;
 	timers_exit(tg, false);
+	waitq_notify(&tg->exit_wq, POLLIN);
 	/* Orphans go to the reaper; zombies among them are announced to it. */
 	while (tg->children) {
 		struct thread_group *c = tg->children;
@@ -228,9 +249,14 @@ void task_exit(struct task *t)
 	/* The last thread to begin exiting gives the status (Linux 6.0+),
 	 * decided before anyone can see this thread gone. */
 	pthread_mutex_lock(&k->lock);
-	if (--tg->live == 0 && !tg->group_exit) {
-		tg->exit_status = t->exit_code;
-		tg->group_exit = true;
+	if (--tg->live == 0) {
+		if (!tg->group_exit) {
+			tg->exit_status = t->exit_code;
+			tg->group_exit = true;
+		}
+		/* The stub's CPU time, while it still runs the process. */
+		if (t->mm && t->mm->as)
+			tg->cpu_ns = task_cpu_ns(t);
 	}
 	pthread_mutex_unlock(&k->lock);
 

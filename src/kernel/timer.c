@@ -16,6 +16,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "mm/mm.h"
 #include "util/util.h"
 
 static pthread_cond_t timer_cond;
@@ -49,6 +50,10 @@ static void timer_fire(struct ktimer *tm)
 	struct thread_group *tg = tm->tg;
 	siginfo_t info;
 
+	if (tm->fn) {
+		tm->fn(tm);
+		return;
+	}
 	if (tm->notify == SIGEV_NONE || tg->zombie || tg->group_exit)
 		return;
 	if (tm->sig_queued) {
@@ -114,8 +119,6 @@ static void *timer_main(void *arg)
 /* Arms (deadline != 0) or disarms tm; k->lock held. */
 void timer_arm(struct ktimer *tm, uint64_t deadline, uint64_t interval)
 {
-	struct kernel *k = tm->tg->k;
-
 	if (tm->deadline)
 		unlink_armed(tm);
 	tm->deadline = deadline;
@@ -130,7 +133,7 @@ void timer_arm(struct ktimer *tm, uint64_t deadline, uint64_t interval)
 		pthread_cond_init(&timer_cond, &ca);
 		pthread_condattr_destroy(&ca);
 		thread_stop = false;
-		if (pthread_create(&timer_thread, NULL, timer_main, k) == 0)
+		if (pthread_create(&timer_thread, NULL, timer_main, tm->tg->k) == 0)
 			thread_started = true;
 		else
 			moat_warn("cannot start the timer thread");
@@ -159,6 +162,46 @@ void timer_dequeued(struct thread_group *tg, siginfo_t *info)
 		}
 }
 
+/*
+ * RLIMIT_CPU (Linux: check_process_timers): past the soft limit SIGXCPU,
+ * again every second, and SIGKILL past the hard limit.  The stub's CPU
+ * clock is looked at every 100 ms.
+ */
+static void cpu_check(struct ktimer *tm)
+{
+	struct thread_group *tg = tm->tg;
+	const struct rlimit *r = &tg->rlimits[RLIMIT_CPU];
+	uint64_t used;
+
+	if (tg->zombie || tg->group_exit || !tg->tasks || !tg->tasks->mm)
+		return;
+	used = task_cpu_ns(tg->tasks);
+	if (r->rlim_max != RLIM_INFINITY && used >= r->rlim_max * 1000000000ULL) {
+		send_signal_locked(tg, NULL, SIGKILL, NULL);
+		return;
+	}
+	if (r->rlim_cur != RLIM_INFINITY && used >= tg->xcpu_next_ns) {
+		send_signal_locked(tg, NULL, SIGXCPU, NULL);
+		tg->xcpu_next_ns = used + 1000000000ULL;
+	}
+}
+
+void rlimit_cpu_arm(struct thread_group *tg)
+{
+	const struct rlimit *r = &tg->rlimits[RLIMIT_CPU];
+
+	tg->cpu_timer.tg = tg;
+	tg->cpu_timer.id = -1;
+	tg->cpu_timer.fn = cpu_check;
+	if (r->rlim_cur == RLIM_INFINITY && r->rlim_max == RLIM_INFINITY) {
+		timer_arm(&tg->cpu_timer, 0, 0);
+		return;
+	}
+	tg->xcpu_next_ns = r->rlim_cur == RLIM_INFINITY ? UINT64_MAX : r->rlim_cur * 1000000000ULL;
+	if (!tg->cpu_timer.deadline)
+		timer_arm(&tg->cpu_timer, moat_now_ns() + 100000000ULL, 100000000ULL);
+}
+
 void timers_exit(struct thread_group *tg, bool keep_itimer)
 {
 	while (tg->timers) {
@@ -167,8 +210,10 @@ void timers_exit(struct thread_group *tg, bool keep_itimer)
 		timer_arm(tm, 0, 0);
 		free(tm);
 	}
-	if (!keep_itimer)
+	if (!keep_itimer) {
 		timer_arm(&tg->itimer_real, 0, 0);
+		timer_arm(&tg->cpu_timer, 0, 0);
+	}
 }
 
 void timers_shutdown(struct kernel *k)

@@ -610,6 +610,7 @@ struct mm *mm_fork(struct mm *old)
 	mm->env_start = old->env_start;
 	mm->env_end = old->env_end;
 	mm->stack_rlimit = old->stack_rlimit;
+	mm->as_limit = old->as_limit;
 
 	for (size_t i = 0; i < old->nvmas; i++) {
 		struct vma *v = &old->vmas[i];
@@ -659,6 +660,26 @@ void mm_init_layout(struct mm *mm)
 }
 
 /* ---- syscalls ---- */
+
+/*
+ * RLIMIT_AS (Linux: may_expand_vm): whether mapping [addr, addr + len),
+ * which replaces what is mapped there, keeps the total under the limit.
+ */
+static bool may_expand(struct mm *mm, uint64_t addr, uint64_t len)
+{
+	uint64_t total = 0;
+
+	if (!mm->as_limit)
+		return true;
+	for (size_t i = 0; i < mm->nvmas; i++) {
+		const struct vma *v = &mm->vmas[i];
+		uint64_t lo = MAX(v->start, addr), hi = MIN(v->end, addr + len);
+		total += v->end - v->start;
+		if (lo < hi)
+			total -= hi - lo;
+	}
+	return total + len <= mm->as_limit;
+}
 
 static long insert_vma(struct mm *mm, uint64_t addr, uint64_t len, int prot,
 		       int flags, struct memobj *obj)
@@ -742,6 +763,9 @@ long mm_mmap(struct mm *mm, uint64_t addr, uint64_t len, int prot, int flags,
 		if (!addr)
 			goto out;
 	}
+	ret = -ENOMEM;
+	if (!may_expand(mm, addr, len))
+		goto out;
 	if (b && b->no_write)
 		vflags |= VMA_NOWRITE;
 	if (b && b->obj) {
@@ -981,6 +1005,9 @@ long mm_mremap(struct mm *mm, uint64_t addr, uint64_t old_len,
 		return -EINVAL;
 
 	pthread_mutex_lock(&mm->lock);
+	ret = -ENOMEM;
+	if (new_len > old_len && !may_expand(mm, 0, new_len - old_len))
+		goto out;
 	v = vma_find(mm, addr);
 	ret = -EFAULT;
 	if (!v)
@@ -1110,7 +1137,8 @@ long mm_brk(struct mm *mm, uint64_t brk)
 	}
 	/* Linux keeps a page between the break and the next mapping (and
 	 * the stack guard gap below a grows-down one). */
-	if (newbrk > mm->task_size - PAGE_SIZE || !range_free(mm, oldbrk, newbrk + PAGE_SIZE))
+	if (newbrk > mm->task_size - PAGE_SIZE || !range_free(mm, oldbrk, newbrk + PAGE_SIZE) ||
+	    !may_expand(mm, oldbrk, newbrk - oldbrk))
 		goto out;
 	size_t next = vma_index(mm, newbrk);
 	if (next < mm->nvmas && (mm->vmas[next].flags & VMA_GROWSDOWN) &&

@@ -96,6 +96,7 @@ struct mm {
 	uint64_t start_code, end_code, start_data, end_data;
 	uint64_t start_stack, arg_start, arg_end, env_start, env_end;
 	uint64_t stack_rlimit;    /* RLIMIT_STACK for stack growth */
+	uint64_t as_limit;        /* RLIMIT_AS in bytes; 0: none */
 
 	struct platform_as *as;   /* the stub process */
 };

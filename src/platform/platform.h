@@ -62,6 +62,8 @@ struct platform_as *platform_as_new(void);
 /* Kills the stub process; the reaper collects it. Drops the reference. */
 void platform_as_release(struct platform_as *as);
 pid_t platform_as_pid(struct platform_as *as);
+/* CPU time the stub process (the application) has used, in ns. */
+uint64_t platform_as_cpu_ns(struct platform_as *as);
 
 /* With as == NULL these do nothing: an mm may live without a stub. */
 int platform_as_map(struct platform_as *as, uint64_t addr, uint64_t len,

@@ -47,7 +47,9 @@ void syscall_dispatch(struct task *t)
 				t->regs.r10, t->regs.r8, t->regs.r9 };
 	long ret;
 
-	if (nr >= 0 && nr < SYSCALL_MAX && syscall_table[nr].handler)
+	if (t->seccomp_mode && !seccomp_check(t, (int)nr, a, &ret))
+		;       /* the application's own filter decided */
+	else if (nr >= 0 && nr < SYSCALL_MAX && syscall_table[nr].handler)
 		ret = syscall_table[nr].handler(t, a);
 	else
 		ret = unimplemented(nr);

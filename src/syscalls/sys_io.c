@@ -47,12 +47,48 @@ static void sigpipe(struct task *t)
  * Moves data between the application iovec and f.  pos: NULL for the
  * file's own position, else a positional call's offset.
  */
+/*
+ * RLIMIT_FSIZE (Linux: generic_write_check_limits): how much of a write of
+ * len bytes at pos a regular file takes; none past the limit, which
+ * raises SIGXFSZ and fails with EFBIG.
+ */
+static long fsize_limit(struct task *t, struct file *f, const int64_t *offp, uint64_t len,
+			uint64_t *allowed)
+{
+	uint64_t limit = t->tg->rlimits[RLIMIT_FSIZE].rlim_cur, pos;
+	struct statx stx;
+
+	*allowed = len;
+	if (limit == RLIM_INFINITY || !f->inode || !S_ISREG(f->inode->mode))
+		return 0;
+	if (offp && !(f->flags & O_APPEND)) {
+		pos = (uint64_t)*offp;
+	} else {
+		if (vfs_getattr(f->inode, &stx))
+			return 0;
+		pos = stx.stx_size;
+	}
+	if (pos >= limit) {
+		siginfo_t info;
+		memset(&info, 0, sizeof(info));
+		info.si_signo = SIGXFSZ;
+		info.si_code = SI_KERNEL;
+		pthread_mutex_lock(&t->k->lock);
+		send_signal_locked(t->tg, t, SIGXFSZ, &info);
+		pthread_mutex_unlock(&t->k->lock);
+		return -EFBIG;
+	}
+	*allowed = MIN(len, limit - pos);
+	return 0;
+}
+
 static long do_rw(struct task *t, struct file *f, const struct iovec *iov,
 		  long cnt, int64_t *pos, bool write)
 {
 	int64_t *offp = pos;
 	long done = 0, err = 0;
 	bool locked = false;
+	uint64_t budget = UINT64_MAX;
 
 	if (pos && *pos < 0)
 		return -EINVAL;
@@ -61,12 +97,25 @@ static long do_rw(struct task *t, struct file *f, const struct iovec *iov,
 		locked = true;
 		offp = &f->pos;
 	}
+	if (write && t->tg->rlimits[RLIMIT_FSIZE].rlim_cur != RLIM_INFINITY) {
+		uint64_t total = 0;
+		for (long i = 0; i < cnt; i++)
+			total += iov[i].iov_len;
+		err = fsize_limit(t, f, offp, total, &budget);
+		if (err)
+			goto out;
+	}
 	for (long i = 0; i < cnt && !err; i++) {
 		uint64_t base = (uint64_t)iov[i].iov_base;
 		size_t left = iov[i].iov_len;
 		while (left > 0) {
 			size_t n = MIN(left, (size_t)TASK_IOBUF_SIZE);
 			long r;
+			if (write && n > budget - (uint64_t)done) {
+				n = (size_t)(budget - (uint64_t)done);
+				if (!n)
+					goto out;
+			}
 			if (write) {
 				/* /dev/null and friends never read the data. */
 				if (!f->ops->discards_writes &&

@@ -52,15 +52,25 @@ long sys_sysinfo(struct task *t, const uint64_t a[6])
 	return mm_copy_out(t->mm, a[0], &si, sizeof(si)) ? -EFAULT : 0;
 }
 
+static struct timeval ns_to_tv(uint64_t ns)
+{
+	return (struct timeval){ (time_t)(ns / 1000000000ULL), (suseconds_t)(ns % 1000000000ULL / 1000) };
+}
+
 /* CPU time of the stub process, where the application runs. */
 static void app_cpu_time(struct task *t, struct timeval *tv)
 {
-	struct timespec ts = { 0, 0 };
-	clockid_t c = (clockid_t)((~(unsigned)platform_as_pid(t->mm->as) << 3) | 2);
+	*tv = ns_to_tv(task_cpu_ns(t));
+}
 
-	clock_gettime(c, &ts);
-	tv->tv_sec = ts.tv_sec;
-	tv->tv_usec = ts.tv_nsec / 1000;
+static uint64_t children_cpu_ns(struct task *t)
+{
+	uint64_t ns;
+
+	pthread_mutex_lock(&t->k->lock);
+	ns = t->tg->children_utime_ns;
+	pthread_mutex_unlock(&t->k->lock);
+	return ns;
 }
 
 long sys_getrusage(struct task *t, const uint64_t a[6])
@@ -76,6 +86,8 @@ long sys_getrusage(struct task *t, const uint64_t a[6])
 		 * the application's own as user time. */
 		app_cpu_time(t, &ru.ru_utime);
 		ru.ru_maxrss = (long)(pgalloc_used_pages() * PAGE_SIZE / 1024);
+	} else {
+		ru.ru_utime = ns_to_tv(children_cpu_ns(t));
 	}
 	return mm_copy_out(t->mm, a[1], &ru, sizeof(ru)) ? -EFAULT : 0;
 }
@@ -88,6 +100,8 @@ long sys_times(struct task *t, const uint64_t a[6])
 
 	app_cpu_time(t, &tv);
 	tms.tms_utime = (clock_t)(tv.tv_sec * hz + tv.tv_usec / (1000000 / hz));
+	tv = ns_to_tv(children_cpu_ns(t));
+	tms.tms_cutime = (clock_t)(tv.tv_sec * hz + tv.tv_usec / (1000000 / hz));
 	if (a[0] && mm_copy_out(t->mm, a[0], &tms, sizeof(tms)))
 		return -EFAULT;
 	return (long)(moat_now_ns() / (1000000000ULL / (uint64_t)hz));

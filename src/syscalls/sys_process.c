@@ -9,6 +9,7 @@
 #include <errno.h>
 #include <linux/capability.h>
 #include <linux/prctl.h>
+#include <linux/seccomp.h>
 #include <asm/prctl.h>
 #include <sched.h>
 #include <string.h>
@@ -200,33 +201,55 @@ long sys_umask(struct task *t, const uint64_t a[6])
 
 /* ---- resource limits ---- */
 
+/* Applies a changed limit where it is enforced; k->lock held. */
+static void rlimit_changed(struct thread_group *tg, unsigned res)
+{
+	const struct rlimit *r = &tg->rlimits[res];
+
+	for (struct task *o = tg->tasks; o; o = o->tg_next) {
+		if (res == RLIMIT_STACK)
+			o->mm->stack_rlimit = r->rlim_cur;
+		if (res == RLIMIT_AS)
+			o->mm->as_limit = r->rlim_cur == RLIM_INFINITY ? 0 : r->rlim_cur;
+	}
+	if (res == RLIMIT_CPU)
+		rlimit_cpu_arm(tg);
+}
+
 static long do_prlimit(struct task *t, uint64_t pid, unsigned res,
 		       const struct rlimit *new, struct rlimit *old)
 {
+	struct thread_group *tg;
 	struct rlimit *cur;
+	long ret = 0;
 
-	if (pid != 0 && (int)pid != t->tg->tgid) {
-		moat_log("prlimit64 on another process is not supported: ESRCH");
-		return -ESRCH;
-	}
+	if ((int)pid < 0)
+		return -EINVAL;
 	if (res >= RLIM_NLIMITS)
 		return -EINVAL;
-	cur = &t->tg->rlimits[res];
 	if (new) {
 		if (new->rlim_cur > new->rlim_max)
 			return -EINVAL;
 		if (res == RLIMIT_NOFILE && new->rlim_max > 1048576)
 			return -EPERM;       /* fs.nr_open */
 	}
-	if (old)
-		*old = *cur;
-	if (new) {
-		/* Root in the sandbox may raise hard limits (CAP_SYS_RESOURCE). */
-		*cur = *new;
-		if (res == RLIMIT_STACK)
-			t->mm->stack_rlimit = new->rlim_cur;
+	pthread_mutex_lock(&t->k->lock);
+	tg = pid == 0 ? t->tg : tg_by_pid(t->k, (int)pid);
+	if (!tg || tg->zombie) {
+		pthread_mutex_unlock(&t->k->lock);
+		return -ESRCH;
 	}
-	return 0;
+	cur = &tg->rlimits[res];
+	if (new && new->rlim_max > cur->rlim_max && !capable(t, CAP_SYS_RESOURCE))
+		ret = -EPERM;
+	if (!ret && old)
+		*old = *cur;
+	if (!ret && new) {
+		*cur = *new;
+		rlimit_changed(tg, res);
+	}
+	pthread_mutex_unlock(&t->k->lock);
+	return ret;
 }
 
 long sys_prlimit64(struct task *t, const uint64_t a[6])
@@ -361,7 +384,13 @@ long sys_prctl(struct task *t, const uint64_t a[6])
 		return mm_copy_out(t->mm, a[1], &v, sizeof(v)) ? -EFAULT : 0;
 	}
 	case PR_GET_SECCOMP:
-		return 0;
+		return t->seccomp_mode;
+	case PR_SET_SECCOMP:
+		if (a[1] == SECCOMP_MODE_STRICT)
+			return do_seccomp(t, SECCOMP_SET_MODE_STRICT, 0, 0);
+		if (a[1] == SECCOMP_MODE_FILTER)
+			return do_seccomp(t, SECCOMP_SET_MODE_FILTER, 0, a[2]);
+		return -EINVAL;
 	case PR_CAPBSET_READ:
 		return a[1] <= CAP_LAST_CAP ? (long)((t->ids.cap_bnd >> a[1]) & 1) : -EINVAL;
 	default:

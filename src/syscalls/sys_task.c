@@ -13,6 +13,7 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <stdio.h>
+#include <linux/capability.h>
 #include <linux/futex.h>
 #include <linux/sched.h>
 #include <sched.h>
@@ -81,10 +82,6 @@ static long do_clone(struct task *t, const struct clone_args_k *ca, bool clone3)
 			 (unsigned long)flags);
 		return -EPERM;
 	}
-	if (flags & CLONE_PIDFD) {
-		moat_log("clone: CLONE_PIDFD is not implemented: ENOSYS");
-		return -ENOSYS;
-	}
 
 	c = calloc(1, sizeof(*c));
 	if (!c)
@@ -105,6 +102,9 @@ static long do_clone(struct task *t, const struct clone_args_k *ca, bool clone3)
 	}
 	c->sigmask = t->sigmask;
 	memcpy(c->comm, t->comm, sizeof(c->comm));
+	seccomp_get(t->seccomp);
+	c->seccomp = t->seccomp;
+	c->seccomp_mode = t->seccomp_mode;
 	if ((flags & (CLONE_VM | CLONE_VFORK)) == CLONE_VM)
 		c->altstack = (struct k_stack){ .ss_flags = SS_DISABLE };
 	else
@@ -167,6 +167,18 @@ static long do_clone(struct task *t, const struct clone_args_k *ca, bool clone3)
 		err = -ERESTARTNOINTR;
 		goto fail;
 	}
+	if (!capable(t, CAP_SYS_RESOURCE) && !capable(t, CAP_SYS_ADMIN) &&
+	    t->tg->rlimits[RLIMIT_NPROC].rlim_cur != RLIM_INFINITY) {
+		/* RLIMIT_NPROC counts the real user's tasks, threads too. */
+		uint64_t n = 0;
+		for (struct task *o = k->tasks; o; o = o->next)
+			n += o->ids.ruid == t->ids.ruid;
+		if (n >= t->tg->rlimits[RLIMIT_NPROC].rlim_cur) {
+			pthread_mutex_unlock(&k->lock);
+			err = -EAGAIN;
+			goto fail;
+		}
+	}
 	tid = pid_alloc(k);
 	if (tid < 0) {
 		pthread_mutex_unlock(&k->lock);
@@ -187,12 +199,16 @@ static long do_clone(struct task *t, const struct clone_args_k *ca, bool clone3)
 		tg->sid = ptg->sid;
 		memcpy(tg->rlimits, ptg->rlimits, sizeof(tg->rlimits));
 		tg->no_new_privs = ptg->no_new_privs;
+		tg->nice = ptg->nice;
 		tg->dumpable = ptg->dumpable;
 		tg->exe = ptg->exe;
 		path_get(&tg->exe);
 		memcpy(tg->auxv, ptg->auxv, sizeof(tg->auxv));
 		tg->auxv_len = ptg->auxv_len;
 		tg->exit_signal = clone3 ? (int)ca->exit_signal : (int)(flags & CSIGNAL);
+		if (tg->rlimits[RLIMIT_CPU].rlim_cur != RLIM_INFINITY ||
+		    tg->rlimits[RLIMIT_CPU].rlim_max != RLIM_INFINITY)
+			rlimit_cpu_arm(tg);
 		if (tg->parent) {
 			tg->sibling = tg->parent->children;
 			tg->parent->children = tg;
@@ -208,7 +224,16 @@ static long do_clone(struct task *t, const struct clone_args_k *ca, bool clone3)
 	c->next = k->tasks;
 	k->tasks = c;
 	k->nr_tasks++;
+	struct file *pidfd = (flags & CLONE_PIDFD) ? pidfd_file(c->tg, 0) : NULL;
 	pthread_mutex_unlock(&k->lock);
+
+	if (pidfd) {
+		/* Linux installs it before the child can run. */
+		int fd = fdtable_install(t->fdt, pidfd, 0, FD_CLOEXEC,
+					 t->tg->rlimits[RLIMIT_NOFILE].rlim_cur);
+		if (fd >= 0)
+			mm_copy_out(t->mm, clone3 ? ca->pidfd : ca->parent_tid, &fd, sizeof(fd));
+	}
 
 	if (flags & CLONE_PARENT_SETTID)
 		mm_copy_out(t->mm, ca->parent_tid, &tid, sizeof(tid));
@@ -322,7 +347,15 @@ struct wait_result {
 	int status;               /* wait(2) status */
 	int code;                 /* CLD_* */
 	int sigstatus;            /* si_status */
+	uint64_t cpu_ns;          /* the child's and its children's CPU time */
 };
+
+static void wait_rusage(const struct wait_result *r, struct rusage *ru)
+{
+	memset(ru, 0, sizeof(*ru));
+	ru->ru_utime.tv_sec = (time_t)(r->cpu_ns / 1000000000ULL);
+	ru->ru_utime.tv_usec = (suseconds_t)(r->cpu_ns % 1000000000ULL / 1000);
+}
 
 static void waiter_wake(struct waiter *w, unsigned events)
 {
@@ -360,6 +393,7 @@ static long do_wait(struct task *t, int type, int id, int options, struct wait_r
 				int st = c->exit_status;
 				r->pid = c->tgid;
 				r->status = st;
+				r->cpu_ns = c->cpu_ns + c->children_utime_ns;
 				if (WIFEXITED(st)) {
 					r->code = CLD_EXITED;
 					r->sigstatus = WEXITSTATUS(st);
@@ -367,8 +401,10 @@ static long do_wait(struct task *t, int type, int id, int options, struct wait_r
 					r->code = WCOREDUMP(st) ? CLD_DUMPED : CLD_KILLED;
 					r->sigstatus = WTERMSIG(st);
 				}
-				if (!(options & WNOWAIT))
+				if (!(options & WNOWAIT)) {
+					tg->children_utime_ns += c->cpu_ns + c->children_utime_ns;
 					tg_release(c);
+				}
 				pthread_mutex_unlock(&k->lock);
 				return r->pid;
 			}
@@ -448,7 +484,7 @@ long sys_wait4(struct task *t, const uint64_t a[6])
 			return -EFAULT;
 		if (a[3]) {
 			struct rusage ru;
-			memset(&ru, 0, sizeof(ru));
+			wait_rusage(&r, &ru);
 			if (mm_copy_out(t->mm, a[3], &ru, sizeof(ru)))
 				return -EFAULT;
 		}
@@ -460,6 +496,7 @@ long sys_waitid(struct task *t, const uint64_t a[6])
 {
 	int type = (int)a[0], id = (int)a[1], options = (int)a[3];
 	struct wait_result r = { 0 };
+	bool pidfd_nonblock = false;
 	long ret;
 
 	if (options & ~(WNOHANG | WNOWAIT | WEXITED | WSTOPPED | WCONTINUED | __WNOTHREAD |
@@ -483,13 +520,36 @@ long sys_waitid(struct task *t, const uint64_t a[6])
 			pthread_mutex_unlock(&t->k->lock);
 		}
 		break;
-	case P_PIDFD:
-		moat_log("waitid(P_PIDFD) is not implemented: ENOSYS");
-		return -ENOSYS;
+	case P_PIDFD: {
+		if (id < 0)
+			return -EINVAL;
+		struct file *f = fget(t, (uint64_t)(uint32_t)id);
+		struct thread_group *target;
+		if (!f)
+			return -EBADF;
+		target = pidfd_group(f);
+		pidfd_nonblock = f->flags & O_NONBLOCK;
+		if (target) {
+			pthread_mutex_lock(&t->k->lock);
+			id = target->reaped ? -1 : target->tgid;
+			pthread_mutex_unlock(&t->k->lock);
+		}
+		file_put(f);
+		if (!target)
+			return -EBADF;
+		if (id < 0)
+			return -ECHILD;
+		type = P_PID;
+		if (pidfd_nonblock)
+			options |= WNOHANG;
+		break;
+	}
 	default:
 		return -EINVAL;
 	}
 	ret = do_wait(t, type, id, options, &r);
+	if (ret == 0 && pidfd_nonblock)
+		return -EAGAIN;
 	if (ret < 0)
 		return ret;
 	if (a[2]) {
@@ -507,7 +567,7 @@ long sys_waitid(struct task *t, const uint64_t a[6])
 	}
 	if (a[4]) {
 		struct rusage ru;
-		memset(&ru, 0, sizeof(ru));
+		wait_rusage(&r, &ru);
 		if (mm_copy_out(t->mm, a[4], &ru, sizeof(ru)))
 			return -EFAULT;
 	}
@@ -629,6 +689,7 @@ static long do_execve(struct task *t, const char *path, char **argv, char **envp
 	if (!nm)
 		return -ENOMEM;
 	nm->stack_rlimit = old_mm->stack_rlimit;
+	nm->as_limit = old_mm->as_limit;
 	nm->as = kernel_new_as(k);
 	if (!nm->as) {
 		mm_put(nm);
@@ -681,6 +742,8 @@ static long do_execve(struct task *t, const char *path, char **argv, char **envp
 	platform_ctx_release(t->ctx);
 	t->ctx = nctx;
 	platform_set_current(nctx);
+	if (__atomic_load_n(&old_mm->refs, __ATOMIC_ACQUIRE) == 1)
+		tg->cpu_exec_ns += platform_as_cpu_ns(old_mm->as);
 	mm_put(old_mm);
 	if (t->vfork_done) {
 		__atomic_store_n(t->vfork_done, 1, __ATOMIC_RELEASE);

@@ -114,7 +114,11 @@ const char *syscall_name(long nr);
 	X(setuid) X(setgid) X(setreuid) X(setregid) X(setresuid) X(setresgid) \
 	X(setfsuid) X(setfsgid) X(setgroups) X(capget) X(capset) \
 	X(poll) X(ppoll) X(select) X(pselect6) X(alarm) X(getitimer) X(setitimer) \
-	X(timer_create) X(timer_settime) X(timer_gettime) X(timer_getoverrun) X(timer_delete)
+	X(timer_create) X(timer_settime) X(timer_gettime) X(timer_getoverrun) X(timer_delete) \
+	X(getpriority) X(setpriority) X(sched_getscheduler) X(sched_getparam) \
+	X(sched_setscheduler) X(sched_setparam) X(sched_get_priority_max) \
+	X(sched_get_priority_min) X(sched_rr_get_interval) X(sched_setaffinity) \
+	X(pidfd_open) X(pidfd_send_signal) X(pidfd_getfd) X(seccomp)
 
 #define X(name) long sys_##name(struct task *t, const uint64_t a[6]);
 SYSCALL_HANDLERS(X)

@@ -24,6 +24,7 @@
 #include <pthread.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <sys/stat.h>
 #include <sys/types.h>
 
@@ -352,7 +353,11 @@ struct file_ops {
 	 * looks again now and then). */
 	struct waitq *(*waitq)(struct file *f);
 	void (*release)(struct file *f);
+	/* Extra /proc/PID/fdinfo lines. */
+	void (*show_fdinfo)(struct file *f, FILE *out);
 	bool discards_writes;     /* write never looks at the data (/dev/null) */
+	/* An anonymous inode's name in /proc/PID/fd ("[pidfd]"). */
+	const char *anon_name;
 };
 
 struct file {
@@ -458,6 +463,9 @@ int fdtable_set_flags(struct fdtable *fdt, int fd, int fdflags);
 void fdtable_close_range(struct fdtable *fdt, unsigned first, unsigned last, bool cloexec);
 
 /* ---- file systems (fs/) ---- */
+
+/* The PID a /proc/PID directory file names, or -1 (fs/procfs.c). */
+int procfs_pid_of_dir(struct file *f);
 
 /* Host stdio passthrough (fs/hostfd.c): wraps a host fd the sentry owns. */
 struct file *hostfd_file_new(int host_fd);

@@ -711,6 +711,17 @@ int platform_as_unmap(struct platform_as *as, uint64_t addr, uint64_t len)
 
 void platform_set_current(struct platform_ctx *ctx) { current_ctx = ctx; }
 
+uint64_t platform_as_cpu_ns(struct platform_as *as)
+{
+	struct timespec ts = { 0, 0 };
+	/* MAKE_PROCESS_CPUCLOCK(pid, CPUCLOCK_SCHED) */
+	clockid_t c = (clockid_t)((~(unsigned)as->pid << 3) | 2);
+
+	if (as->dead || clock_gettime(c, &ts) != 0)
+		return 0;
+	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
+}
+
 static uint32_t ctx_wait(struct platform_ctx *ctx, uint32_t cur)
 {
 	struct sysmsg *m = ctx->m;
