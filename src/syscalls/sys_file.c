@@ -774,12 +774,23 @@ long sys_utime(struct task *t, const uint64_t a[6])
 	return do_utimes(t, AT_FDCWD, a[0], a[1] ? ts : NULL, 0);
 }
 
+/* RLIMIT_FSIZE for truncate and fallocate (Linux: inode_newsize_ok). */
+static long fsize_ok(struct task *t, uint64_t size)
+{
+	uint64_t limit = t->tg->rlimits[RLIMIT_FSIZE].rlim_cur;
+
+	return limit != RLIM_INFINITY && size > limit ? fsize_exceeded(t) : 0;
+}
+
 long sys_truncate(struct task *t, const uint64_t a[6])
 {
 	struct iattr ia = { .valid = ATTR_SIZE | ATTR_MTIME, .size = a[1] };
 
 	if ((int64_t)a[1] < 0)
 		return -EINVAL;
+	long err = fsize_ok(t, a[1]);
+	if (err)
+		return err;
 	clock_gettime(CLOCK_REALTIME, &ia.mtime);
 	return setattr_path(t, AT_FDCWD, a[0], WALK_FOLLOW, &ia);
 }
@@ -798,7 +809,7 @@ long sys_ftruncate(struct task *t, const uint64_t a[6])
 		err = -EBADF;
 	else if (!S_ISREG(f->inode->mode) || (f->flags & O_ACCMODE) == O_RDONLY)
 		err = -EINVAL;
-	else
+	else if (!(err = fsize_ok(t, a[1])))
 		err = vfs_truncate_file(f, (int64_t)a[1]);
 	file_put(f);
 	return err;
@@ -825,7 +836,7 @@ long sys_fallocate(struct task *t, const uint64_t a[6])
 		err = -ENODEV;
 	else if (off + len < off)
 		err = -EFBIG;
-	else
+	else if (((int)a[1] & FALLOC_FL_KEEP_SIZE) || !(err = fsize_ok(t, (uint64_t)(off + len))))
 		err = f->ops->fallocate(f, (int)a[1], (uint64_t)off, (uint64_t)len);
 	file_put(f);
 	return err;

@@ -52,6 +52,19 @@ static void sigpipe(struct task *t)
  * len bytes at pos a regular file takes; none past the limit, which
  * raises SIGXFSZ and fails with EFBIG.
  */
+long fsize_exceeded(struct task *t)
+{
+	siginfo_t info;
+
+	memset(&info, 0, sizeof(info));
+	info.si_signo = SIGXFSZ;
+	info.si_code = SI_KERNEL;
+	pthread_mutex_lock(&t->k->lock);
+	send_signal_locked(t->tg, t, SIGXFSZ, &info);
+	pthread_mutex_unlock(&t->k->lock);
+	return -EFBIG;
+}
+
 static long fsize_limit(struct task *t, struct file *f, const int64_t *offp, uint64_t len,
 			uint64_t *allowed)
 {
@@ -59,7 +72,7 @@ static long fsize_limit(struct task *t, struct file *f, const int64_t *offp, uin
 	struct statx stx;
 
 	*allowed = len;
-	if (limit == RLIM_INFINITY || !f->inode || !S_ISREG(f->inode->mode))
+	if (limit == RLIM_INFINITY || !f->inode || !S_ISREG(f->inode->mode) || !len)
 		return 0;
 	if (offp && !(f->flags & O_APPEND)) {
 		pos = (uint64_t)*offp;
@@ -68,16 +81,8 @@ static long fsize_limit(struct task *t, struct file *f, const int64_t *offp, uin
 			return 0;
 		pos = stx.stx_size;
 	}
-	if (pos >= limit) {
-		siginfo_t info;
-		memset(&info, 0, sizeof(info));
-		info.si_signo = SIGXFSZ;
-		info.si_code = SI_KERNEL;
-		pthread_mutex_lock(&t->k->lock);
-		send_signal_locked(t->tg, t, SIGXFSZ, &info);
-		pthread_mutex_unlock(&t->k->lock);
-		return -EFBIG;
-	}
+	if (pos >= limit)
+		return fsize_exceeded(t);
 	*allowed = MIN(len, limit - pos);
 	return 0;
 }

@@ -223,8 +223,6 @@ static long do_prlimit(struct task *t, uint64_t pid, unsigned res,
 	struct rlimit *cur;
 	long ret = 0;
 
-	if ((int)pid < 0)
-		return -EINVAL;
 	if (res >= RLIM_NLIMITS)
 		return -EINVAL;
 	if (new) {

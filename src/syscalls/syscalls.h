@@ -75,6 +75,9 @@ void strace_syscall(struct mm *mm, int tid, int nr, const uint64_t a[6],
 struct file;
 struct file *fget(struct task *t, uint64_t fd);
 
+/* RLIMIT_FSIZE was exceeded: SIGXFSZ to t, and -EFBIG to return. */
+long fsize_exceeded(struct task *t);
+
 /* Returns the name of syscall nr, or NULL for numbers that have none. */
 const char *syscall_name(long nr);
 
