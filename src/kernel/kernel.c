@@ -80,14 +80,24 @@ static pthread_t main_thread;
 struct platform_as *kernel_new_as(struct kernel *k)
 {
 	struct as_request req = { 0 };
+	struct platform_as *as;
 
 	if (pthread_equal(pthread_self(), main_thread))
 		return platform_as_new();
+	/* A stub forked ahead of time, if there is one: the main thread
+	 * makes the next while this one is used. */
 	pthread_mutex_lock(&k->lock);
-	req.next = k->as_requests;
-	k->as_requests = &req;
+	k->made_as = true;
+	as = k->spare_as;
+	k->spare_as = NULL;
+	if (!as) {
+		req.next = k->as_requests;
+		k->as_requests = &req;
+	}
 	pthread_mutex_unlock(&k->lock);
 	eventfd_write(k->wake_fd, 1);
+	if (as)
+		return as;
 	while (!__atomic_load_n(&req.done, __ATOMIC_ACQUIRE))
 		syscall(SYS_futex, &req.done, FUTEX_WAIT_PRIVATE, 0, NULL, NULL, 0);
 	errno = req.err;
@@ -114,8 +124,30 @@ static void main_loop(struct kernel *k)
 			__atomic_store_n(&r->done, 1, __ATOMIC_RELEASE);
 			syscall(SYS_futex, &r->done, FUTEX_WAKE_PRIVATE, 1, NULL, NULL, 0);
 		}
-		if (done)
+		if (done) {
+			pthread_mutex_lock(&k->lock);
+			struct platform_as *spare = k->spare_as;
+			k->spare_as = NULL;
+			pthread_mutex_unlock(&k->lock);
+			if (spare)
+				platform_as_release(spare);
 			return;
+		}
+		/* Keep a stub ready once the sandbox has made processes. */
+		pthread_mutex_lock(&k->lock);
+		bool want = !k->spare_as && k->made_as;
+		pthread_mutex_unlock(&k->lock);
+		if (want) {
+			struct platform_as *as = platform_as_new();
+			pthread_mutex_lock(&k->lock);
+			if (!k->spare_as && !k->done) {
+				k->spare_as = as;
+				as = NULL;
+			}
+			pthread_mutex_unlock(&k->lock);
+			if (as)
+				platform_as_release(as);
+		}
 	}
 }
 

@@ -211,6 +211,8 @@ struct kernel {
 	int last_pid;
 	int nr_tasks;
 	struct as_request *as_requests;  /* for the main thread (lock) */
+	struct platform_as *spare_as;    /* forked ahead by the main thread */
+	bool made_as;                    /* a task asked for an address space */
 	bool done;
 	int exit_status;          /* wait(2) status of the init process */
 	uint64_t boot_ns;

@@ -315,6 +315,32 @@ static int unmap_range(struct mm *mm, uint64_t lo, uint64_t hi)
  * copied.  A read-only stub mapping of the old page is dropped so the
  * next touch maps the new one.  Returns the new entry, or 0 on ENOMEM.
  */
+/* Write-protects the stub's mappings of [lo, hi), run by run. */
+static void stub_write_protect(struct mm *mm, uint64_t lo, uint64_t hi, int prot)
+{
+	uint64_t val, pn = lo >> PAGE_SHIFT, end = hi >> PAGE_SHIFT, run = 0, run_len = 0;
+
+	if (!mm->as)
+		return;
+	while ((pn = pagemap_next(&mm->pages, pn, end, &val)) <= end) {
+		bool mapped = pn < end && (val & PTE_MAPPED);
+		if (mapped && run_len && run + run_len == pn) {
+			run_len++;
+		} else {
+			if (run_len)
+				platform_as_protect(mm->as, run << PAGE_SHIFT, run_len << PAGE_SHIFT, prot);
+			run_len = 0;
+			if (mapped) {
+				run = pn;
+				run_len = 1;
+			}
+		}
+		if (pn >= end)
+			break;
+		pn++;
+	}
+}
+
 static uint64_t break_cow(struct mm *mm, uint64_t pn, uint64_t *e)
 {
 	uint64_t old = *e & PAGE_MASK, page;
@@ -627,9 +653,10 @@ struct mm *mm_fork(struct mm *old)
 				*pagemap_slot(&old->pages, pn, false) = val | PTE_COW;
 			pn++;
 		}
-		/* The parent's next write to these pages must fault. */
+		/* The parent's next write to these pages must fault: its
+		 * mapped runs become read-only (reads go on unhindered). */
 		if (private && (v->prot & PROT_WRITE))
-			stub_unmap(old, v->start, v->end);
+			stub_write_protect(old, v->start, v->end, v->prot & ~PROT_WRITE);
 	}
 	/* Before other threads of the parent write again. */
 	platform_as_flush(old->as);

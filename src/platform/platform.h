@@ -69,6 +69,9 @@ uint64_t platform_as_cpu_ns(struct platform_as *as);
 int platform_as_map(struct platform_as *as, uint64_t addr, uint64_t len,
 		    int prot, uint64_t file_off);
 int platform_as_unmap(struct platform_as *as, uint64_t addr, uint64_t len);
+/* Takes write access from mapped pages (prot: PROT_READ [| PROT_EXEC]);
+ * [addr, addr + len) must be wholly mapped. */
+int platform_as_protect(struct platform_as *as, uint64_t addr, uint64_t len, int prot);
 /* Carries out queued changes; returns 0 or the first error. */
 int platform_as_flush(struct platform_as *as);
 

@@ -128,7 +128,7 @@ static struct platform_ctx *ctx_alloc(struct platform_as *as);
  * application that jumps into stub code can use these calls, so each one
  * is harmless to the host: mmap of the memory file only, clone of stub
  * threads only, futex wait/wake, set the FS base, sigaltstack, exits and
- * rt_sigreturn.
+ * rt_sigreturn, and mprotect that only removes write access.
  */
 static void build_filter(void)
 {
@@ -162,6 +162,7 @@ static void build_filter(void)
 	int j_futex = n; J(BPF_JEQ, __NR_futex, 0, 0);
 	int j_mmap = n; J(BPF_JEQ, __NR_mmap, 0, 0);
 	int j_arch = n; J(BPF_JEQ, __NR_arch_prctl, 0, 0);
+	int j_mprot = n; J(BPF_JEQ, __NR_mprotect, 0, 0);
 	int j_clone = n; J(BPF_JEQ, __NR_clone, 0, TRAP_L);
 	/* clone: exactly the stub-thread flags */
 	LD(OFF_ARG_LO(0));
@@ -180,6 +181,13 @@ static void build_filter(void)
 	p[j_arch].jt = 1000 + n;
 	LD(OFF_ARG_LO(0));
 	J(BPF_JEQ, ARCH_SET_FS, ALLOW_L, TRAP_L);
+	/* mprotect: only ever taking write access away (copy-on-write). */
+	p[j_mprot].jt = 1000 + n;
+	LD(OFF_ARG_LO(2) + 4);
+	J(BPF_JEQ, 0, 0, TRAP_L);
+	LD(OFF_ARG_LO(2));
+	J(BPF_JEQ, PROT_READ, ALLOW_L, 0);
+	J(BPF_JEQ, PROT_READ | PROT_EXEC, ALLOW_L, TRAP_L);
 	(void)j_clone;
 	int trap_idx = n;
 	p[n++] = (typeof(p[0])){ BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_TRAP), 0, 0 };
@@ -691,6 +699,17 @@ int platform_as_map(struct platform_as *as, uint64_t addr, uint64_t len,
 	if (addr + len > region || addr + len < addr)
 		panic("mapping %#lx+%#lx outside the application range",
 		      (unsigned long)addr, (unsigned long)len);
+	return queue_op(as, &op);
+}
+
+int platform_as_protect(struct platform_as *as, uint64_t addr, uint64_t len, int prot)
+{
+	struct stub_op op = { .nr = __NR_mprotect, .args = { addr, len, (uint64_t)prot } };
+
+	if (!as)
+		return 0;
+	if (addr + len > region || addr + len < addr || (prot & PROT_WRITE))
+		panic("bad write-protect %#lx+%#lx", (unsigned long)addr, (unsigned long)len);
 	return queue_op(as, &op);
 }
 
