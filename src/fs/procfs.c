@@ -76,6 +76,11 @@ static struct task *find_task(int pid)
 	for (struct task *t = k->tasks; t; t = t->next)
 		if (t->tg->tgid == pid && t->tid == pid && !t->exiting)
 			return t;
+	/* The leader thread is gone but others run: the process is still
+	 * there, seen through one of them. */
+	struct thread_group *tg = tg_by_pid(k, pid);
+	if (tg && tg->tasks)
+		return tg->tasks;
 	pthread_mutex_unlock(&k->lock);
 	return NULL;
 }

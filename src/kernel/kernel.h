@@ -340,6 +340,8 @@ long signal_return(struct task *t);
 uint64_t signals_pending_set(struct task *t);
 /* Dequeues one of `mask` for sigtimedwait; 0 when none.  k->lock held. */
 int signal_dequeue(struct task *t, uint64_t mask, siginfo_t *info);
+/* Whether a process group is orphaned; k->lock held. */
+bool pgrp_orphaned(struct kernel *k, int pgid);
 /* SIGCHLD to the parent about a stop/continue/exit; k->lock held. */
 void notify_parent(struct thread_group *tg, int why, int status);
 

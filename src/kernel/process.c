@@ -172,6 +172,25 @@ void kernel_group_exit(struct task *t, int wait_status)
 	t->exiting = true;
 }
 
+/* SIGHUP and SIGCONT to an orphaned process group with stopped members. */
+static void hup_orphaned_pgrp(struct kernel *k, int pgid)
+{
+	bool stopped = false;
+
+	if (!pgrp_orphaned(k, pgid))
+		return;
+	for (struct thread_group *o = k->groups; o; o = o->next)
+		stopped |= o->pgid == pgid && !o->zombie && o->stop_state == TG_STOPPED;
+	if (!stopped)
+		return;
+	for (struct thread_group *o = k->groups; o; o = o->next) {
+		if (o->pgid != pgid || o->zombie)
+			continue;
+		send_signal_locked(o, NULL, SIGHUP, NULL);
+		send_signal_locked(o, NULL, SIGCONT, NULL);
+	}
+}
+
 /*
  * Where the children of a dying process go: the nearest ancestor that is
  * a child subreaper, or init.  (Linux first tries a live thread of the
@@ -206,6 +225,13 @@ static void tg_exit_notify(struct thread_group *tg)
 	tg->zombie = true;
 	timers_exit(tg, false);
 	waitq_notify(&tg->exit_wq, POLLIN);
+	/* Groups this exit orphans get SIGHUP and SIGCONT if stopped
+	 * members would otherwise wait forever (Linux: kill_orphaned_pgrp). */
+	if (tg->parent && tg->parent->pgid != tg->pgid && tg->parent->sid == tg->sid)
+		hup_orphaned_pgrp(k, tg->pgid);
+	for (struct thread_group *c = tg->children; c; c = c->sibling)
+		if (c->pgid != tg->pgid && c->sid == tg->sid)
+			hup_orphaned_pgrp(k, c->pgid);
 	/* Orphans go to the reaper; zombies among them are announced to it. */
 	while (tg->children) {
 		struct thread_group *c = tg->children;

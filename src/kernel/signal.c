@@ -543,6 +543,22 @@ long signal_return(struct task *t)
 	return (long)r->rax;
 }
 
+/*
+ * Whether process group pgid is orphaned (Linux: will_become_orphaned_pgrp):
+ * no member has a parent in another group of the same session.  k->lock.
+ */
+bool pgrp_orphaned(struct kernel *k, int pgid)
+{
+	for (struct thread_group *tg = k->groups; tg; tg = tg->next) {
+		if (tg->pgid != pgid || tg->zombie)
+			continue;
+		struct thread_group *p = tg->parent;
+		if (p && p->pgid != pgid && p->sid == tg->sid)
+			return false;
+	}
+	return true;
+}
+
 /* Sleeps while the group is stopped; k->lock held (dropped meanwhile). */
 static void stop_wait(struct task *t)
 {
@@ -622,7 +638,10 @@ void signals_deliver(struct task *t, bool after_syscall)
 			if (sig_default_ignore(sig))
 				continue;
 			if (sig_default_stop(sig)) {
-				/* TODO: orphaned process groups ignore TSTP/TTIN/TTOU. */
+				/* The terminal's stop signals do nothing to an
+				 * orphaned process group: nobody could resume it. */
+				if (sig != SIGSTOP && pgrp_orphaned(k, tg->pgid))
+					continue;
 				tg->stop_state = TG_STOPPED;
 				tg->stop_sig = sig;
 				tg->wait_report = CLD_STOPPED;
