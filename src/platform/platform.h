@@ -102,6 +102,8 @@ void platform_ctx_blocking(struct platform_ctx *ctx, int blocking);
 
 /* FP state of a trapped context (the xsave image of its last trap). */
 void *platform_ctx_fpstate(struct platform_ctx *ctx, uint32_t *size);
+/* A new thread's FP state is its creator's (clone, fork). */
+void platform_ctx_copy_fp(struct platform_ctx *to, struct platform_ctx *from);
 /* The caller changed the image platform_ctx_fpstate gave: load it. */
 void platform_ctx_set_fp_dirty(struct platform_ctx *ctx);
 /* Resets the FP state to the x86 initial state (execve). */

@@ -44,19 +44,6 @@ struct clone_args_k {
 		     CLONE_CHILD_CLEARTID | CLONE_DETACHED | CLONE_UNTRACED | \
 		     CLONE_CHILD_SETTID | CLONE_IO)
 
-/* The child's FP state is the parent's. */
-static void copy_fp(struct platform_ctx *to, struct platform_ctx *from)
-{
-	uint32_t fsize, tsize;
-	void *src = platform_ctx_fpstate(from, &fsize);
-	void *dst = platform_ctx_fpstate(to, &tsize);
-
-	if (src && dst && fsize == tsize) {
-		memcpy(dst, src, fsize);
-		platform_ctx_set_fp_dirty(to);
-	}
-}
-
 static long do_clone(struct task *t, const struct clone_args_k *ca, bool clone3)
 {
 	struct kernel *k = t->k;
@@ -157,7 +144,7 @@ static long do_clone(struct task *t, const struct clone_args_k *ca, bool clone3)
 		err = errno == ENOMEM ? -ENOMEM : -EAGAIN;
 		goto fail;
 	}
-	copy_fp(c->ctx, t->ctx);
+	platform_ctx_copy_fp(c->ctx, t->ctx);
 
 	pthread_mutex_lock(&k->lock);
 	if (t->tg->group_exit || signal_pending(t)) {
@@ -684,6 +671,14 @@ static long do_execve(struct task *t, const char *path, char **argv, char **envp
 	int old_auxv_len = tg->auxv_len;
 	struct path old_exe = tg->exe;
 	long err;
+
+	/* Most failures (a shell trying each PATH entry) show at open:
+	 * find them before spending a stub process on the new image. */
+	struct exec_file ef;
+	err = exec_file_open(t, path, &ef);
+	if (err)
+		return err;
+	exec_file_close(&ef);
 
 	nm = mm_new();
 	if (!nm)

@@ -70,8 +70,13 @@ struct platform_as {
 	struct stub_op pending[STUB_MAX_OPS];
 	uint32_t npending;
 	uint8_t slot_used[STUB_MAX_THREADS];
-	int nctx;                         /* live contexts (as->lock) */
+	int nctx;                         /* contexts in use (as->lock) */
 	struct platform_ctx *ctxs;        /* list of live contexts */
+	struct platform_ctx *idle;        /* parked for reuse (as->lock) */
+	int nidle;
+	/* Areas of stub threads that may still run: freed once reaped. */
+	uint64_t *late_areas;
+	int nlate, late_cap;
 	struct platform_as *next;         /* in the list of all address spaces */
 };
 
@@ -89,7 +94,12 @@ struct platform_ctx {
 	struct stub_op deferred[STUB_MAX_OPS];
 	uint32_t ndeferred;
 	struct platform_ctx *next;
+	struct platform_ctx *next_idle;
 };
+
+/* Exited threads' stub threads kept parked per address space, so that
+ * the next thread starts without a round trip to the control thread. */
+#define MAX_IDLE_CTX 8
 
 static uint64_t region;               /* stub region base */
 static uint64_t code_len;
@@ -500,6 +510,9 @@ static void as_maybe_free(struct platform_as *as)
 		return;
 	if (as->pidfd >= 0)
 		close(as->pidfd);
+	for (int i = 0; i < as->nlate; i++)
+		pgalloc_put(as->late_areas[i], STUB_AREA_SIZE / PAGE_SIZE);
+	free(as->late_areas);
 	pgalloc_put(as->ctrl_off, STUB_CTRL_SIZE / PAGE_SIZE);
 	pthread_mutex_destroy(&as->lock);
 	free(as);
@@ -507,6 +520,21 @@ static void as_maybe_free(struct platform_as *as)
 
 void platform_as_release(struct platform_as *as)
 {
+	/* Nothing runs in the address space any more: parked threads go. */
+	for (;;) {
+		pthread_mutex_lock(&as->lock);
+		struct platform_ctx *c = as->idle;
+		if (c) {
+			as->idle = c->next_idle;
+			as->nidle--;
+			as->nctx++;
+		}
+		pthread_mutex_unlock(&as->lock);
+		if (!c)
+			break;
+		c->trapped = 0;       /* no exit handshake: the stub dies */
+		platform_ctx_release(c);
+	}
 	if (as->first) {
 		/* Never collected (the program failed to load). */
 		struct platform_ctx *first = as->first;
@@ -864,6 +892,19 @@ struct platform_ctx *platform_ctx_new(struct platform_as *as)
 	int err;
 
 	pthread_mutex_lock(&as->lock);
+	if (as->idle && !as->dead) {
+		/* A parked stub thread, waiting in its trap handler. */
+		ctx = as->idle;
+		as->idle = ctx->next_idle;
+		as->nidle--;
+		as->nctx++;
+		pthread_mutex_unlock(&as->lock);
+		ctx->next_idle = NULL;
+		platform_ctx_blocking(ctx, 0);
+		ctx->spin_ns = SPIN_MAX_NS;
+		ctx->stat_spins = ctx->stat_sleeps = ctx->stat_traps = 0;
+		return ctx;
+	}
 	if (as->first) {
 		/* Requested at fork time; the stub made it while we loaded. */
 		ctx = as->first;
@@ -889,12 +930,29 @@ void platform_ctx_release(struct platform_ctx *ctx)
 
 	if (current_ctx == ctx)
 		current_ctx = NULL;
+	if (ctx->tid > 0 && ctx->trapped && !as->dead && !ctx->m->nops) {
+		pthread_mutex_lock(&as->lock);
+		if (as->nidle < MAX_IDLE_CTX && !as->dead) {
+			ctx->next_idle = as->idle;
+			as->idle = ctx;
+			as->nidle++;
+			as->nctx--;
+			pthread_mutex_unlock(&as->lock);
+			/* Parked: it may sleep rather than spin for the sentry. */
+			platform_ctx_blocking(ctx, 1);
+			return;
+		}
+		pthread_mutex_unlock(&as->lock);
+	}
+	bool exited = false;
 	if (ctx->tid > 0 && ctx->trapped && !as->dead) {
 		__atomic_store_n(&ctx->m->state, SM_EXIT, __ATOMIC_SEQ_CST);
 		futex(&ctx->m->state, FUTEX_WAKE, 1, NULL);
-		while (__atomic_load_n(&ctx->m->state, __ATOMIC_ACQUIRE) == SM_EXIT)
+		uint32_t st;
+		while ((st = __atomic_load_n(&ctx->m->state, __ATOMIC_ACQUIRE)) == SM_EXIT)
 			futex(&ctx->m->state, FUTEX_WAIT, SM_EXIT,
 			      &(struct timespec){ 0, 10000000 });
+		exited = st == SM_EXITED;
 	}
 	pthread_mutex_lock(&as->lock);
 	for (pp = &as->ctxs; *pp; pp = &(*pp)->next)
@@ -904,11 +962,28 @@ void platform_ctx_release(struct platform_ctx *ctx)
 		}
 	as->slot_used[ctx->idx] = 0;
 	as->nctx--;
-	pthread_mutex_unlock(&as->lock);
 	/* The area stays mapped in the stub; a later thread in this slot
-	 * maps its own area over it.  A live stub thread that never exited
-	 * (dead stub) cannot touch the pages any more. */
-	pgalloc_put(ctx->area_off, STUB_AREA_SIZE / PAGE_SIZE);
+	 * maps its own area over it.  A stub thread that did not exit on
+	 * request (never started by us, parked, or in a dying stub) may
+	 * still write to it until the stub is reaped: its pages wait. */
+	bool freed = exited;
+	if (!exited) {
+		if (as->nlate == as->late_cap) {
+			int cap = as->late_cap ? 2 * as->late_cap : 8;
+			uint64_t *n = realloc(as->late_areas, (size_t)cap * sizeof(*n));
+			if (n) {
+				as->late_areas = n;
+				as->late_cap = cap;
+			}
+		}
+		if (as->nlate < as->late_cap)
+			as->late_areas[as->nlate++] = ctx->area_off;
+		else
+			freed = false;   /* out of memory: leak them rather than risk them */
+	}
+	pthread_mutex_unlock(&as->lock);
+	if (freed)
+		pgalloc_put(ctx->area_off, STUB_AREA_SIZE / PAGE_SIZE);
 	free(ctx);
 	pthread_mutex_lock(&as_list_lock);
 	as->refs--;
@@ -934,6 +1009,18 @@ void *platform_ctx_fpstate(struct platform_ctx *ctx, uint32_t *size)
 	uint32_t n = READ_ONCE(m->fp_size);
 	*size = n > AREA_FP_SIZE ? AREA_FP_SIZE : n;
 	return (uint8_t *)ctx->m + AREA_FP_OFF;
+}
+
+void platform_ctx_copy_fp(struct platform_ctx *to, struct platform_ctx *from)
+{
+	uint32_t size;
+	void *src = platform_ctx_fpstate(from, &size);
+
+	/* Same machine, same xsave layout: no need to ask the other stub
+	 * thread for an image of its own first. */
+	memcpy((uint8_t *)to->m + AREA_FP_OFF, src, size);
+	WRITE_ONCE(to->m->fp_size, size);
+	to->m->fp_dirty = 1;
 }
 
 void platform_ctx_set_fp_dirty(struct platform_ctx *ctx)
