@@ -47,6 +47,8 @@ struct pentry {
 	gen_fn gen;               /* P_FILE */
 	const struct pentry *dir; /* P_DIR: its entries */
 	int magic;                /* P_MAGIC: which */
+	/* Writable files: applies a write to the task (k->lock held). */
+	long (*write)(struct task *t, const char *buf, size_t len);
 };
 
 enum { M_EXE, M_CWD, M_ROOT, M_FD };
@@ -120,6 +122,16 @@ static void gen_comm(struct proc_ctx *c)
 	fprintf(c->out, "%s\n", c->t->comm);
 }
 
+/* Linux: comm_write: the first 15 bytes become the name. */
+static long write_comm(struct task *t, const char *buf, size_t len)
+{
+	size_t n = MIN(len, sizeof(t->comm) - 1);
+
+	memset(t->comm, 0, sizeof(t->comm));
+	memcpy(t->comm, buf, n);
+	return (long)len;
+}
+
 static void gen_auxv(struct proc_ctx *c)
 {
 	fwrite(c->t->tg->auxv, 1, (size_t)c->t->tg->auxv_len, c->out);
@@ -190,6 +202,11 @@ static void gen_status(struct proc_ctx *c)
 	int threads = 0;
 
 	threads = t->tg->nr_threads;
+	char groups[1024] = "";
+	for (int i = 0, len = 0; i < t->cred.ngroups && len < (int)sizeof(groups) - 12; i++)
+		len += snprintf(groups + len, sizeof(groups) - (size_t)len, "%u ", t->cred.groups[i]);
+	if (!t->cred.ngroups)
+		strcpy(groups, " ");
 	for (int i = 0; i < NSIG_K; i++) {
 		if (t->sighand->actions[i].handler == (uint64_t)(uintptr_t)SIG_IGN)
 			ign |= 1ULL << i;
@@ -197,13 +214,15 @@ static void gen_status(struct proc_ctx *c)
 			cgt |= 1ULL << i;
 	}
 	fprintf(c->out, "Name:\t%s\nUmask:\t%04o\nState:\t%s\nTgid:\t%d\nNgid:\t0\n"
-		"Pid:\t%d\nPPid:\t%d\nTracerPid:\t0\nUid:\t0\t0\t0\t0\nGid:\t0\t0\t0\t0\n"
-		"FDSize:\t%d\nGroups:\t\nNStgid:\t%d\nNSpid:\t%d\nNSpgid:\t%d\nNSsid:\t%d\n"
+		"Pid:\t%d\nPPid:\t%d\nTracerPid:\t0\nUid:\t%u\t%u\t%u\t%u\nGid:\t%u\t%u\t%u\t%u\n"
+		"FDSize:\t%d\nGroups:\t%s\nNStgid:\t%d\nNSpid:\t%d\nNSpgid:\t%d\nNSsid:\t%d\n"
 		"VmPeak:\t%8" PRIu64 " kB\nVmSize:\t%8" PRIu64 " kB\nVmLck:\t       0 kB\n"
 		"VmPin:\t       0 kB\nVmHWM:\t%8" PRIu64 " kB\nVmRSS:\t%8" PRIu64 " kB\n"
 		"Threads:\t%d\nSigQ:\t0/%" PRIu64 "\n",
 		t->comm, (unsigned)t->fs->umask, task_state(t), t->tg->tgid, t->tid,
-		t->tg->parent ? t->tg->parent->tgid : 0, t->fdt->nfds, t->tg->tgid, t->tid,
+		t->tg->parent ? t->tg->parent->tgid : 0,
+		t->ids.ruid, t->ids.euid, t->ids.suid, t->cred.uid,
+		t->ids.rgid, t->ids.egid, t->ids.sgid, t->cred.gid, t->fdt->nfds, groups, t->tg->tgid, t->tid,
 		t->tg->pgid, t->tg->sid, size / 1024, size / 1024, rss / 1024, rss / 1024, threads,
 		(uint64_t)t->tg->rlimits[RLIMIT_SIGPENDING].rlim_cur);
 	sigset_line(c->out, "SigPnd", t->pending.set);
@@ -471,6 +490,7 @@ static void gen_randomize(struct proc_ctx *c) { fputs("2\n", c->out); }
 /* ---- tables ---- */
 
 #define PF(n, g) { .name = n, .kind = P_FILE, .gen = g }
+#define PFW(n, g, w) { .name = n, .kind = P_FILE, .gen = g, .write = w }
 #define PD(n, t) { .name = n, .kind = P_DIR, .dir = t }
 #define PK(n, k) { .name = n, .kind = k }
 #define PM(n, m) { .name = n, .kind = P_MAGIC, .magic = m }
@@ -498,7 +518,7 @@ static const struct pentry root_entries[] = {
 	PEND
 };
 static const struct pentry pid_entries[] = {
-	PF("auxv", gen_auxv), PF("cmdline", gen_cmdline), PF("comm", gen_comm),
+	PF("auxv", gen_auxv), PF("cmdline", gen_cmdline), PFW("comm", gen_comm, write_comm),
 	PM("cwd", M_CWD), PF("environ", gen_environ), PM("exe", M_EXE), PK("fd", P_FDDIR),
 	PK("fdinfo", P_FDINFODIR), PF("limits", gen_limits), PF("maps", gen_maps),
 	PF("mountinfo", gen_mountinfo), PF("mounts", gen_mounts), PM("root", M_ROOT),
@@ -518,8 +538,9 @@ static mode_t kind_mode(enum pkind k)
 static struct inode *pinode(enum pkind kind, const struct pentry *e, int pid, int fd)
 {
 	struct pnode *n = calloc(1, sizeof(*n));
+	mode_t mode = kind_mode(kind) | (kind == P_FILE && e && e->write ? 0200 : 0);
 	struct inode *inode = n ? inode_new(proc_sb, kind == P_MAGIC ? &proc_magic_ops : &proc_inode_ops,
-						 kind_mode(kind)) : NULL;
+						 mode) : NULL;
 
 	if (!inode) {
 		free(n);
@@ -819,8 +840,29 @@ static long proc_lseek(struct file *f, int64_t off, int whence)
 	return pos;
 }
 
+static long proc_write(struct file *f, struct task *t, const void *buf, size_t len, int64_t *off)
+{
+	struct pnode *n = pn(f->inode);
+	struct task *target;
+	long ret;
+	char tmp[64];
+
+	(void)t;
+	(void)off;
+	if (!n->entry || !n->entry->write)
+		return -EINVAL;
+	len = MIN(len, sizeof(tmp));
+	memcpy(tmp, buf, len);
+	target = n->pid ? find_task(n->pid) : NULL;
+	if (!target)
+		return -ESRCH;
+	ret = n->entry->write(target, tmp, len);
+	unlock_tasks();
+	return ret;
+}
+
 static const struct file_ops proc_file_ops = {
-	.read = proc_read, .lseek = proc_lseek, .release = proc_release,
+	.read = proc_read, .write = proc_write, .lseek = proc_lseek, .release = proc_release,
 };
 
 /* ---- directories ---- */

@@ -359,13 +359,18 @@ void notify_parent(struct thread_group *tg, int why, int status)
 			info.si_status = WTERMSIG(st);
 		}
 		info.si_signo = tg->exit_signal;
-		if (tg->exit_signal == SIGCHLD && parent_ignores_sigchld(parent, parent->tasks)) {
+		/* Linux: do_notify_parent.  SIGCHLD ignored or SA_NOCLDWAIT:
+		 * no zombie; the signal still comes unless ignored. */
+		bool autoreap = tg->exit_signal == SIGCHLD && parent_ignores_sigchld(parent, parent->tasks);
+		bool ignored = autoreap && parent->tasks->sighand->actions[SIGCHLD - 1].handler ==
+						   (uint64_t)(uintptr_t)SIG_IGN;
+		if (tg->exit_signal > 0 && !parent->zombie && !ignored)
+			send_signal_locked(parent, NULL, tg->exit_signal, &info);
+		if (autoreap) {
 			waitq_notify(&parent->child_wq, 1);
 			tg_release(tg);
 			return;
 		}
-		if (tg->exit_signal > 0 && !parent->zombie)
-			send_signal_locked(parent, NULL, tg->exit_signal, &info);
 	} else {
 		info.si_code = why;
 		info.si_status = status;

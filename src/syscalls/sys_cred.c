@@ -29,6 +29,7 @@ void creds_init_root(struct task *t)
 	t->cred.uid = t->cred.gid = 0;
 	t->cred.ngroups = 0;
 	t->cred.groups = NULL;
+	t->cred.caps = t->ids.cap_eff;
 }
 
 int creds_copy(struct task *child, const struct task *t)
@@ -87,6 +88,7 @@ static void fixup_caps(struct task *t, const struct creds *old, uint32_t old_fsu
 		n->cap_eff &= ~fs_caps;
 	else if (old_fsuid != 0 && t->cred.uid == 0)
 		n->cap_eff |= n->cap_prm & fs_caps;
+	t->cred.caps = n->cap_eff;
 }
 
 static bool is_one_of(uint32_t id, uint32_t a, uint32_t b, uint32_t c)
@@ -280,7 +282,7 @@ long sys_setgroups(struct task *t, const uint64_t a[6])
 /* ---- capabilities ---- */
 
 /* capget/capset header versions: v1 has one 32-bit word, v2 and v3 two. */
-static long cap_header(struct task *t, uint64_t uhdr, int *words)
+static long cap_header(struct task *t, uint64_t uhdr, int *words, bool set)
 {
 	struct __user_cap_header_struct h;
 
@@ -300,6 +302,8 @@ static long cap_header(struct task *t, uint64_t uhdr, int *words)
 			return -EFAULT;
 		return -EINVAL;
 	}
+	if (set && h.pid != 0 && h.pid != t->tid)
+		return -EPERM;      /* only one's own capabilities */
 	if (h.pid < 0)
 		return -EINVAL;
 	if (h.pid != 0 && h.pid != t->tid && h.pid != t->tg->tgid) {
@@ -322,13 +326,14 @@ void creds_exec(struct task *t)
 	c->suid = c->euid;
 	c->sgid = c->egid;
 	c->keep_caps = false;
+	t->cred.caps = c->cap_eff;
 }
 
 long sys_capget(struct task *t, const uint64_t a[6])
 {
 	struct __user_cap_data_struct d[2];
 	int words;
-	long ret = cap_header(t, a[0], &words);
+	long ret = cap_header(t, a[0], &words, false);
 
 	if (ret)
 		return a[1] || ret != -EINVAL ? ret : 0;   /* probing the version */
@@ -346,7 +351,7 @@ long sys_capset(struct task *t, const uint64_t a[6])
 {
 	struct __user_cap_data_struct d[2] = { 0 };
 	int words;
-	long ret = cap_header(t, a[0], &words);
+	long ret = cap_header(t, a[0], &words, true);
 	uint64_t eff, prm, inh;
 
 	if (ret)
@@ -368,5 +373,6 @@ long sys_capset(struct task *t, const uint64_t a[6])
 	t->ids.cap_eff = eff & CAP_ALL;
 	t->ids.cap_prm = prm & CAP_ALL;
 	t->ids.cap_inh = inh & CAP_ALL;
+	t->cred.caps = t->ids.cap_eff;
 	return 0;
 }

@@ -192,7 +192,9 @@ static long do_clone(struct task *t, const struct clone_args_k *ca, bool clone3)
 		path_get(&tg->exe);
 		memcpy(tg->auxv, ptg->auxv, sizeof(tg->auxv));
 		tg->auxv_len = ptg->auxv_len;
-		tg->exit_signal = clone3 ? (int)ca->exit_signal : (int)(flags & CSIGNAL);
+		/* CLONE_PARENT: a sibling signals the parent as we do. */
+		tg->exit_signal = (flags & CLONE_PARENT) ? ptg->exit_signal
+			: clone3 ? (int)ca->exit_signal : (int)(flags & CSIGNAL);
 		if (tg->rlimits[RLIMIT_CPU].rlim_cur != RLIM_INFINITY ||
 		    tg->rlimits[RLIMIT_CPU].rlim_max != RLIM_INFINITY)
 			rlimit_cpu_arm(tg);

@@ -57,9 +57,10 @@ void super_put(struct super_block *sb)
 
 /*
  * Linux: fs/namei.c generic_permission() and capable_wrt_inode_uidgid():
- * the owner class, the group class, then others; root (CAP_DAC_OVERRIDE)
- * may read and write anything and search any directory, and execute a
- * file when at least one execute bit is set.
+ * the owner class, the group class, then others; CAP_DAC_OVERRIDE may
+ * read and write anything and search any directory, and execute a file
+ * when at least one execute bit is set; CAP_DAC_READ_SEARCH may read any
+ * file and read and search any directory.
  */
 bool cred_in_group(const struct cred *cred, uint32_t gid)
 {
@@ -76,19 +77,25 @@ int inode_permission(struct inode *inode, int mask, const struct cred *cred)
 	mode_t mode = inode->mode;
 	int allowed;
 
-	if (cred->uid == 0) {
-		if (!(mask & MAY_EXEC) || S_ISDIR(mode) ||
-		    (mode & (S_IXUSR | S_IXGRP | S_IXOTH)))
-			return 0;
-		return -EACCES;
-	}
 	if (cred->uid == inode->uid)
 		allowed = (mode >> 6) & 7;
 	else if (cred_in_group(cred, inode->gid))
 		allowed = (mode >> 3) & 7;
 	else
 		allowed = mode & 7;
-	return (mask & ~allowed) ? -EACCES : 0;
+	if (!(mask & ~allowed))
+		return 0;
+	/* Linux: capable_wrt_inode_uidgid in generic_permission. */
+	if (CRED_CAP(cred, CRED_CAP_DAC_OVERRIDE)) {
+		if (!(mask & MAY_EXEC) || S_ISDIR(mode) ||
+		    (mode & (S_IXUSR | S_IXGRP | S_IXOTH)))
+			return 0;
+		return -EACCES;
+	}
+	if (CRED_CAP(cred, CRED_CAP_DAC_READ_SEARCH) &&
+	    (mask == MAY_READ || (S_ISDIR(mode) && !(mask & MAY_WRITE))))
+		return 0;
+	return -EACCES;
 }
 
 void statx_to_stat(const struct statx *stx, struct stat *st)

@@ -38,7 +38,7 @@ static int may_modify_dir(const struct path *dir, const struct cred *cred)
 /* Sticky directories: only the owner of the file or the dir may delete. */
 static int check_sticky(struct inode *dir, struct inode *victim, const struct cred *cred)
 {
-	if (!(dir->mode & S_ISVTX) || cred->uid == 0)
+	if (!(dir->mode & S_ISVTX) || CRED_CAP(cred, CRED_CAP_FOWNER))
 		return 0;
 	if (victim->uid == cred->uid || dir->uid == cred->uid)
 		return 0;
@@ -622,13 +622,16 @@ int vfs_setattr(struct path *p, struct inode *inode, struct iattr *ia,
 
 	if (p && p->mnt && path_readonly(p))
 		return -EROFS;
-	if ((ia->valid & (ATTR_UID | ATTR_GID)) && cred->uid != 0) {
-		if ((ia->valid & ATTR_UID) && ia->uid != inode->uid)
+	/* Linux: chown_ok, chgrp_ok and inode_owner_or_capable. */
+	if ((ia->valid & (ATTR_UID | ATTR_GID)) && !CRED_CAP(cred, CRED_CAP_CHOWN)) {
+		if ((ia->valid & ATTR_UID) && (ia->uid != inode->uid || cred->uid != inode->uid))
 			return -EPERM;
-		if ((ia->valid & ATTR_GID) && !cred_in_group(cred, ia->gid))
+		if ((ia->valid & ATTR_GID) && (cred->uid != inode->uid ||
+		    (ia->gid != inode->gid && !cred_in_group(cred, ia->gid))))
 			return -EPERM;
 	}
-	if ((ia->valid & ATTR_MODE) && cred->uid != 0 && cred->uid != inode->uid)
+	if ((ia->valid & ATTR_MODE) && !(ia->valid & (ATTR_UID | ATTR_GID)) &&
+	    cred->uid != inode->uid && !CRED_CAP(cred, CRED_CAP_FOWNER))
 		return -EPERM;
 	if (ia->valid & ATTR_SIZE) {
 		if (S_ISDIR(inode->mode))
@@ -737,7 +740,7 @@ int vfs_access(struct task *t, int dirfd, const char *path, int mode, unsigned w
 int vfs_truncate_file(struct file *f, int64_t len)
 {
 	struct iattr ia = { .valid = ATTR_SIZE | ATTR_MTIME | ATTR_CTIME, .size = (uint64_t)len };
-	struct cred root = { 0 };
+	struct cred root = { .caps = ~0ULL };
 
 	clock_gettime(CLOCK_REALTIME, &ia.mtime);
 	return vfs_setattr(f->path.dentry ? &f->path : NULL, f->inode, &ia, &root);

@@ -50,7 +50,15 @@ struct cred {
 	uint32_t uid, gid;
 	int ngroups;
 	uint32_t *groups;         /* malloc'ed, owned by the task */
+	uint64_t caps;            /* effective capabilities (CAP_* bits) */
 };
+
+/* Whether cred has capability cap (linux/capability.h numbers). */
+#define CRED_CAP(cred, cap) ((((cred)->caps) >> (cap)) & 1)
+#define CRED_CAP_CHOWN 0
+#define CRED_CAP_DAC_OVERRIDE 1
+#define CRED_CAP_DAC_READ_SEARCH 2
+#define CRED_CAP_FOWNER 3
 
 /* Whether cred is in group gid (its fs GID or a supplementary group). */
 bool cred_in_group(const struct cred *cred, uint32_t gid);
