@@ -617,10 +617,13 @@ struct mm *mm_fork(struct mm *old)
 		mm_put(mm);
 		return NULL;
 	}
-	memcpy(mm->vmas, old->vmas, old->nvmas * sizeof(struct vma));
-	mm->nvmas = mm->cap = old->nvmas;
-	for (size_t i = 0; i < mm->nvmas; i++)
-		vma_get_refs(&mm->vmas[i]);
+	mm->cap = MAX(old->nvmas, 1);
+	for (size_t i = 0; i < old->nvmas; i++) {
+		if (old->vmas[i].flags & VMA_DONTFORK)
+			continue;
+		mm->vmas[mm->nvmas] = old->vmas[i];
+		vma_get_refs(&mm->vmas[mm->nvmas++]);
+	}
 	mm->task_size = old->task_size;
 	mm->mmap_base = old->mmap_base;
 	mm->stack_top = old->stack_top;
@@ -641,6 +644,8 @@ struct mm *mm_fork(struct mm *old)
 	for (size_t i = 0; i < old->nvmas; i++) {
 		struct vma *v = &old->vmas[i];
 		bool private = !v->obj;
+		if (v->flags & (VMA_DONTFORK | VMA_WIPEONFORK))
+			continue;       /* the child gets no pages (or fresh ones) */
 		pn = v->start >> PAGE_SHIFT;
 		end = v->end >> PAGE_SHIFT;
 		while ((pn = pagemap_next(&old->pages, pn, end, &val)) < end) {
@@ -1237,11 +1242,33 @@ long mm_madvise(struct mm *mm, uint64_t addr, uint64_t len, int advice)
 			memobj_punch(v->obj, v->obj_pgoff + ((a - v->start) >> PAGE_SHIFT),
 				     (seg_end - a) >> PAGE_SHIFT);
 			break;
+		case MADV_DONTFORK: case MADV_DOFORK:
+		case MADV_WIPEONFORK: case MADV_KEEPONFORK: {
+			int flag = (advice == MADV_DONTFORK || advice == MADV_DOFORK)
+				   ? VMA_DONTFORK : VMA_WIPEONFORK;
+			bool set = advice == MADV_DONTFORK || advice == MADV_WIPEONFORK;
+			/* Linux: only private anonymous memory is wiped. */
+			if (advice == MADV_WIPEONFORK && (v->obj || v->file)) {
+				ret = -EINVAL;
+				goto out;
+			}
+			if (!!(v->flags & flag) == set)
+				break;
+			if (vma_split_range(mm, a, seg_end)) {
+				ret = -ENOMEM;
+				goto out;
+			}
+			v = vma_find(mm, a);
+			if (set)
+				v->flags |= flag;
+			else
+				v->flags &= ~flag;
+			vma_merge_around(mm, vma_index(mm, a));
+			break;
+		}
 		default:
 			/* Hints about caching, huge pages and dumps change
-			 * nothing an application can observe here.
-			 * TODO(processes issue): DONTFORK and WIPEONFORK must
-			 * be recorded once fork exists. */
+			 * nothing an application can observe here. */
 			break;
 		}
 		a = seg_end;

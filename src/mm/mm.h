@@ -69,6 +69,8 @@ struct mm_backing {
 #define VMA_STACK      0x8   /* the initial stack: "[stack]" */
 #define VMA_HEAP       0x10  /* brk area: "[heap]" */
 #define VMA_NOWRITE    0x20  /* may never become writable (mprotect EACCES) */
+#define VMA_DONTFORK   0x40  /* MADV_DONTFORK: not in a forked child */
+#define VMA_WIPEONFORK 0x80  /* MADV_WIPEONFORK: zero-filled in a forked child */
 
 struct vma {
 	uint64_t start, end;      /* page aligned, end exclusive */
