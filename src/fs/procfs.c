@@ -66,6 +66,36 @@ static const struct file_ops proc_file_ops, proc_dir_ops;
 
 /* ---- finding tasks ---- */
 
+/*
+ * A zombie has no threads left; /proc shows it through a stand-in task
+ * with its identity and nothing else (no memory, files or directories),
+ * as Linux shows an exited leader.  Used under k->lock only.
+ */
+static struct mm zombie_mm = { .lock = PTHREAD_MUTEX_INITIALIZER };
+static struct fdtable zombie_fdt = { .lock = PTHREAD_MUTEX_INITIALIZER };
+static struct fs_context zombie_fs = { .lock = PTHREAD_MUTEX_INITIALIZER };
+static struct sighand zombie_sighand;
+static struct task zombie_view;
+
+static bool is_zombie_view(const struct task *t) { return t == &zombie_view; }
+
+static struct task *zombie_task(struct thread_group *tg)
+{
+	memset(&zombie_view, 0, sizeof(zombie_view));
+	zombie_view.k = tg->k;
+	zombie_view.tg = tg;
+	zombie_view.tid = tg->tgid;
+	zombie_view.sighand = &zombie_sighand;
+	zombie_view.mm = &zombie_mm;
+	zombie_view.fdt = &zombie_fdt;
+	zombie_view.fs = &zombie_fs;
+	zombie_view.ids = tg->exit_ids;
+	zombie_view.cred.uid = tg->exit_ids.euid;
+	zombie_view.cred.gid = tg->exit_ids.egid;
+	memcpy(zombie_view.comm, tg->comm, sizeof(zombie_view.comm));
+	return &zombie_view;
+}
+
 /* Returns the thread group leader with tgid pid, with k->lock held (the
  * caller unlocks), or NULL (unlocked). */
 static struct task *find_task(int pid)
@@ -79,10 +109,12 @@ static struct task *find_task(int pid)
 		if (t->tg->tgid == pid && t->tid == pid && !t->exiting)
 			return t;
 	/* The leader thread is gone but others run: the process is still
-	 * there, seen through one of them. */
+	 * there, seen through one of them; or it is a zombie. */
 	struct thread_group *tg = tg_by_pid(k, pid);
 	if (tg && tg->tasks)
 		return tg->tasks;
+	if (tg && tg->zombie)
+		return zombie_task(tg);
 	pthread_mutex_unlock(&k->lock);
 	return NULL;
 }
@@ -152,6 +184,8 @@ static uint64_t vm_size(struct mm *mm, uint64_t *rss)
 /* Linux: fs/proc/array.c task_state_array. */
 static const char *task_state(struct task *t)
 {
+	if (t->tg->zombie)
+		return "Z (zombie)";
 	if (t->tg->stop_state == TG_STOPPED)
 		return "T (stopped)";
 	if (__atomic_load_n(&t->sleeping, __ATOMIC_RELAXED))
@@ -717,6 +751,10 @@ static int proc_get_link(struct inode *inode, struct task *t, struct path *out,
 	(void)t;
 	if (!target)
 		return -ENOENT;
+	if (is_zombie_view(target)) {
+		unlock_tasks();
+		return -ENOENT;   /* a zombie has no executable, cwd or root */
+	}
 	switch (n->entry->magic) {
 	case M_EXE:
 		*out = target->tg->exe;
@@ -904,15 +942,16 @@ static int proc_readdir(struct file *f, struct dir_ctx *ctx)
 		int next = -1;
 		uint64_t from = ctx->pos < 1000 ? 0 : ctx->pos - 1000;
 		pthread_mutex_lock(&k->lock);
-		if (want_pid || n->kind == P_TASKDIR) {
+		if (want_pid) {
+			for (struct thread_group *tg = k->groups; tg; tg = tg->next)
+				if ((uint64_t)tg->tgid >= from && (next < 0 || tg->tgid < next))
+					next = tg->tgid;
+		} else if (n->kind == P_TASKDIR) {
 			for (struct task *t = k->tasks; t; t = t->next) {
-				int id = want_pid ? t->tg->tgid : t->tid;
-				if (want_pid && t->tid != t->tg->tgid)
+				if (t->tg->tgid != n->pid)
 					continue;
-				if (!want_pid && t->tg->tgid != n->pid)
-					continue;
-				if ((uint64_t)id >= from && (next < 0 || id < next))
-					next = id;
+				if ((uint64_t)t->tid >= from && (next < 0 || t->tid < next))
+					next = t->tid;
 			}
 		} else {
 			struct task *t = NULL;

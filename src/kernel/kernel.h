@@ -65,6 +65,13 @@ struct sigpending {
 	struct sigq_entry *head, **tail;
 };
 
+/* A task's IDs and capabilities (its fs IDs and groups are in task->cred). */
+struct creds {
+	uint32_t ruid, euid, suid, rgid, egid, sgid;
+	uint64_t cap_eff, cap_prm, cap_inh, cap_bnd;
+	bool keep_caps;
+};
+
 /* A timer that raises a signal (timer.c); k->lock. */
 struct ktimer {
 	struct ktimer *next;      /* in the armed list */
@@ -115,6 +122,8 @@ struct thread_group {
 	int nice;
 	uint64_t cpu_ns;          /* the application's CPU time, at exit */
 	uint64_t cpu_exec_ns;     /* CPU time of the images before execve */
+	char comm[16];            /* the last thread's, for a zombie's /proc */
+	struct creds exit_ids;    /* likewise */
 	int pidfd_refs;           /* pidfds keep a reaped group's memory */
 	bool reaped;              /* out of the tree, kept for pidfds */
 	struct waitq exit_wq;     /* pidfd pollers: notified at exit */
@@ -145,13 +154,6 @@ struct restart_block {
 	uint64_t deadline_ns;     /* CLOCK_MONOTONIC */
 	uint64_t rem_addr;
 	clockid_t clock;
-};
-
-/* A task's IDs and capabilities (its fs IDs and groups are in task->cred). */
-struct creds {
-	uint32_t ruid, euid, suid, rgid, egid, sgid;
-	uint64_t cap_eff, cap_prm, cap_inh, cap_bnd;
-	bool keep_caps;
 };
 
 struct task {

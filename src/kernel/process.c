@@ -318,8 +318,11 @@ void task_exit(struct task *t)
 	last = --tg->nr_threads == 0;
 	if (tg->exec_task && tg->nr_threads == 1)
 		task_wake(tg->exec_task);
-	if (last)
+	if (last) {
+		memcpy(tg->comm, t->comm, sizeof(tg->comm));
+		tg->exit_ids = t->ids;
 		tg_exit_notify(tg);
+	}
 	bool done = k->nr_tasks == 0;
 	if (done)
 		k->done = true;

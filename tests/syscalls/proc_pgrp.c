@@ -422,7 +422,7 @@ static void test_kill0(void)
 	CHECK_EQ(kill(pid, SIGKILL), 0);	/* and takes signals, uselessly */
 	CHECK_EQ(getpgid(pid), pgrp);
 	CHECK_EQ(getsid(pid), sid);
-	/* TODO(moat): /proc/PID of a zombie (state Z) is not there yet. */
+	CHECK_EQ(proc_state(pid), 'Z');
 	REAP_EXIT(pid, 5);			/* SIGKILL changed nothing */
 	CHECK_ERR(kill(pid, 0), ESRCH);
 	CHECK_ERR(getpgid(pid), ESRCH);
