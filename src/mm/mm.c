@@ -315,7 +315,8 @@ static int unmap_range(struct mm *mm, uint64_t lo, uint64_t hi)
  * copied.  A read-only stub mapping of the old page is dropped so the
  * next touch maps the new one.  Returns the new entry, or 0 on ENOMEM.
  */
-/* Write-protects the stub's mappings of [lo, hi), run by run. */
+/* Write-protects the stub's mappings of copy-on-write pages in [lo, hi),
+ * run by run. */
 static void stub_write_protect(struct mm *mm, uint64_t lo, uint64_t hi, int prot)
 {
 	uint64_t val, pn = lo >> PAGE_SHIFT, end = hi >> PAGE_SHIFT, run = 0, run_len = 0;
@@ -323,7 +324,7 @@ static void stub_write_protect(struct mm *mm, uint64_t lo, uint64_t hi, int prot
 	if (!mm->as)
 		return;
 	while ((pn = pagemap_next(&mm->pages, pn, end, &val)) <= end) {
-		bool mapped = pn < end && (val & PTE_MAPPED);
+		bool mapped = pn < end && (val & PTE_MAPPED) && (val & PTE_COW);
 		if (mapped && run_len && run + run_len == pn) {
 			run_len++;
 		} else {
@@ -603,7 +604,7 @@ void mm_futex_key(struct mm *mm, uint64_t addr, bool shared, const void **obj,
 	pthread_mutex_unlock(&mm->lock);
 }
 
-struct mm *mm_fork(struct mm *old)
+struct mm *mm_fork(struct mm *old, size_t copy_budget)
 {
 	struct mm *mm = mm_new();
 	uint64_t pn, val, end;
@@ -652,6 +653,21 @@ struct mm *mm_fork(struct mm *old)
 			uint64_t *ne = pagemap_slot(&mm->pages, pn, true);
 			if (!ne)
 				goto nomem;
+			/* The parent's working set (writable pages it has
+			 * mapped) is copied for the child up to a budget: a
+			 * fork followed by exec then costs the parent no
+			 * copy-on-write faults at all. */
+			if (private && copy_budget && (v->prot & PROT_WRITE) &&
+			    (val & PTE_MAPPED) && !(val & PTE_COW)) {
+				uint64_t page = pgalloc_alloc_exact(1);
+				if (page != PGALLOC_FAIL) {
+					memcpy(pgalloc_ptr(page), pgalloc_ptr(val & PAGE_MASK), PAGE_SIZE);
+					*ne = page | PTE_PRESENT;
+					copy_budget--;
+					pn++;
+					continue;
+				}
+			}
 			pgalloc_get(val & PAGE_MASK, 1);
 			*ne = (val & PAGE_MASK) | PTE_PRESENT | (private ? PTE_COW : 0);
 			if (private)

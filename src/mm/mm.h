@@ -116,7 +116,7 @@ struct mm *mm_new(void);
  * mappings are dropped from its stub so its next write faults), shared
  * pages are shared.  The caller sets the new mm's platform address space.
  */
-struct mm *mm_fork(struct mm *old);
+struct mm *mm_fork(struct mm *old, size_t copy_budget);
 void mm_get(struct mm *mm);
 /*
  * The key of a futex at addr: (mm, addr) for a private futex or private

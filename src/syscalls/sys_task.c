@@ -104,7 +104,12 @@ static long do_clone(struct task *t, const struct clone_args_k *ca, bool clone3)
 		mm_get(t->mm);
 		c->mm = t->mm;
 	} else {
-		c->mm = mm_fork(t->mm);
+		/* Up to 1 MiB of a single-threaded parent's working set is
+		 * copied at once (no other thread can write it meanwhile). */
+		pthread_mutex_lock(&k->lock);
+		size_t budget = t->tg->nr_threads == 1 ? 256 : 0;
+		pthread_mutex_unlock(&k->lock);
+		c->mm = mm_fork(t->mm, budget);
 		if (!c->mm)
 			goto fail;
 		c->mm->as = kernel_new_as(k);

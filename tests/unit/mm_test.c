@@ -121,7 +121,7 @@ int main(void)
 	EXPECT_EQ(mm_copy_out(mm, pa, "parent", 7), 0);
 	EXPECT_EQ(mm_copy_out(mm, sh, "shared", 7), 0);
 	size_t before_fork = pgalloc_used_pages();
-	struct mm *child = mm_fork(mm);
+	struct mm *child = mm_fork(mm, 0);
 	EXPECT(child != NULL);
 	EXPECT_EQ(pgalloc_used_pages(), before_fork);     /* nothing copied */
 	EXPECT_EQ(mm_copy_in(child, buf, pa, 7), 0);
@@ -140,7 +140,7 @@ int main(void)
 	EXPECT(!memcmp(buf, "SHARED", 7));
 	/* A write fault on a copy-on-write page copies it too. */
 	EXPECT_EQ(mm_copy_out(mm, pa + PAGE_SIZE, "x", 1), 0);
-	struct mm *child2 = mm_fork(mm);
+	struct mm *child2 = mm_fork(mm, 0);
 	EXPECT_EQ(mm_handle_fault(child2, (uint64_t)pa + PAGE_SIZE, PROT_WRITE, &signo, &code), 0);
 	EXPECT_EQ(mm_copy_in(child2, buf, pa + PAGE_SIZE, 1), 0);
 	EXPECT_EQ(buf[0], 'x');
