@@ -9,6 +9,7 @@
  * Linux reference: fs/read_write.c.
  */
 #include <errno.h>
+#include <poll.h>
 #include <signal.h>
 #include <fcntl.h>
 #include <stdlib.h>
@@ -267,6 +268,11 @@ static long copy_between(struct task *t, struct file *in, int64_t *inpos,
 	while ((size_t)done < len) {
 		size_t n = MIN(len - (size_t)done, (size_t)TASK_IOBUF_SIZE);
 		int64_t *ip = inpos, *op = outpos;
+		/* A pipe without readers fails before any input is used. */
+		if (file_is_pipe(out) && (out->ops->poll(out) & POLLERR)) {
+			err = -EPIPE;
+			break;
+		}
 		if (!ip && !in->no_pos) {
 			pthread_mutex_lock(&in->pos_lock);
 			ip = &in->pos;
@@ -299,6 +305,8 @@ static long copy_between(struct task *t, struct file *in, int64_t *inpos,
 		if ((size_t)r < n)
 			break;
 	}
+	if (!done && err == -EPIPE)
+		sigpipe(t);     /* sendfile and splice into a closed pipe */
 	return done ? done : err;
 }
 
@@ -412,6 +420,8 @@ long sys_tee(struct task *t, const uint64_t a[6])
 		ret = -EINVAL;
 	else if (a[2])
 		ret = pipe_tee(t, in, out, MIN(a[2], (uint64_t)MAX_RW_COUNT), a[3] & SPLICE_F_NONBLOCK);
+	if (ret == -EPIPE)
+		sigpipe(t);
 	if (in)
 		file_put(in);
 	if (out)
