@@ -120,6 +120,34 @@ static uint64_t deadline_of(const struct timespec *ts)
 	return moat_now_ns() + ns;
 }
 
+static void time_left(uint64_t deadline, struct timespec *ts);
+
+/* ppoll's and pselect6's optional timespec: 0, or -errno. */
+static long read_timeout(struct task *t, uint64_t uts, uint64_t *deadline)
+{
+	struct timespec ts;
+
+	*deadline = 0;
+	if (!uts)
+		return 0;
+	if (mm_copy_in(t->mm, &ts, uts, sizeof(ts)))
+		return -EFAULT;
+	if (ts.tv_sec < 0 || ts.tv_nsec < 0 || ts.tv_nsec >= 1000000000L)
+		return -EINVAL;
+	*deadline = deadline_of(&ts);
+	return 0;
+}
+
+/* Linux writes the time left back into ppoll's and pselect6's timespec. */
+static void write_time_left(struct task *t, uint64_t uts, uint64_t deadline)
+{
+	struct timespec left = { 0, 0 };
+
+	if (deadline > 1)
+		time_left(deadline, &left);
+	mm_copy_out(t->mm, uts, &left, sizeof(left));
+}
+
 static void time_left(uint64_t deadline, struct timespec *ts)
 {
 	uint64_t now = moat_now_ns(), left = deadline > now ? deadline - now : 0;
@@ -206,27 +234,19 @@ long sys_poll(struct task *t, const uint64_t a[6])
 
 long sys_ppoll(struct task *t, const uint64_t a[6])
 {
-	struct timespec ts;
-	uint64_t deadline = 0;
-	long ret;
+	uint64_t deadline;
+	long ret = read_timeout(t, a[2], &deadline);
 
-	if (a[2]) {
-		if (mm_copy_in(t->mm, &ts, a[2], sizeof(ts)))
-			return -EFAULT;
-		if (ts.tv_sec < 0 || ts.tv_nsec < 0 || ts.tv_nsec >= 1000000000L)
-			return -EINVAL;
-		deadline = deadline_of(&ts);
-	}
+	if (ret)
+		return ret;
 	ret = set_wait_mask(t, a[3], a[4]);
 	if (ret)
 		return ret;
 	ret = poll_common(t, a[0], a[1], deadline);
 	if (ret == -EINTR)
 		ret = -ERESTARTNOHAND;
-	if (a[2] && deadline > 1 && ret != -EFAULT) {
-		time_left(deadline, &ts);
-		mm_copy_out(t->mm, a[2], &ts, sizeof(ts));
-	}
+	if (a[2] && ret != -EFAULT)
+		write_time_left(t, a[2], deadline);
 	end_wait_mask(t, ret);
 	return ret;
 }
@@ -350,18 +370,12 @@ long sys_select(struct task *t, const uint64_t a[6])
 
 long sys_pselect6(struct task *t, const uint64_t a[6])
 {
-	struct timespec ts;
-	uint64_t deadline = 0;
+	uint64_t deadline;
 	struct { uint64_t set, size; } sm = { 0, 0 };
-	long ret;
+	long ret = read_timeout(t, a[4], &deadline);
 
-	if (a[4]) {
-		if (mm_copy_in(t->mm, &ts, a[4], sizeof(ts)))
-			return -EFAULT;
-		if (ts.tv_sec < 0 || ts.tv_nsec < 0 || ts.tv_nsec >= 1000000000L)
-			return -EINVAL;
-		deadline = deadline_of(&ts);
-	}
+	if (ret)
+		return ret;
 	if (a[5] && mm_copy_in(t->mm, &sm, a[5], sizeof(sm)))
 		return -EFAULT;
 	ret = set_wait_mask(t, sm.set, sm.size);
@@ -370,12 +384,8 @@ long sys_pselect6(struct task *t, const uint64_t a[6])
 	ret = select_common(t, (int)a[0], a[1], a[2], a[3], deadline);
 	if (ret == -EINTR)
 		ret = -ERESTARTNOHAND;
-	if (a[4] && ret != -EFAULT) {
-		struct timespec left = { 0, 0 };
-		if (deadline > 1)
-			time_left(deadline, &left);
-		mm_copy_out(t->mm, a[4], &left, sizeof(left));
-	}
+	if (a[4] && ret != -EFAULT)
+		write_time_left(t, a[4], deadline);
 	end_wait_mask(t, ret);
 	return ret;
 }

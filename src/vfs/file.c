@@ -4,6 +4,7 @@
 #include "vfs/vfs.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <fcntl.h>
 #include <unistd.h>
 #include <stdlib.h>
@@ -141,26 +142,6 @@ struct fdtable *fdtable_copy(struct fdtable *old)
 	return fdt;
 }
 
-void fdtable_close_on_exec(struct fdtable *fdt)
-{
-	for (int fd = 0;; fd++) {
-		struct file *f = NULL;
-		pthread_mutex_lock(&fdt->lock);
-		for (; fd < fdt->nfds; fd++) {
-			if (fdt->files[fd] && (fdt->fdflags[fd] & FD_CLOEXEC)) {
-				f = fdt->files[fd];
-				fdt->files[fd] = NULL;
-				fdt->fdflags[fd] = 0;
-				break;
-			}
-		}
-		pthread_mutex_unlock(&fdt->lock);
-		if (!f)
-			return;
-		locks_remove_posix(fdt, f);
-		file_put(f);
-	}
-}
 
 void fdtable_put(struct fdtable *fdt)
 {
@@ -273,20 +254,20 @@ int fdtable_close(struct fdtable *fdt, int fd)
 	return 0;
 }
 
-void fdtable_close_range(struct fdtable *fdt, unsigned first, unsigned last, bool cloexec)
+/* Closes the descriptors in [first, last], or only the close-on-exec
+ * ones among them. */
+static void close_fds(struct fdtable *fdt, unsigned first, unsigned last, bool only_cloexec)
 {
 	for (;;) {
 		struct file *f = NULL;
 		pthread_mutex_lock(&fdt->lock);
 		for (; first <= last && (int)first < fdt->nfds; first++) {
-			if (!fdt->files[first])
+			if (!fdt->files[first] ||
+			    (only_cloexec && !(fdt->fdflags[first] & FD_CLOEXEC)))
 				continue;
-			if (cloexec) {
-				fdt->fdflags[first] |= FD_CLOEXEC;
-				continue;
-			}
 			f = fdt->files[first];
 			fdt->files[first] = NULL;
+			fdt->fdflags[first] = 0;
 			break;
 		}
 		pthread_mutex_unlock(&fdt->lock);
@@ -298,6 +279,24 @@ void fdtable_close_range(struct fdtable *fdt, unsigned first, unsigned last, boo
 			return;
 		first++;
 	}
+}
+
+void fdtable_close_range(struct fdtable *fdt, unsigned first, unsigned last, bool cloexec)
+{
+	if (!cloexec) {
+		close_fds(fdt, first, last, false);
+		return;
+	}
+	pthread_mutex_lock(&fdt->lock);
+	for (; first <= last && (int)first < fdt->nfds; first++)
+		if (fdt->files[first])
+			fdt->fdflags[first] |= FD_CLOEXEC;
+	pthread_mutex_unlock(&fdt->lock);
+}
+
+void fdtable_close_on_exec(struct fdtable *fdt)
+{
+	close_fds(fdt, 0, UINT_MAX, true);
 }
 
 int fdtable_get_flags(struct fdtable *fdt, int fd)
