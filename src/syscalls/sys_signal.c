@@ -6,6 +6,7 @@
  * Linux reference: kernel/signal.c.
  */
 #include <errno.h>
+#include <linux/capability.h>
 #include <signal.h>
 #include <stdbool.h>
 #include <string.h>
@@ -132,37 +133,55 @@ static void user_info(struct task *t, siginfo_t *info, int sig, int code)
 
 /* kill(2)'s targets: a process, a group, or every process but init and
  * the caller.  k->lock held. */
+/*
+ * Linux: kill_ok_by_cred and check_kill_permission.  The sender's real or
+ * effective UID must be the target's real or saved one, unless it has
+ * CAP_KILL; SIGCONT within a session is always allowed.  k->lock held.
+ */
+static bool may_signal(struct task *t, struct thread_group *tg, int sig)
+{
+	const struct creds *c = tg->tasks ? &tg->tasks->ids : &tg->exit_ids;
+
+	if (tg == t->tg || capable(t, CAP_KILL))
+		return true;
+	if (t->ids.euid == c->suid || t->ids.euid == c->ruid ||
+	    t->ids.ruid == c->suid || t->ids.ruid == c->ruid)
+		return true;
+	return sig == SIGCONT && tg->sid == t->tg->sid;
+}
+
 static long kill_locked(struct task *t, int pid, int sig, const siginfo_t *info)
 {
 	struct kernel *k = t->k;
 	long ret = -ESRCH;
+	bool any_allowed = false;
 	int pgid;
 
 	if (pid > 0) {
 		struct thread_group *tg = tg_by_pid(k, pid);
-		if (!tg || (tg->zombie && !tg->tasks))
-			return tg ? 0 : -ESRCH;     /* a zombie takes signals, silently */
+		if (!tg)
+			return -ESRCH;
+		if (!may_signal(t, tg, sig))
+			return -EPERM;
+		if (tg->zombie && !tg->tasks)
+			return 0;           /* a zombie takes signals, silently */
 		return sig ? send_signal_locked(tg, NULL, sig, info) : 0;
 	}
-	if (pid == -1) {
-		for (struct thread_group *tg = k->groups; tg; tg = tg->next) {
-			if (tg == k->init || tg == t->tg || tg->zombie)
-				continue;
-			ret = 0;
-			if (sig)
-				send_signal_locked(tg, NULL, sig, info);
-		}
-		return ret;
-	}
+	/* Groups and "everyone": success if any target could be signalled,
+	 * EPERM if there were targets but none allowed. */
 	pgid = pid == 0 ? t->tg->pgid : -pid;
 	for (struct thread_group *tg = k->groups; tg; tg = tg->next) {
-		if (tg->pgid != pgid)
+		if (pid == -1 ? (tg == k->init || tg == t->tg || tg->zombie) : tg->pgid != pgid)
 			continue;
-		ret = 0;
+		if (ret == -ESRCH)
+			ret = -EPERM;
+		if (!may_signal(t, tg, sig))
+			continue;
+		any_allowed = true;
 		if (sig && !tg->zombie)
 			send_signal_locked(tg, NULL, sig, info);
 	}
-	return ret;
+	return any_allowed ? 0 : ret;
 }
 
 long sys_kill(struct task *t, const uint64_t a[6])
@@ -195,6 +214,8 @@ static long thread_kill(struct task *t, int tgid, int tid, int sig, const siginf
 	target = task_by_tid(t->k, tid);
 	if (!target || (tgid > 0 && target->tg->tgid != tgid))
 		ret = -ESRCH;
+	else if (!may_signal(t, target->tg, sig))
+		ret = -EPERM;
 	else if (sig)
 		ret = send_signal_locked(target->tg, target, sig, info);
 	pthread_mutex_unlock(&t->k->lock);

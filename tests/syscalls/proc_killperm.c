@@ -1,0 +1,68 @@
+/*
+ * proc_killperm: who may signal whom.  An unprivileged sender needs its
+ * real or effective UID to match the target's real or saved UID (EPERM
+ * otherwise, for signal 0 too); its own processes it may always signal;
+ * SIGCONT is allowed within the session; a group kill succeeds if any
+ * member may be signalled.
+ */
+#define _GNU_SOURCE
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "check.h"
+
+static pid_t spawn_sleeper(uid_t uid)
+{
+	pid_t pid;
+
+	fflush(stdout);
+	pid = fork();
+	if (pid == 0) {
+		if (uid && setresuid(uid, uid, uid))
+			_exit(9);
+		for (;;)
+			pause();
+	}
+	return pid;
+}
+
+int main(void)
+{
+	int p[2], st;
+	pid_t root_victim = spawn_sleeper(0), user_victim = spawn_sleeper(1000);
+
+	if (!CHECK(root_victim > 0) || !CHECK(user_victim > 0) || !CHECK_OK(pipe(p)))
+		return check_done();
+	fflush(stdout);
+	pid_t sender = fork();
+	if (sender == 0) {
+		char r[6];
+		close(p[0]);
+		if (setresuid(1000, 1000, 1000))
+			_exit(9);
+		r[0] = kill(root_victim, SIGTERM) == -1 && errno == EPERM;
+		r[1] = kill(root_victim, 0) == -1 && errno == EPERM;
+		r[2] = kill(user_victim, 0) == 0;           /* same user */
+		r[3] = kill(getpid(), 0) == 0;
+		r[4] = kill(root_victim, SIGCONT) == 0;     /* same session */
+		r[5] = kill(999999, 0) == -1 && errno == ESRCH;
+		_exit(write(p[1], r, sizeof(r)) == sizeof(r) ? 0 : 8);
+	}
+	close(p[1]);
+	char r[6] = { 0 };
+	CHECK_EQ(read(p[0], r, sizeof(r)), (long)sizeof(r));
+	for (int i = 0; i < 6; i++)
+		if (!r[i])
+			CHECK_EQ(i, -1);     /* names the failed case */
+	CHECK_EQ(waitpid(sender, &st, 0), sender);
+	CHECK(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+	/* The victims are still alive: SIGTERM was refused. */
+	CHECK_EQ(kill(root_victim, 0), 0);
+	CHECK_OK(kill(root_victim, SIGKILL));
+	CHECK_OK(kill(user_victim, SIGKILL));
+	CHECK_EQ(waitpid(root_victim, &st, 0), root_victim);
+	CHECK(WIFSIGNALED(st) && WTERMSIG(st) == SIGKILL);
+	CHECK_EQ(waitpid(user_victim, &st, 0), user_victim);
+	return check_done();
+}
