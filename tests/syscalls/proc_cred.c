@@ -47,52 +47,12 @@
 #include <unistd.h>
 
 #include "check.h"
+#include "child.h"
 #include "scratch.h"
 
 #define BIT(c) (1ULL << (c))
 
 static uint64_t init_eff, init_prm;
-
-static pid_t xfork(void)
-{
-	pid_t pid;
-
-	fflush(stdout);
-	pid = fork();
-	if (pid < 0) {
-		CHECK_OK(pid);
-		exit(check_done() ? 1 : 2);
-	}
-	if (pid == 0)
-		check_failures = 0;	/* a child counts only its own */
-	return pid;
-}
-
-/* Exit code of pid, 128+N if killed by signal N. */
-static int reap(pid_t pid)
-{
-	int st = -1;
-
-	if (!CHECK_EQ(waitpid(pid, &st, 0), pid))
-		return -1;
-	if (WIFEXITED(st))
-		return WEXITSTATUS(st);
-	if (WIFSIGNALED(st))
-		return 128 + WTERMSIG(st);
-	return -1;
-}
-
-/* Fork; the child runs fn and exits 0 if its checks held. */
-static int run(void (*fn)(void))
-{
-	pid_t pid = xfork();
-
-	if (pid == 0) {
-		fn();
-		_exit(check_done());
-	}
-	return reap(pid);
-}
 
 /* ------------------------------------------------------ helpers */
 

@@ -35,6 +35,7 @@
 #include <unistd.h>
 
 #include "check.h"
+#include "child.h"
 #include "scratch.h"
 
 #define OK 42			/* exit code of a successful child mode */
@@ -77,27 +78,19 @@ static int write_file(const char *path, const char *text, mode_t mode)
 }
 
 /*
- * Fork; the child runs fn (which should exec and not return). Returns the
- * child's exit code, or 128+N if it was killed by signal N.
+ * Like run() of child.h, but fn should exec and not return: if it does,
+ * the child exits 99. Returns the child's exit code, or 128+N if it was
+ * killed by signal N.
  */
-static int run(void (*fn)(void))
+static int run_exec(void (*fn)(void))
 {
-	int st = -1;
-	pid_t pid;
+	pid_t pid = xfork();
 
-	fflush(stdout);
-	pid = fork();
 	if (pid == 0) {
 		fn();
 		_exit(99);
 	}
-	if (!CHECK(pid > 0) || !CHECK_EQ(waitpid(pid, &st, 0), pid))
-		return -1;
-	if (WIFEXITED(st))
-		return WEXITSTATUS(st);
-	if (WIFSIGNALED(st))
-		return 128 + WTERMSIG(st);
-	return -1;
+	return reap(pid);
 }
 
 static long num(const char *s)
@@ -588,17 +581,17 @@ int main(int argc, char **argv)
 	}
 	setup_files();
 
-	CHECK_EQ(run(do_args), OK);
-	CHECK_EQ(run(do_fds), OK);
-	CHECK_EQ(run(do_signals), OK);
-	CHECK_EQ(run(do_inherit), OK);
-	CHECK_EQ(run(do_fexecve), OK);
-	CHECK_EQ(run(do_script), OK);
-	CHECK_EQ(run(do_scriptsp), OK);
-	CHECK_EQ(run(do_noarg), OK);
-	CHECK_EQ(run(do_threads), OK);
-	CHECK_EQ(run(do_nonleader), OK);
-	CHECK_EQ(run(do_errors), 0);
+	CHECK_EQ(run_exec(do_args), OK);
+	CHECK_EQ(run_exec(do_fds), OK);
+	CHECK_EQ(run_exec(do_signals), OK);
+	CHECK_EQ(run_exec(do_inherit), OK);
+	CHECK_EQ(run_exec(do_fexecve), OK);
+	CHECK_EQ(run_exec(do_script), OK);
+	CHECK_EQ(run_exec(do_scriptsp), OK);
+	CHECK_EQ(run_exec(do_noarg), OK);
+	CHECK_EQ(run_exec(do_threads), OK);
+	CHECK_EQ(run_exec(do_nonleader), OK);
+	CHECK_EQ(run_exec(do_errors), 0);
 
 	rmtree(dir);
 	return check_done();

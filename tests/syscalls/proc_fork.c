@@ -31,35 +31,13 @@
 #include <unistd.h>
 
 #include "check.h"
+#include "child.h"
 #include "scratch.h"
-
-static pid_t xfork(void)
-{
-	pid_t pid;
-
-	fflush(stdout);
-	pid = fork();
-	if (pid < 0) {
-		CHECK_OK(pid);
-		exit(check_done() ? 1 : 2);
-	}
-	return pid;
-}
-
-/* Reap pid; its raw status, or -1 (reported). */
-static int reap(pid_t pid)
-{
-	int st = -1;
-
-	if (!CHECK_EQ(waitpid(pid, &st, 0), pid))
-		return -1;
-	return st;
-}
 
 /* Reap pid and check that it exited with code. */
 #define REAP_EXIT(pid, code)                                                 \
 	({                                                                   \
-		int st_ = reap(pid);                                         \
+		int st_ = reap_status(pid, 0);                               \
 		CHECK(WIFEXITED(st_)) && CHECK_EQ(WEXITSTATUS(st_), code);  \
 	})
 
@@ -121,7 +99,7 @@ static void test_exit_codes(void)
 	pid = xfork();
 	if (pid == 0)
 		_exit(42);
-	st = reap(pid);
+	st = reap_status(pid, 0);
 	CHECK(WIFEXITED(st));
 	CHECK(!WIFSIGNALED(st));
 	CHECK(!WIFSTOPPED(st));
@@ -565,7 +543,7 @@ static void test_killed(void)
 	}
 	CHECK_OK(kill(pid, 0));
 	CHECK_OK(kill(pid, SIGKILL));
-	st = reap(pid);
+	st = reap_status(pid, 0);
 	CHECK(WIFSIGNALED(st));
 	CHECK(!WIFEXITED(st));
 	CHECK_EQ(WTERMSIG(st), SIGKILL);
@@ -579,7 +557,7 @@ static void test_killed(void)
 		_exit(1);
 	}
 	CHECK_OK(kill(pid, SIGTERM));
-	st = reap(pid);
+	st = reap_status(pid, 0);
 	CHECK(WIFSIGNALED(st));
 	CHECK_EQ(WTERMSIG(st), SIGTERM);
 

@@ -64,66 +64,16 @@
 #include <unistd.h>
 
 #include "check.h"
+#include "child.h"
 #include "scratch.h"
 
 static pid_t me;		/* the test's pid; 1 under moat */
-
-static pid_t xfork(void)
-{
-	pid_t pid;
-
-	fflush(stdout);
-	pid = fork();
-	if (pid < 0) {
-		CHECK_OK(pid);
-		exit(check_done() ? 1 : 2);
-	}
-	if (pid == 0)
-		check_failures = 0;	/* a child counts only its own */
-	return pid;
-}
 
 /* Raw clone with no new stack: a fork with the given flags. */
 static pid_t raw_clone(unsigned long flags)
 {
 	fflush(stdout);
 	return (pid_t)syscall(SYS_clone, flags, 0, 0, 0, 0);
-}
-
-/* Reap pid (with extra waitpid options); its raw status, or -1. */
-static int reap_opt(pid_t pid, int opt)
-{
-	int st = -1;
-
-	if (!CHECK_EQ(waitpid(pid, &st, opt), pid))
-		return -1;
-	return st;
-}
-
-/* Exit code of pid, 128+N if killed by signal N. */
-static int reap(pid_t pid)
-{
-	int st = reap_opt(pid, 0);
-
-	if (st == -1)
-		return -1;
-	if (WIFEXITED(st))
-		return WEXITSTATUS(st);
-	if (WIFSIGNALED(st))
-		return 128 + WTERMSIG(st);
-	return -1;
-}
-
-/* Fork; the child runs fn and exits 0 if its checks held. */
-static int run(void (*fn)(void))
-{
-	pid_t pid = xfork();
-
-	if (pid == 0) {
-		fn();
-		_exit(check_done());
-	}
-	return reap(pid);
 }
 
 static void sleep_ms(long ms)
@@ -479,7 +429,7 @@ static void test_sigchld_info(void)
 	wait_recs(1);
 	CHECK_EQ(nrec, 1);
 	CHECK_REC(0, CLD_EXITED, 3, pid);
-	st = reap_opt(pid, 0);
+	st = reap_status(pid, 0);
 	CHECK(WIFEXITED(st) && WEXITSTATUS(st) == 3);
 
 	/* SIGKILL. */
@@ -491,7 +441,7 @@ static void test_sigchld_info(void)
 	wait_recs(1);
 	CHECK_EQ(nrec, 1);
 	CHECK_REC(0, CLD_KILLED, SIGKILL, pid);
-	CHECK_EQ(reap_opt(pid, 0), SIGKILL);
+	CHECK_EQ(reap_status(pid, 0), SIGKILL);
 
 	/* Stop, continue, kill. */
 	nrec = 0;
@@ -502,21 +452,21 @@ static void test_sigchld_info(void)
 	wait_recs(1);
 	CHECK_EQ(nrec, 1);
 	CHECK_REC(0, CLD_STOPPED, SIGSTOP, pid);
-	st = reap_opt(pid, WUNTRACED);
+	st = reap_status(pid, WUNTRACED);
 	CHECK(WIFSTOPPED(st) && WSTOPSIG(st) == SIGSTOP);
 	CHECK_EQ(st, (SIGSTOP << 8) | 0x7f);
 	CHECK_OK(kill(pid, SIGCONT));
 	wait_recs(2);
 	CHECK_EQ(nrec, 2);
 	CHECK_REC(1, CLD_CONTINUED, SIGCONT, pid);
-	st = reap_opt(pid, WCONTINUED);
+	st = reap_status(pid, WCONTINUED);
 	CHECK(WIFCONTINUED(st));
 	CHECK_EQ(st, 0xffff);
 	CHECK_OK(kill(pid, SIGKILL));
 	wait_recs(3);
 	CHECK_EQ(nrec, 3);
 	CHECK_REC(2, CLD_KILLED, SIGKILL, pid);
-	CHECK_EQ(reap_opt(pid, 0), SIGKILL);
+	CHECK_EQ(reap_status(pid, 0), SIGKILL);
 
 	/* SA_NOCLDSTOP: nothing for stop and continue; exits still come. */
 	set_chld(on_chld, NULL, SA_NOCLDSTOP);
@@ -525,17 +475,17 @@ static void test_sigchld_info(void)
 	if (pid == 0)
 		block_forever();
 	CHECK_OK(kill(pid, SIGSTOP));
-	st = reap_opt(pid, WUNTRACED);
+	st = reap_status(pid, WUNTRACED);
 	CHECK(WIFSTOPPED(st) && WSTOPSIG(st) == SIGSTOP);
 	CHECK(!chld_pending());
 	CHECK_OK(kill(pid, SIGCONT));
-	st = reap_opt(pid, WCONTINUED);
+	st = reap_status(pid, WCONTINUED);
 	CHECK(WIFCONTINUED(st));
 	CHECK_OK(kill(pid, SIGKILL));
 	wait_recs(1);
 	CHECK_EQ(nrec, 1);
 	CHECK_REC(0, CLD_KILLED, SIGKILL, pid);
-	CHECK_EQ(reap_opt(pid, 0), SIGKILL);
+	CHECK_EQ(reap_status(pid, 0), SIGKILL);
 
 	set_chld(NULL, SIG_DFL, 0);
 	block_chld(SIG_UNBLOCK);
@@ -607,7 +557,7 @@ static void test_autoreap(void)
 	CHECK_EQ(waitid(P_PID, pid, &si, WEXITED | WNOWAIT), 0);
 	set_chld(NULL, SIG_IGN, 0);
 	CHECK_OK(kill(pid, 0));
-	st = reap_opt(pid, 0);
+	st = reap_status(pid, 0);
 	CHECK(WIFEXITED(st) && WEXITSTATUS(st) == 4);
 	set_chld(NULL, SIG_DFL, 0);
 
@@ -617,7 +567,7 @@ static void test_autoreap(void)
 		_exit(6);
 	CHECK_EQ(waitid(P_PID, pid, &si, WEXITED | WNOWAIT), 0);
 	CHECK_OK(kill(pid, 0));
-	st = reap_opt(pid, 0);
+	st = reap_status(pid, 0);
 	CHECK(WIFEXITED(st) && WEXITSTATUS(st) == 6);
 }
 
@@ -659,7 +609,7 @@ static void test_clone_nosig(void)
 	CHECK_EQ(si.si_code, CLD_EXITED);
 	CHECK_EQ(si.si_status, 7);
 	CHECK_ERR(waitpid(pid, &st, WNOHANG), ECHILD);	/* zombie: still */
-	st = reap_opt(pid, __WCLONE);
+	st = reap_status(pid, __WCLONE);
 	CHECK(WIFEXITED(st) && WEXITSTATUS(st) == 7);
 	CHECK(!chld_pending());			/* it sent no SIGCHLD */
 
@@ -668,7 +618,7 @@ static void test_clone_nosig(void)
 	if (pid == 0)
 		_exit(8);
 	if (CHECK(pid > 0)) {
-		st = reap_opt(pid, __WALL);
+		st = reap_status(pid, __WALL);
 		CHECK(WIFEXITED(st) && WEXITSTATUS(st) == 8);
 	}
 	CHECK(!chld_pending());
@@ -681,7 +631,7 @@ static void test_clone_nosig(void)
 		CHECK_EQ(waitid(P_PID, pid, &si, WEXITED | WNOWAIT), 0);
 		CHECK_ERR(waitpid(pid, &st, __WCLONE), ECHILD);
 		CHECK(chld_pending());
-		st = reap_opt(pid, 0);
+		st = reap_status(pid, 0);
 		CHECK(WIFEXITED(st) && WEXITSTATUS(st) == 9);
 	}
 	/* Drop the pending SIGCHLD (default action: ignore). */
@@ -1003,7 +953,7 @@ static void test_abort_status(void)
 			abort();
 		}
 		if (i == 0) {
-			st = reap_opt(pid, 0);
+			st = reap_status(pid, 0);
 			CHECK(WIFSIGNALED(st));
 			CHECK_EQ(WTERMSIG(st), SIGABRT);
 			CHECK_EQ(WCOREDUMP(st), 0);

@@ -29,40 +29,19 @@
 #include <unistd.h>
 
 #include "check.h"
+#include "child.h"
 
 static pid_t me, pgrp, sid;
 
-static pid_t xfork(void)
-{
-	pid_t pid;
-
-	fflush(stdout);
-	pid = fork();
-	if (pid < 0) {
-		CHECK_OK(pid);
-		exit(check_done() ? 1 : 2);
-	}
-	return pid;
-}
-
-static int reap(pid_t pid)
-{
-	int st = -1;
-
-	if (!CHECK_EQ(waitpid(pid, &st, 0), pid))
-		return -1;
-	return st;
-}
-
 #define REAP_EXIT(pid, code)                                                 \
 	({                                                                   \
-		int st_ = reap(pid);                                         \
+		int st_ = reap_status(pid, 0);                               \
 		CHECK(WIFEXITED(st_)) && CHECK_EQ(WEXITSTATUS(st_), code);  \
 	})
 
 #define REAP_SIGNALED(pid, sig)                                              \
 	({                                                                   \
-		int st_ = reap(pid);                                         \
+		int st_ = reap_status(pid, 0);                               \
 		CHECK(WIFSIGNALED(st_)) && CHECK_EQ(WTERMSIG(st_), sig);    \
 	})
 

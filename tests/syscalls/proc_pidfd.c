@@ -35,6 +35,7 @@
 #include <unistd.h>
 
 #include "check.h"
+#include "child.h"
 
 #define NOPID INT_MAX		/* above any pid_max: no process has it */
 
@@ -68,19 +69,6 @@ static long pidfd_send_signal(int fd, int sig, siginfo_t *si,
 static long pidfd_getfd(int pidfd, int fd, unsigned int flags)
 {
 	return syscall(SYS_pidfd_getfd, pidfd, fd, flags);
-}
-
-static pid_t xfork(void)
-{
-	pid_t pid;
-
-	fflush(stdout);
-	pid = fork();
-	if (pid < 0) {
-		CHECK_OK(pid);
-		exit(check_done() ? 1 : 2);
-	}
-	return pid;
 }
 
 static void block_read(int fd)

@@ -37,6 +37,7 @@
 #include <unistd.h>
 
 #include "check.h"
+#include "child.h"
 #include "scratch.h"
 
 #define NOPID INT_MAX		/* above any pid_max: no process has it */
@@ -61,47 +62,6 @@ static void no_core(void)
 {
 	set_lim(RLIMIT_CORE, 0, 0);
 	prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
-}
-
-static pid_t xfork(void)
-{
-	pid_t pid;
-
-	fflush(stdout);
-	pid = fork();
-	if (pid < 0) {
-		CHECK_OK(pid);
-		exit(check_done() ? 1 : 2);
-	}
-	if (pid == 0)
-		check_failures = 0;	/* a child counts only its own */
-	return pid;
-}
-
-/* Exit code of pid, or 128+N if it was killed by signal N. */
-static int reap(pid_t pid)
-{
-	int st = -1;
-
-	if (!CHECK_EQ(waitpid(pid, &st, 0), pid))
-		return -1;
-	if (WIFEXITED(st))
-		return WEXITSTATUS(st);
-	if (WIFSIGNALED(st))
-		return 128 + WTERMSIG(st);
-	return -1;
-}
-
-/* Fork; the child runs fn and exits 0 if its checks held. */
-static int run(void (*fn)(void))
-{
-	pid_t pid = xfork();
-
-	if (pid == 0) {
-		fn();
-		_exit(check_done());
-	}
-	return reap(pid);
 }
 
 /* ------------------------------------------------------ get/set */

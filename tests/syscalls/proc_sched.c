@@ -32,23 +32,9 @@
 #include <unistd.h>
 
 #include "check.h"
+#include "child.h"
 
 #define NOPID INT_MAX		/* above any pid_max: no process has it */
-
-static pid_t xfork(void)
-{
-	pid_t pid;
-
-	fflush(stdout);
-	pid = fork();
-	if (pid < 0) {
-		CHECK_OK(pid);
-		exit(check_done() ? 1 : 2);
-	}
-	if (pid == 0)
-		check_failures = 0;	/* a child counts only its own */
-	return pid;
-}
 
 /* Reap pid and check that it exited with code. */
 #define REAP_EXIT(pid, code)                                                 \

@@ -40,6 +40,7 @@
 #include <unistd.h>
 
 #include "check.h"
+#include "child.h"
 
 #ifndef SYS_SECCOMP
 #define SYS_SECCOMP 1		/* si_code of a SECCOMP_RET_TRAP SIGSYS */
@@ -100,31 +101,6 @@ static void no_core(void)
 
 	setrlimit(RLIMIT_CORE, &rl);
 	prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
-}
-
-/*
- * Fork; the child runs fn and exits 0 if all its checks held (1 if not).
- * Returns the child's exit code, or 128+N if it was killed by signal N.
- */
-static int run(void (*fn)(void))
-{
-	int st = -1;
-	pid_t pid;
-
-	fflush(stdout);
-	pid = fork();
-	if (pid == 0) {
-		check_failures = 0;	/* count only the child's own */
-		fn();
-		_exit(check_done());
-	}
-	if (!CHECK(pid > 0) || !CHECK_EQ(waitpid(pid, &st, 0), pid))
-		return -1;
-	if (WIFEXITED(st))
-		return WEXITSTATUS(st);
-	if (WIFSIGNALED(st))
-		return 128 + WTERMSIG(st);
-	return -1;
 }
 
 static int status_has(const char *line)
