@@ -35,6 +35,7 @@
 
 
 struct kernel *kernel_current;
+__thread struct task *current_task;
 
 static int wait_status_to_exit_code(int status)
 {
@@ -370,6 +371,7 @@ void *task_main(void *arg)
 	bool after_syscall = false;
 
 	platform_set_current(t->ctx);
+	current_task = t;
 	for (;;) {
 		if (__atomic_load_n(&t->sig_flag, __ATOMIC_SEQ_CST) || after_syscall ||
 		    t->restore_sigmask)

@@ -52,6 +52,7 @@ struct k_stack {
 struct sighand {
 	int refs;
 	struct k_sigaction actions[NSIG_K];
+	struct waitq signalfd_wq;     /* signalfd readers: a signal was queued */
 };
 
 /* Queued signals: standard ones coalesce, real-time ones queue in order. */
@@ -87,6 +88,7 @@ struct ktimer {
 	union sigval value;
 	bool sig_queued;          /* its signal waits in a queue */
 	void (*fn)(struct ktimer *tm);  /* instead of a signal */
+	uint64_t fired;           /* for fn: expirations this time (missed too) */
 	int overrun, overrun_last;
 };
 
@@ -232,6 +234,22 @@ int kernel_run(const struct kernel_config *cfg, int *load_err, const char **what
 
 /* The kernel (one per sentry), for procfs. */
 extern struct kernel *kernel_current;
+/* The task the calling sentry thread serves (NULL on other threads). */
+extern __thread struct task *current_task;
+
+/* Event files (fs/eventfd.c). */
+struct file *eventfd_new(uint64_t initval, bool semaphore, int flags);
+struct file *timerfd_new(clockid_t clock, int flags);
+struct timerfd_state;
+struct timerfd_state *timerfd_of(struct file *f);
+/* k->lock held: */
+void timerfd_set(struct timerfd_state *s, uint64_t deadline, uint64_t interval,
+		 uint64_t *old_left, uint64_t *old_interval);
+void timerfd_get(struct timerfd_state *s, uint64_t *left, uint64_t *interval);
+clockid_t timerfd_clock(struct timerfd_state *s);
+struct file *signalfd_new(uint64_t mask, int flags);
+/* Changes a signalfd's mask; false if f is no signalfd. */
+bool signalfd_set_mask(struct file *f, uint64_t mask);
 
 /*
  * Processes (process.c).  Unless noted, callers hold no lock.

@@ -65,8 +65,10 @@ struct sighand *sighand_new(void)
 {
 	struct sighand *sh = calloc(1, sizeof(*sh));
 
-	if (sh)
+	if (sh) {
 		sh->refs = 1;
+		waitq_init(&sh->signalfd_wq);
+	}
 	return sh;
 }
 

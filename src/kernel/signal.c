@@ -15,6 +15,7 @@
 #include "kernel/kernel.h"
 
 #include <errno.h>
+#include <poll.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
@@ -332,6 +333,8 @@ int send_signal_locked(struct thread_group *tg, struct task *t, int sig,
 	int err = sigq_add(t ? &t->pending : &tg->shared, sig, info);
 	if (err)
 		return err;
+	/* signalfd readers wait for any queued signal, blocked or not. */
+	waitq_notify(&any->sighand->signalfd_wq, POLLIN);
 	target = t ? (t->sigmask & SIGBIT(sig) ? NULL : t) : pick_target(tg, sig);
 	if (!target)
 		return 0;

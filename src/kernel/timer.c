@@ -91,11 +91,13 @@ static void *timer_main(void *arg)
 			struct ktimer *tm = armed;
 			armed = tm->next;
 			tm->next = NULL;
+			tm->fired = 1;
 			if (tm->interval) {
 				uint64_t missed = (now - tm->deadline) / tm->interval;
 				tm->deadline += (missed + 1) * tm->interval;
 				if (tm->id >= 0)
 					tm->overrun += (int)MIN(missed, (uint64_t)INT32_MAX);
+				tm->fired += missed;
 				link_armed(tm);
 			} else {
 				tm->deadline = 0;
@@ -133,7 +135,7 @@ void timer_arm(struct ktimer *tm, uint64_t deadline, uint64_t interval)
 		pthread_cond_init(&timer_cond, &ca);
 		pthread_condattr_destroy(&ca);
 		thread_stop = false;
-		if (pthread_create(&timer_thread, NULL, timer_main, tm->tg->k) == 0)
+		if (pthread_create(&timer_thread, NULL, timer_main, kernel_current) == 0)
 			thread_started = true;
 		else
 			moat_warn("cannot start the timer thread");

@@ -111,6 +111,17 @@ static long do_rw(struct task *t, struct file *f, const struct iovec *iov,
 		if (err)
 			goto out;
 	}
+	if (f->ops->sees_empty_io) {
+		uint64_t total = 0;
+		for (long i = 0; i < cnt; i++)
+			total += iov[i].iov_len;
+		if (!total) {
+			/* Event files refuse short transfers, empty ones too. */
+			err = write ? f->ops->write(f, t, t->iobuf, 0, offp)
+				    : f->ops->read(f, t, t->iobuf, 0, offp);
+			goto out;
+		}
+	}
 	for (long i = 0; i < cnt && !err; i++) {
 		uint64_t base = (uint64_t)iov[i].iov_base;
 		size_t left = iov[i].iov_len;

@@ -121,7 +121,10 @@ const char *syscall_name(long nr);
 	X(getpriority) X(setpriority) X(sched_getscheduler) X(sched_getparam) \
 	X(sched_setscheduler) X(sched_setparam) X(sched_get_priority_max) \
 	X(sched_get_priority_min) X(sched_rr_get_interval) X(sched_setaffinity) \
-	X(pidfd_open) X(pidfd_send_signal) X(pidfd_getfd) X(seccomp)
+	X(pidfd_open) X(pidfd_send_signal) X(pidfd_getfd) X(seccomp) \
+	X(epoll_create) X(epoll_create1) X(epoll_ctl) X(epoll_wait) X(epoll_pwait) \
+	X(epoll_pwait2) X(eventfd) X(eventfd2) X(timerfd_create) X(timerfd_settime) \
+	X(timerfd_gettime) X(signalfd) X(signalfd4)
 
 #define X(name) long sys_##name(struct task *t, const uint64_t a[6]);
 SYSCALL_HANDLERS(X)

@@ -35,6 +35,8 @@ void file_put(struct file *f)
 {
 	if (__atomic_sub_fetch(&f->refs, 1, __ATOMIC_ACQ_REL) != 0)
 		return;
+	if (__atomic_load_n(&f->in_epoll, __ATOMIC_ACQUIRE))
+		epoll_file_gone(f);
 	locks_remove_file(f);
 	if (f->ops && f->ops->release)
 		f->ops->release(f);

@@ -364,6 +364,7 @@ struct file_ops {
 	/* Extra /proc/PID/fdinfo lines. */
 	void (*show_fdinfo)(struct file *f, FILE *out);
 	bool discards_writes;     /* write never looks at the data (/dev/null) */
+	bool sees_empty_io;       /* read/write of 0 bytes reach the op */
 	/* An anonymous inode's name in /proc/PID/fd ("[pidfd]"). */
 	const char *anon_name;
 };
@@ -379,6 +380,7 @@ struct file {
 #define K_O_LARGEFILE 0100000
 	bool no_pos;              /* the ops keep the offset (host stdio):
 				   * plain read/write pass off == NULL */
+	bool in_epoll;            /* registered with an epoll at some time */
 	struct path path;         /* referenced; {NULL, NULL} for anonymous files */
 	struct inode *inode;      /* referenced */
 	void *priv;
@@ -471,6 +473,17 @@ int fdtable_set_flags(struct fdtable *fdt, int fd, int fdflags);
 void fdtable_close_range(struct fdtable *fdt, unsigned first, unsigned last, bool cloexec);
 
 /* ---- file systems (fs/) ---- */
+
+/* epoll (fs/epoll.c). */
+struct epoll_event;
+struct file *epoll_new(int flags);
+bool file_is_epoll(struct file *f);
+long epoll_ctl_file(struct file *epf, int op, int fd, struct file *f,
+		    const struct epoll_event *ev);
+long epoll_wait_file(struct task *t, struct file *epf, struct epoll_event *out, int max,
+		     uint64_t deadline);
+/* f's last reference is going: its epoll registrations go too. */
+void epoll_file_gone(struct file *f);
 
 /* The PID a /proc/PID directory file names, or -1 (fs/procfs.c). */
 int procfs_pid_of_dir(struct file *f);
