@@ -194,6 +194,7 @@ struct timerfd {
 	pthread_mutex_t lock;
 	clockid_t clock;
 	uint64_t ticks;           /* expirations not yet read */
+	uint64_t interval;        /* as set, even while disarmed (k->lock) */
 	struct ktimer timer;      /* armed through kernel/timer.c (k->lock) */
 	struct waitq wq;
 };
@@ -302,10 +303,11 @@ void timerfd_set(struct timerfd_state *s, uint64_t deadline, uint64_t interval,
 	struct timerfd *tf = (struct timerfd *)s;
 
 	*old_left = timer_remaining(&tf->timer);
-	*old_interval = tf->timer.interval;
+	*old_interval = tf->interval;
 	pthread_mutex_lock(&tf->lock);
 	tf->ticks = 0;
 	pthread_mutex_unlock(&tf->lock);
+	tf->interval = interval;
 	timer_arm(&tf->timer, deadline, interval);
 }
 
@@ -314,7 +316,7 @@ void timerfd_get(struct timerfd_state *s, uint64_t *left, uint64_t *interval)
 	struct timerfd *tf = (struct timerfd *)s;
 
 	*left = timer_remaining(&tf->timer);
-	*interval = tf->timer.interval;
+	*interval = tf->interval;
 }
 
 clockid_t timerfd_clock(struct timerfd_state *s)

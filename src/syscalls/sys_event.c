@@ -253,7 +253,10 @@ long sys_timerfd_settime(struct task *t, const uint64_t a[6])
 			clock_gettime(c == CLOCK_REALTIME_ALARM ? CLOCK_REALTIME :
 				      c == CLOCK_BOOTTIME_ALARM ? CLOCK_BOOTTIME : c, &now);
 			uint64_t n = (uint64_t)now.tv_sec * 1000000000ULL + (uint64_t)now.tv_nsec;
-			deadline = moat_now_ns() + (v > n ? v - n : 0);
+			uint64_t mono = moat_now_ns();
+			/* A time in the past stays in the past: a periodic timer
+			 * counts the periods it missed. */
+			deadline = v >= n ? mono + (v - n) : (n - v < mono ? mono - (n - v) : 1);
 		} else {
 			deadline = moat_now_ns() + v;
 		}
