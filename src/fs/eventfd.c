@@ -148,7 +148,8 @@ static void eventfd_show_fdinfo(struct file *f, FILE *out)
 	struct eventfd *e = f->priv;
 
 	pthread_mutex_lock(&e->lock);
-	fprintf(out, "eventfd-count: %16llx\neventfd-id: %u\n", (unsigned long long)e->count, e->id);
+	fprintf(out, "eventfd-count: %16llx\neventfd-id: %u\neventfd-semaphore: %d\n",
+		(unsigned long long)e->count, e->id, e->semaphore);
 	pthread_mutex_unlock(&e->lock);
 }
 
