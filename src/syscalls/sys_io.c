@@ -19,6 +19,7 @@
 #include <sys/stat.h>
 
 #include "kernel/kernel.h"
+#include "net/net.h"
 #include "mm/mm.h"
 #include "syscalls/syscalls.h"
 #include "util/util.h"
@@ -98,6 +99,11 @@ static long do_rw(struct task *t, struct file *f, const struct iovec *iov,
 
 	if (pos && *pos < 0)
 		return -EINVAL;
+	if (sock_of(f)) {
+		if (pos)
+			return -ESPIPE;
+		return sock_rw(t, f, iov, cnt, write);
+	}
 	if (!pos && !f->no_pos) {
 		pthread_mutex_lock(&f->pos_lock);
 		locked = true;
@@ -180,6 +186,8 @@ static long rw_check(struct file *f, bool write)
 		return -EBADF;
 	if ((f->flags & O_ACCMODE) == (write ? O_RDONLY : O_WRONLY))
 		return -EBADF;
+	if (sock_of(f))
+		return 0;           /* sockets go through sock_rw */
 	if (write ? !f->ops->write : !f->ops->read)
 		return S_ISDIR(f->inode->mode) ? -EISDIR : -EINVAL;
 	return 0;

@@ -75,6 +75,11 @@ void strace_syscall(struct mm *mm, int tid, int nr, const uint64_t a[6],
 struct file;
 struct file *fget(struct task *t, uint64_t fd);
 
+/* read/write and their vector forms on a socket (sys_socket.c). */
+#include <stdbool.h>
+struct iovec;
+long sock_rw(struct task *t, struct file *f, const struct iovec *iov, long cnt, bool write);
+
 /* RLIMIT_FSIZE was exceeded: SIGXFSZ to t, and -EFBIG to return. */
 long fsize_exceeded(struct task *t);
 
@@ -124,7 +129,10 @@ const char *syscall_name(long nr);
 	X(pidfd_open) X(pidfd_send_signal) X(pidfd_getfd) X(seccomp) \
 	X(epoll_create) X(epoll_create1) X(epoll_ctl) X(epoll_wait) X(epoll_pwait) \
 	X(epoll_pwait2) X(eventfd) X(eventfd2) X(timerfd_create) X(timerfd_settime) \
-	X(timerfd_gettime) X(signalfd) X(signalfd4)
+	X(timerfd_gettime) X(signalfd) X(signalfd4) X(socket) X(socketpair) \
+	X(sendmsg) X(recvmsg) X(sendto) X(recvfrom) X(sendmmsg) X(recvmmsg) \
+	X(shutdown) X(getsockopt) X(setsockopt) X(getsockname) X(getpeername) \
+	X(bind) X(listen) X(connect) X(accept) X(accept4)
 
 #define X(name) long sys_##name(struct task *t, const uint64_t a[6]);
 SYSCALL_HANDLERS(X)

@@ -12,18 +12,27 @@
 
 #include "check.h"
 
+/* A child that sleeps as uid; returns once it has become uid. */
 static pid_t spawn_sleeper(uid_t uid)
 {
+	int ready[2];
 	pid_t pid;
+	char c;
 
+	if (!CHECK_OK(pipe(ready)))
+		return -1;
 	fflush(stdout);
 	pid = fork();
 	if (pid == 0) {
 		if (uid && setresuid(uid, uid, uid))
 			_exit(9);
+		(void)!write(ready[1], "r", 1);
 		for (;;)
 			pause();
 	}
+	CHECK_EQ(read(ready[0], &c, 1), 1);
+	close(ready[0]);
+	close(ready[1]);
 	return pid;
 }
 

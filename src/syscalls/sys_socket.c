@@ -1,0 +1,605 @@
+/*
+ * sys_socket.c: the socket syscalls.  Linux: net/socket.c.
+ *
+ * Only AF_UNIX pairs exist so far (net/unix.c): socketpair, the send and
+ * receive calls (with SCM_RIGHTS and SCM_CREDENTIALS), shutdown, socket
+ * options and names.  socket() of another family is EAFNOSUPPORT, as the
+ * issue asks until networking exists, so that programs fall back; an
+ * unbound AF_UNIX socket (and bind, listen, connect, accept) is not
+ * implemented yet and says so (ENOSYS, logged).
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+
+#include "kernel/kernel.h"
+#include "mm/mm.h"
+#include "net/net.h"
+#include "syscalls/syscalls.h"
+#include "util/util.h"
+
+#define IOV_MAX_K 1024
+
+/* The socket at fd: referenced in *fp, or -EBADF / -ENOTSOCK. */
+static long sock_get(struct task *t, uint64_t fd, struct file **fp)
+{
+	struct file *f = fget(t, fd);
+
+	if (!f)
+		return -EBADF;
+	if (!sock_of(f)) {
+		file_put(f);
+		return -ENOTSOCK;
+	}
+	*fp = f;
+	return 0;
+}
+
+long sys_socket(struct task *t, const uint64_t a[6])
+{
+	int family = (int)a[0], type = (int)a[1] & ~(SOCK_NONBLOCK | SOCK_CLOEXEC);
+
+	(void)t;
+	if ((int)a[1] & ~(0xf | SOCK_NONBLOCK | SOCK_CLOEXEC))
+		return -EINVAL;
+	if (family != AF_UNIX) {
+		moat_log("socket(family %d): no networking yet: EAFNOSUPPORT", family);
+		return -EAFNOSUPPORT;
+	}
+	if (type != SOCK_STREAM && type != SOCK_DGRAM && type != SOCK_SEQPACKET)
+		return -ESOCKTNOSUPPORT;
+	moat_log("socket(AF_UNIX): unbound unix sockets are not implemented yet: ENOSYS");
+	return -ENOSYS;
+}
+
+long sys_socketpair(struct task *t, const uint64_t a[6])
+{
+	int family = (int)a[0], flags = (int)a[1] & (SOCK_NONBLOCK | SOCK_CLOEXEC);
+	int type = (int)a[1] & ~(SOCK_NONBLOCK | SOCK_CLOEXEC);
+	struct file *x, *y;
+	int fds[2];
+	long err;
+
+	if ((int)a[1] & ~(0xf | SOCK_NONBLOCK | SOCK_CLOEXEC))
+		return -EINVAL;
+	if (family != AF_UNIX)
+		return family == AF_INET || family == AF_INET6 ? -EOPNOTSUPP : -EAFNOSUPPORT;
+	if (type == SOCK_RAW)
+		type = SOCK_DGRAM;          /* Linux: unix_create */
+	if (type != SOCK_STREAM && type != SOCK_DGRAM && type != SOCK_SEQPACKET)
+		return -ESOCKTNOSUPPORT;
+	if (a[2] != 0 && a[2] != PF_UNIX)
+		return -EPROTONOSUPPORT;
+	if (mm_access_ok(t->mm, a[3], sizeof(fds), PROT_WRITE))
+		return -EFAULT;
+	err = unix_pair(t, type, (flags & SOCK_NONBLOCK) ? O_NONBLOCK : 0, &x, &y);
+	if (err)
+		return err;
+	uint64_t limit = t->tg->rlimits[RLIMIT_NOFILE].rlim_cur;
+	int fdflags = (flags & SOCK_CLOEXEC) ? FD_CLOEXEC : 0;
+	fds[0] = fdtable_install(t->fdt, x, 0, fdflags, limit);
+	if (fds[0] < 0) {
+		file_put(x);
+		file_put(y);
+		return fds[0];
+	}
+	fds[1] = fdtable_install(t->fdt, y, 0, fdflags, limit);
+	if (fds[1] < 0) {
+		fdtable_close(t->fdt, fds[0]);
+		file_put(y);
+		return fds[1];
+	}
+	if (mm_copy_out(t->mm, a[3], fds, sizeof(fds))) {
+		fdtable_close(t->fdt, fds[0]);
+		fdtable_close(t->fdt, fds[1]);
+		return -EFAULT;
+	}
+	return 0;
+}
+
+/* ---- messages ---- */
+
+struct k_msghdr {
+	uint64_t name;
+	uint32_t namelen, pad0;
+	uint64_t iov;
+	uint64_t iovlen;
+	uint64_t control;
+	uint64_t controllen;
+	int32_t flags, pad1;
+};
+
+static long import_iov(struct task *t, uint64_t uiov, uint64_t n, struct iovec **out)
+{
+	struct iovec *iov;
+
+	if (n > IOV_MAX_K)
+		return -EMSGSIZE;
+	iov = calloc(MAX(n, 1), sizeof(*iov));
+	if (!iov)
+		return -ENOMEM;
+	if (n && mm_copy_in(t->mm, iov, uiov, n * sizeof(*iov))) {
+		free(iov);
+		return -EFAULT;
+	}
+	for (uint64_t i = 0; i < n; i++)
+		if ((int64_t)iov[i].iov_len < 0) {
+			free(iov);
+			return -EINVAL;
+		}
+	*out = iov;
+	return 0;
+}
+
+/* SCM_RIGHTS in a control buffer: the files, referenced. */
+static long parse_rights(struct task *t, uint64_t uctl, uint64_t len, struct file **fds, int *nfds)
+{
+	uint8_t *buf;
+	long err = 0;
+
+	*nfds = 0;
+	if (!uctl || !len)
+		return 0;
+	if (len > 65536)
+		return -ENOBUFS;
+	buf = malloc(len);
+	if (!buf)
+		return -ENOMEM;
+	if (mm_copy_in(t->mm, buf, uctl, len)) {
+		free(buf);
+		return -EFAULT;
+	}
+	for (uint64_t off = 0; off + sizeof(struct cmsghdr) <= len;) {
+		struct cmsghdr *c = (struct cmsghdr *)(buf + off);
+		if (c->cmsg_len < sizeof(*c) || c->cmsg_len > len - off) {
+			err = -EINVAL;
+			break;
+		}
+		if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_RIGHTS) {
+			int n = (int)((c->cmsg_len - CMSG_LEN(0)) / sizeof(int));
+			int *ids = (int *)CMSG_DATA(c);
+			if (*nfds + n > 253) {
+				err = -EINVAL;
+				break;
+			}
+			for (int i = 0; i < n; i++) {
+				struct file *f = fget(t, (uint64_t)(uint32_t)ids[i]);
+				if (!f) {
+					err = -EBADF;
+					break;
+				}
+				fds[(*nfds)++] = f;
+			}
+			if (err)
+				break;
+		} else if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_CREDENTIALS) {
+			/* The sender's own credentials are sent anyway; root
+			 * may claim others, which is not supported here. */
+		} else if (c->cmsg_level == SOL_SOCKET) {
+			err = -EINVAL;
+			break;
+		}
+		off += CMSG_ALIGN(c->cmsg_len);
+	}
+	free(buf);
+	if (err) {
+		for (int i = 0; i < *nfds; i++)
+			file_put(fds[i]);
+		*nfds = 0;
+	}
+	return err;
+}
+
+static long do_sendmsg(struct task *t, uint64_t fd, const struct k_msghdr *mh, int flags)
+{
+	struct file *f, *fds[253];
+	struct iovec *iov;
+	int nfds;
+	long ret = sock_get(t, fd, &f);
+
+	if (ret)
+		return ret;
+	if (flags & ~(MSG_DONTWAIT | MSG_NOSIGNAL | MSG_EOR | MSG_MORE | MSG_OOB | MSG_CONFIRM)) {
+		file_put(f);
+		return -EINVAL;
+	}
+	if (flags & MSG_OOB) {
+		file_put(f);
+		return -EOPNOTSUPP;
+	}
+	if (mh->name) {
+		/* A connected pair takes no address (Linux: EISCONN for
+		 * streams, the address is checked for datagrams). */
+		file_put(f);
+		return -EISCONN;
+	}
+	ret = import_iov(t, mh->iov, mh->iovlen, &iov);
+	if (ret) {
+		file_put(f);
+		return ret;
+	}
+	ret = parse_rights(t, mh->control, mh->controllen, fds, &nfds);
+	if (!ret)
+		ret = unix_send(t, f, iov, (int)mh->iovlen, fds, nfds, flags);
+	for (int i = 0; i < nfds; i++)
+		file_put(fds[i]);
+	free(iov);
+	file_put(f);
+	return ret;
+}
+
+/* Writes the control messages for what came with the data. */
+static long put_control(struct task *t, struct file *f, struct k_msghdr *mh, struct unix_rights *r,
+			const struct ucred *cred, int flags)
+{
+	uint8_t buf[CMSG_SPACE(253 * sizeof(int)) + CMSG_SPACE(sizeof(struct ucred))];
+	size_t used = 0, room = mh->control ? mh->controllen : 0;
+	int installed = 0;
+
+	memset(buf, 0, sizeof(buf));
+	if (unix_passcred(f) && room >= used + CMSG_SPACE(sizeof(*cred))) {
+		struct cmsghdr *c = (struct cmsghdr *)(buf + used);
+		c->cmsg_len = CMSG_LEN(sizeof(*cred));
+		c->cmsg_level = SOL_SOCKET;
+		c->cmsg_type = SCM_CREDENTIALS;
+		memcpy(CMSG_DATA(c), cred, sizeof(*cred));
+		used += CMSG_SPACE(sizeof(*cred));
+	} else if (unix_passcred(f)) {
+		mh->flags |= MSG_CTRUNC;
+	}
+	if (r->nfds) {
+		size_t fit = room > used + CMSG_LEN(0) ? (room - used - CMSG_LEN(0)) / sizeof(int) : 0;
+		int n = (int)MIN((size_t)r->nfds, fit);
+		struct cmsghdr *c = (struct cmsghdr *)(buf + used);
+		int *ids = (int *)CMSG_DATA(c);
+		for (int i = 0; i < n; i++) {
+			int fd = fdtable_install(t->fdt, r->fds[i], 0,
+						 (flags & MSG_CMSG_CLOEXEC) ? FD_CLOEXEC : 0,
+						 t->tg->rlimits[RLIMIT_NOFILE].rlim_cur);
+			if (fd < 0)
+				break;
+			r->fds[i] = NULL;       /* the table has it now */
+			ids[installed++] = fd;
+		}
+		if (installed < r->nfds)
+			mh->flags |= MSG_CTRUNC;
+		if (installed) {
+			c->cmsg_len = CMSG_LEN((size_t)installed * sizeof(int));
+			c->cmsg_level = SOL_SOCKET;
+			c->cmsg_type = SCM_RIGHTS;
+			used += CMSG_SPACE((size_t)installed * sizeof(int));
+			if (used > room)
+				used = room;
+		}
+	}
+	for (int i = 0; i < r->nfds; i++)
+		if (r->fds[i])
+			file_put(r->fds[i]);
+	free(r->fds);
+	r->fds = NULL;
+	r->nfds = 0;
+	if (used && mm_copy_out(t->mm, mh->control, buf, used))
+		return -EFAULT;
+	mh->controllen = used;
+	return 0;
+}
+
+static long do_recvmsg(struct task *t, uint64_t fd, struct k_msghdr *mh, int flags)
+{
+	struct unix_rights rights = { NULL, 0 };
+	struct ucred cred = { 0, 0, 0 };
+	struct iovec *iov;
+	struct file *f;
+	int mflags;
+	long ret = sock_get(t, fd, &f);
+
+	if (ret)
+		return ret;
+	if (flags & ~(MSG_DONTWAIT | MSG_PEEK | MSG_TRUNC | MSG_WAITALL | MSG_CMSG_CLOEXEC |
+		      MSG_ERRQUEUE | MSG_OOB | MSG_NOSIGNAL)) {
+		file_put(f);
+		return -EINVAL;
+	}
+	if (flags & (MSG_OOB | MSG_ERRQUEUE)) {
+		file_put(f);
+		return flags & MSG_OOB ? -EOPNOTSUPP : -EAGAIN;
+	}
+	ret = import_iov(t, mh->iov, mh->iovlen, &iov);
+	if (ret) {
+		file_put(f);
+		return ret;
+	}
+	ret = unix_recv(t, f, iov, (int)mh->iovlen, &rights, &cred, flags, &mflags);
+	mh->flags = mflags | (flags & MSG_CMSG_CLOEXEC);   /* Linux echoes it */
+	if (ret >= 0) {
+		long err = put_control(t, f, mh, &rights, &cred, flags);
+		if (err)
+			ret = err;
+	} else {
+		for (int i = 0; i < rights.nfds; i++)
+			file_put(rights.fds[i]);
+		free(rights.fds);
+	}
+	mh->namelen = 0;        /* an unnamed peer */
+	free(iov);
+	file_put(f);
+	return ret;
+}
+
+long sys_sendmsg(struct task *t, const uint64_t a[6])
+{
+	struct k_msghdr mh;
+
+	if (mm_copy_in(t->mm, &mh, a[1], sizeof(mh)))
+		return -EFAULT;
+	return do_sendmsg(t, a[0], &mh, (int)a[2]);
+}
+
+long sys_recvmsg(struct task *t, const uint64_t a[6])
+{
+	struct k_msghdr mh;
+	long ret;
+
+	if (mm_copy_in(t->mm, &mh, a[1], sizeof(mh)))
+		return -EFAULT;
+	ret = do_recvmsg(t, a[0], &mh, (int)a[2]);
+	if (ret >= 0 && mm_copy_out(t->mm, a[1], &mh, sizeof(mh)))
+		return -EFAULT;
+	return ret;
+}
+
+long sys_sendto(struct task *t, const uint64_t a[6])
+{
+	struct iovec iov = { (void *)(uintptr_t)a[1], a[2] };
+	struct file *f;
+	long ret = sock_get(t, a[0], &f);
+
+	if (ret)
+		return ret;
+	if (a[4])
+		ret = -EISCONN;          /* a connected pair takes no address */
+	else if ((int)a[3] & ~(MSG_DONTWAIT | MSG_NOSIGNAL | MSG_EOR | MSG_MORE | MSG_CONFIRM))
+		ret = -EINVAL;
+	else
+		ret = unix_send(t, f, &iov, 1, NULL, 0, (int)a[3]);
+	file_put(f);
+	return ret;
+}
+
+long sys_recvfrom(struct task *t, const uint64_t a[6])
+{
+	struct iovec iov = { (void *)(uintptr_t)a[1], a[2] };
+	struct unix_rights rights = { NULL, 0 };
+	struct file *f;
+	int mflags, flags = (int)a[3];
+	long ret = sock_get(t, a[0], &f);
+
+	if (ret)
+		return ret;
+	if (flags & ~(MSG_DONTWAIT | MSG_PEEK | MSG_TRUNC | MSG_WAITALL | MSG_CMSG_CLOEXEC |
+		      MSG_NOSIGNAL)) {
+		file_put(f);
+		return -EINVAL;
+	}
+	ret = unix_recv(t, f, &iov, 1, &rights, NULL, flags, &mflags);
+	/* Descriptors received without a control buffer are dropped. */
+	for (int i = 0; i < rights.nfds; i++)
+		file_put(rights.fds[i]);
+	free(rights.fds);
+	file_put(f);
+	if (ret >= 0 && a[5]) {
+		uint32_t zero = 0;          /* an unnamed peer: no address */
+		if (mm_copy_out(t->mm, a[5], &zero, sizeof(zero)))
+			return -EFAULT;
+	}
+	return ret;
+}
+
+/* sendmmsg/recvmmsg: struct mmsghdr is a msghdr and a count. */
+struct k_mmsghdr {
+	struct k_msghdr hdr;
+	uint32_t len, pad;
+};
+
+long sys_sendmmsg(struct task *t, const uint64_t a[6])
+{
+	unsigned n = (unsigned)MIN(a[2], (uint64_t)IOV_MAX_K);
+	long sent = 0;
+
+	for (unsigned i = 0; i < n; i++) {
+		struct k_mmsghdr m;
+		uint64_t at = a[1] + i * sizeof(m);
+		if (mm_copy_in(t->mm, &m, at, sizeof(m)))
+			return sent ? sent : -EFAULT;
+		long r = do_sendmsg(t, a[0], &m.hdr, (int)a[3]);
+		if (r < 0)
+			return sent ? sent : r;
+		m.len = (uint32_t)r;
+		if (mm_copy_out(t->mm, at + offsetof(struct k_mmsghdr, len), &m.len, sizeof(m.len)))
+			return sent ? sent : -EFAULT;
+		sent++;
+	}
+	return sent;
+}
+
+long sys_recvmmsg(struct task *t, const uint64_t a[6])
+{
+	unsigned n = (unsigned)MIN(a[2], (uint64_t)IOV_MAX_K);
+	int flags = (int)a[3];
+	long got = 0;
+
+	if (a[4]) {
+		moat_log("recvmmsg with a timeout is not implemented: ENOSYS");
+		return -ENOSYS;
+	}
+	for (unsigned i = 0; i < n; i++) {
+		struct k_mmsghdr m;
+		uint64_t at = a[1] + i * sizeof(m);
+		if (mm_copy_in(t->mm, &m, at, sizeof(m)))
+			return got ? got : -EFAULT;
+		/* Linux: MSG_WAITFORONE makes the rest non-blocking. */
+		int fl = flags & ~MSG_WAITFORONE;
+		if (got && (flags & MSG_WAITFORONE))
+			fl |= MSG_DONTWAIT;
+		long r = do_recvmsg(t, a[0], &m.hdr, fl);
+		if (r < 0)
+			return got ? got : r;
+		m.len = (uint32_t)r;
+		if (mm_copy_out(t->mm, at, &m, sizeof(m)))
+			return got ? got : -EFAULT;
+		got++;
+	}
+	return got;
+}
+
+long sys_shutdown(struct task *t, const uint64_t a[6])
+{
+	struct file *f;
+	long ret = sock_get(t, a[0], &f);
+
+	if (ret)
+		return ret;
+	ret = unix_shutdown(f, (int)a[1]);
+	file_put(f);
+	return ret;
+}
+
+long sys_getsockopt(struct task *t, const uint64_t a[6])
+{
+	struct file *f;
+	int level = (int)a[1], name = (int)a[2], val = 0;
+	struct ucred cred;
+	uint32_t len;
+	long ret = sock_get(t, a[0], &f);
+
+	if (ret)
+		return ret;
+	if (mm_copy_in(t->mm, &len, a[4], sizeof(len))) {
+		file_put(f);
+		return -EFAULT;
+	}
+	if ((int32_t)len < 0) {
+		file_put(f);
+		return -EINVAL;
+	}
+	ret = level == SOL_SOCKET ? unix_getsockopt(f, name, &val, &cred) : -EOPNOTSUPP;
+	file_put(f);
+	if (ret)
+		return ret;
+	if (name == SO_PEERCRED) {
+		len = MIN(len, (uint32_t)sizeof(cred));
+		ret = mm_copy_out(t->mm, a[3], &cred, len);
+	} else {
+		len = MIN(len, (uint32_t)sizeof(val));
+		ret = mm_copy_out(t->mm, a[3], &val, len);
+	}
+	if (ret || mm_copy_out(t->mm, a[4], &len, sizeof(len)))
+		return -EFAULT;
+	return 0;
+}
+
+long sys_setsockopt(struct task *t, const uint64_t a[6])
+{
+	struct file *f;
+	int level = (int)a[1], name = (int)a[2], val = 0;
+	uint64_t timeo = 0;
+	long ret = sock_get(t, a[0], &f);
+
+	if (ret)
+		return ret;
+	if (level != SOL_SOCKET) {
+		file_put(f);
+		return -EOPNOTSUPP;
+	}
+	if (name == SO_RCVTIMEO || name == SO_SNDTIMEO) {
+		struct timeval tv;
+		if (a[4] < sizeof(tv) || mm_copy_in(t->mm, &tv, a[3], sizeof(tv)))
+			ret = a[4] < sizeof(tv) ? -EINVAL : -EFAULT;
+		else if (tv.tv_usec < 0 || tv.tv_usec >= 1000000)
+			ret = -EDOM;
+		else if (tv.tv_sec >= 0)
+			timeo = (uint64_t)tv.tv_sec * 1000000000ULL + (uint64_t)tv.tv_usec * 1000;
+	} else if (name == SO_LINGER) {
+		if (a[4] < 2 * sizeof(int))
+			ret = -EINVAL;
+	} else {
+		if (a[4] < sizeof(int))
+			ret = -EINVAL;
+		else if (mm_copy_in(t->mm, &val, a[3], sizeof(val)))
+			ret = -EFAULT;
+	}
+	if (!ret)
+		ret = unix_setsockopt(f, name, val, timeo);
+	file_put(f);
+	return ret;
+}
+
+/* A socketpair's ends have no names: only the family. */
+static long unnamed(struct task *t, const uint64_t a[6])
+{
+	struct file *f;
+	uint32_t len;
+	sa_family_t fam = AF_UNIX;
+	long ret = sock_get(t, a[0], &f);
+
+	if (ret)
+		return ret;
+	file_put(f);
+	if (mm_copy_in(t->mm, &len, a[2], sizeof(len)))
+		return -EFAULT;
+	if ((int32_t)len < 0)
+		return -EINVAL;
+	if (mm_copy_out(t->mm, a[1], &fam, MIN(len, (uint32_t)sizeof(fam))))
+		return -EFAULT;
+	len = sizeof(fam);
+	return mm_copy_out(t->mm, a[2], &len, sizeof(len)) ? -EFAULT : 0;
+}
+
+long sys_getsockname(struct task *t, const uint64_t a[6]) { return unnamed(t, a); }
+long sys_getpeername(struct task *t, const uint64_t a[6]) { return unnamed(t, a); }
+
+/* A connected pair cannot be bound, listened on or connected again. */
+static long connected_pair(struct task *t, uint64_t fd, long err)
+{
+	struct file *f;
+	long ret = sock_get(t, fd, &f);
+
+	if (ret)
+		return ret;
+	file_put(f);
+	return err;
+}
+
+long sys_bind(struct task *t, const uint64_t a[6])
+{
+	long ret = connected_pair(t, a[0], -ENOSYS);
+
+	if (ret == -ENOSYS)
+		moat_log("bind: naming unix sockets is not implemented yet: ENOSYS");
+	return ret;
+}
+long sys_listen(struct task *t, const uint64_t a[6]) { return connected_pair(t, a[0], -EINVAL); }
+long sys_connect(struct task *t, const uint64_t a[6]) { return connected_pair(t, a[0], -EISCONN); }
+long sys_accept(struct task *t, const uint64_t a[6]) { return connected_pair(t, a[0], -EINVAL); }
+long sys_accept4(struct task *t, const uint64_t a[6]) { return connected_pair(t, a[0], -EINVAL); }
+
+/* read/write/readv/writev on a socket (sys_io.c). */
+long sock_rw(struct task *t, struct file *f, const struct iovec *iov, long cnt, bool write)
+{
+	struct unix_rights rights = { NULL, 0 };
+	int mflags;
+	long ret;
+
+	/* The iovec holds application addresses, as unix_* expect. */
+	if (write)
+		return unix_send(t, f, iov, (int)cnt, NULL, 0, 0);
+	ret = unix_recv(t, f, iov, (int)cnt, &rights, NULL, 0, &mflags);
+	for (int i = 0; i < rights.nfds; i++)
+		file_put(rights.fds[i]);
+	free(rights.fds);
+	return ret;
+}
