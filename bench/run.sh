@@ -32,8 +32,10 @@ iters() { awk -v n="$1" -v s="$scale" 'BEGIN { printf "%d", n * s < 1 ? 1 : n * 
 
 # name | native command | target ratio
 names=(syscall mmap_touch startup open_close stat read4k ls_usr_bin
-	fork_wait fork_exec thread_create futex_pingpong pipe_pingpong signal shell_200_true)
-targets=(5 3 3 6 6 5 3 5 5 5 5 5 - 4)
+	fork_wait fork_exec thread_create futex_pingpong pipe_pingpong signal shell_200_true
+	clock epoll_ready unix_stream)
+# unix_stream: "at least 0.3x native throughput" is a time ratio of 3.33.
+targets=(5 3 3 6 6 5 3 5 5 5 5 5 - 4 2 5 3.33)
 cmd_for() {
 	case $1 in
 	syscall) echo "$out/syscall $(iters 200000)" ;;
@@ -47,6 +49,9 @@ cmd_for() {
 	futex_pingpong) echo "$out/futex_pingpong $(iters 10000)" ;;
 	pipe_pingpong) echo "$out/pipe_pingpong $(iters 5000)" ;;
 	signal) echo "$out/signal $(iters 10000)" ;;
+	clock) echo "$out/clock $(iters 200000)" ;;
+	epoll_ready) echo "$out/epoll_ready $(iters 50000)" ;;
+	unix_stream) echo "$out/unix_stream $(iters 10000)" ;;
 	esac
 }
 
