@@ -29,7 +29,6 @@
 #include "vfs/vfs.h"
 
 #define EP_MAX_NESTS 4
-#define RESCAN_NS 10000000ULL
 #define EP_EVENT_BITS (EPOLLIN | EPOLLPRI | EPOLLOUT | EPOLLERR | EPOLLHUP | EPOLLRDNORM | \
 		       EPOLLRDBAND | EPOLLWRNORM | EPOLLWRBAND | EPOLLMSG | EPOLLRDHUP)
 
@@ -450,19 +449,12 @@ long epoll_wait_file(struct task *t, struct file *epf, struct epoll_event *out, 
 		pthread_mutex_unlock(&epoll_mutex);
 		if (n || deadline == 1)
 			break;
-		uint64_t until = deadline;
-		if (rescan) {
-			uint64_t soon = moat_now_ns() + RESCAN_NS;
-			if (!until || soon < until)
-				until = soon;
-		}
-		int err = task_block(t, until);
-		if (err == -EINTR) {
-			n = -EINTR;
+		int err = task_wait_ready(t, deadline, rescan);
+		if (err) {
+			if (err == -EINTR)
+				n = -EINTR;
 			break;
 		}
-		if (err == -ETIMEDOUT && deadline && moat_now_ns() >= deadline)
-			break;
 	}
 	waitq_remove(&ep->wq, &w);
 	return n;

@@ -455,3 +455,20 @@ int task_block(struct task *t, uint64_t deadline_ns)
 	platform_ctx_blocking(t->ctx, 0);
 	return ret;
 }
+
+int task_wait_ready(struct task *t, uint64_t deadline_ns, bool rescan)
+{
+	uint64_t until = deadline_ns;
+
+	if (rescan) {
+		uint64_t soon = moat_now_ns() + 10000000ULL;   /* 10 ms */
+		if (!until || soon < until)
+			until = soon;
+	}
+	int err = task_block(t, until);
+	if (err == -EINTR)
+		return -EINTR;
+	if (err == -ETIMEDOUT && deadline_ns && moat_now_ns() >= deadline_ns)
+		return -ETIMEDOUT;
+	return 0;
+}

@@ -360,6 +360,12 @@ long signal_return(struct task *t);
 uint64_t signals_pending_set(struct task *t);
 /* Dequeues one of `mask` for sigtimedwait; 0 when none.  k->lock held. */
 int signal_dequeue(struct task *t, uint64_t mask, siginfo_t *info);
+/* SIGPIPE to t for a write to a pipe or socket nobody reads. */
+void send_sigpipe(struct task *t);
+/* ppoll, pselect6 and epoll_pwait's mask for the wait: in force until
+ * sigmask_wait_done, or until a handler runs (0 or -errno). */
+long sigmask_for_wait(struct task *t, uint64_t umask, uint64_t size);
+void sigmask_wait_done(struct task *t, long ret);
 /* Whether a process group is orphaned; k->lock held. */
 bool pgrp_orphaned(struct kernel *k, int pgid);
 /* SIGCHLD to the parent about a stop/continue/exit; k->lock held. */
@@ -372,6 +378,13 @@ void notify_parent(struct thread_group *tg, int why, int status);
  * -ETIMEDOUT or -EINTR.
  */
 int task_block(struct task *t, uint64_t deadline_ns);
+
+/*
+ * poll/epoll's sleep: task_block until the deadline (0: none), waking
+ * every 10 ms when rescan (files without wait queues are being watched).
+ * Returns -EINTR, -ETIMEDOUT once the deadline passed, or 0: look again.
+ */
+int task_wait_ready(struct task *t, uint64_t deadline_ns, bool rescan);
 
 /* Wakes t from task_block (or makes its next task_block return at once). */
 void task_wake(struct task *t);

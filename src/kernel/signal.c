@@ -698,3 +698,48 @@ void signals_deliver(struct task *t, bool after_syscall)
 	__atomic_store_n(&t->sig_flag, need ? 1 : 0, __ATOMIC_SEQ_CST);
 	pthread_mutex_unlock(&k->lock);
 }
+
+void send_sigpipe(struct task *t)
+{
+	siginfo_t info;
+
+	memset(&info, 0, sizeof(info));
+	info.si_signo = SIGPIPE;
+	info.si_code = SI_USER;
+	info.si_pid = t->tg->tgid;
+	info.si_uid = t->ids.ruid;
+	pthread_mutex_lock(&t->k->lock);
+	send_signal_locked(t->tg, t, SIGPIPE, &info);
+	pthread_mutex_unlock(&t->k->lock);
+}
+
+long sigmask_for_wait(struct task *t, uint64_t umask, uint64_t size)
+{
+	uint64_t set;
+
+	if (!umask)
+		return 0;
+	if (size != sizeof(uint64_t))
+		return -EINVAL;
+	if (mm_copy_in(t->mm, &set, umask, sizeof(set)))
+		return -EFAULT;
+	pthread_mutex_lock(&t->k->lock);
+	t->saved_sigmask = t->sigmask;
+	t->restore_sigmask = true;
+	t->sigmask = set & ~SIG_UNBLOCKABLE;
+	recalc_sigpending(t);
+	pthread_mutex_unlock(&t->k->lock);
+	return 0;
+}
+
+void sigmask_wait_done(struct task *t, long ret)
+{
+	/* Interrupted: signals_deliver restores it after the handler. */
+	if (!t->restore_sigmask || ret == -ERESTARTNOHAND || ret == -EINTR)
+		return;
+	pthread_mutex_lock(&t->k->lock);
+	t->restore_sigmask = false;
+	t->sigmask = t->saved_sigmask;
+	recalc_sigpending(t);
+	pthread_mutex_unlock(&t->k->lock);
+}

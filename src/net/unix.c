@@ -207,16 +207,8 @@ queue:;
 		waitq_notify(&p->wq, POLLIN);
 	} while (sent < len && !msg_based(s));
 	pthread_mutex_unlock(&s->pair->lock);
-	if (err == -EPIPE && !(flags & MSG_NOSIGNAL)) {
-		siginfo_t info;
-		memset(&info, 0, sizeof(info));
-		info.si_signo = SIGPIPE;
-		info.si_code = SI_USER;
-		info.si_pid = t->tg->tgid;
-		pthread_mutex_lock(&t->k->lock);
-		send_signal_locked(t->tg, t, SIGPIPE, &info);
-		pthread_mutex_unlock(&t->k->lock);
-	}
+	if (err == -EPIPE && !(flags & MSG_NOSIGNAL))
+		send_sigpipe(t);
 	return sent || (len == 0 && !err) ? (long)sent : err;
 }
 

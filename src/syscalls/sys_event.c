@@ -115,40 +115,14 @@ long sys_epoll_wait(struct task *t, const uint64_t a[6])
 	return do_epoll_wait(t, a[0], a[1], (int)a[2], ms_deadline((int)a[3]));
 }
 
-/* The signal mask in force while waiting, as ppoll's. */
-static long wait_mask(struct task *t, uint64_t umask, uint64_t size)
-{
-	uint64_t set;
-
-	if (!umask)
-		return 0;
-	if (size != sizeof(uint64_t))
-		return -EINVAL;
-	if (mm_copy_in(t->mm, &set, umask, sizeof(set)))
-		return -EFAULT;
-	pthread_mutex_lock(&t->k->lock);
-	t->saved_sigmask = t->sigmask;
-	t->restore_sigmask = true;
-	t->sigmask = set & ~SIG_UNBLOCKABLE;
-	recalc_sigpending(t);
-	pthread_mutex_unlock(&t->k->lock);
-	return 0;
-}
-
 static long pwait_common(struct task *t, const uint64_t a[6], uint64_t deadline)
 {
-	long ret = wait_mask(t, a[4], a[5]);
+	long ret = sigmask_for_wait(t, a[4], a[5]);
 
 	if (ret)
 		return ret;
 	ret = do_epoll_wait(t, a[0], a[1], (int)a[2], deadline);
-	if (ret != -EINTR && t->restore_sigmask) {
-		pthread_mutex_lock(&t->k->lock);
-		t->restore_sigmask = false;
-		t->sigmask = t->saved_sigmask;
-		recalc_sigpending(t);
-		pthread_mutex_unlock(&t->k->lock);
-	}
+	sigmask_wait_done(t, ret);
 	return ret;
 }
 

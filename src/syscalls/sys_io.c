@@ -34,15 +34,7 @@ struct file *fget(struct task *t, uint64_t fd)
  * (Linux: pipe_write()). */
 static void sigpipe(struct task *t)
 {
-	siginfo_t info;
-
-	memset(&info, 0, sizeof(info));
-	info.si_signo = SIGPIPE;
-	info.si_code = SI_USER;
-	info.si_pid = t->tg->tgid;
-	pthread_mutex_lock(&t->k->lock);
-	send_signal_locked(t->tg, t, SIGPIPE, &info);
-	pthread_mutex_unlock(&t->k->lock);
+	send_sigpipe(t);
 }
 
 /*

@@ -19,7 +19,6 @@
 #include "util/util.h"
 
 #define POLL_MAX_FDS (1 << 20)       /* fs.nr_open */
-#define RESCAN_NS 10000000ULL
 
 struct poll_entry {
 	int fd;
@@ -82,19 +81,12 @@ static long do_poll(struct task *t, struct poll_entry *e, size_t n, uint64_t dea
 		}
 		if (ready || deadline == 1)
 			break;
-		uint64_t until = deadline;
-		if (rescan) {
-			uint64_t soon = moat_now_ns() + RESCAN_NS;
-			if (!until || soon < until)
-				until = soon;
-		}
-		int err = task_block(t, until);
-		if (err == -EINTR) {
-			ready = -EINTR;
+		int err = task_wait_ready(t, deadline, rescan);
+		if (err) {
+			if (err == -EINTR)
+				ready = -EINTR;
 			break;
 		}
-		if (err == -ETIMEDOUT && deadline && moat_now_ns() >= deadline)
-			break;
 	}
 	for (size_t i = 0; i < n; i++) {
 		if (e[i].queued)
@@ -156,38 +148,6 @@ static void time_left(uint64_t deadline, struct timespec *ts)
 	ts->tv_nsec = (long)(left % 1000000000ULL);
 }
 
-/* ppoll/pselect6's mask: in force while waiting, restored after (by
- * signal delivery when a handler runs). */
-static long set_wait_mask(struct task *t, uint64_t umask, uint64_t size)
-{
-	uint64_t set;
-
-	if (!umask)
-		return 0;
-	if (size != sizeof(uint64_t))
-		return -EINVAL;
-	if (mm_copy_in(t->mm, &set, umask, sizeof(set)))
-		return -EFAULT;
-	pthread_mutex_lock(&t->k->lock);
-	t->saved_sigmask = t->sigmask;
-	t->restore_sigmask = true;
-	t->sigmask = set & ~SIG_UNBLOCKABLE;
-	recalc_sigpending(t);
-	pthread_mutex_unlock(&t->k->lock);
-	return 0;
-}
-
-static void end_wait_mask(struct task *t, long ret)
-{
-	if (!t->restore_sigmask || ret == -ERESTARTNOHAND)
-		return;
-	pthread_mutex_lock(&t->k->lock);
-	t->restore_sigmask = false;
-	t->sigmask = t->saved_sigmask;
-	recalc_sigpending(t);
-	pthread_mutex_unlock(&t->k->lock);
-}
-
 static long poll_common(struct task *t, uint64_t ufds, uint64_t nfds, uint64_t deadline)
 {
 	struct pollfd *p;
@@ -239,7 +199,7 @@ long sys_ppoll(struct task *t, const uint64_t a[6])
 
 	if (ret)
 		return ret;
-	ret = set_wait_mask(t, a[3], a[4]);
+	ret = sigmask_for_wait(t, a[3], a[4]);
 	if (ret)
 		return ret;
 	ret = poll_common(t, a[0], a[1], deadline);
@@ -247,7 +207,7 @@ long sys_ppoll(struct task *t, const uint64_t a[6])
 		ret = -ERESTARTNOHAND;
 	if (a[2] && ret != -EFAULT)
 		write_time_left(t, a[2], deadline);
-	end_wait_mask(t, ret);
+	sigmask_wait_done(t, ret);
 	return ret;
 }
 
@@ -378,7 +338,7 @@ long sys_pselect6(struct task *t, const uint64_t a[6])
 		return ret;
 	if (a[5] && mm_copy_in(t->mm, &sm, a[5], sizeof(sm)))
 		return -EFAULT;
-	ret = set_wait_mask(t, sm.set, sm.size);
+	ret = sigmask_for_wait(t, sm.set, sm.size);
 	if (ret)
 		return ret;
 	ret = select_common(t, (int)a[0], a[1], a[2], a[3], deadline);
@@ -386,6 +346,6 @@ long sys_pselect6(struct task *t, const uint64_t a[6])
 		ret = -ERESTARTNOHAND;
 	if (a[4] && ret != -EFAULT)
 		write_time_left(t, a[4], deadline);
-	end_wait_mask(t, ret);
+	sigmask_wait_done(t, ret);
 	return ret;
 }
