@@ -301,19 +301,14 @@ long sys_pause(struct task *t, const uint64_t a[6])
 
 long sys_rt_sigsuspend(struct task *t, const uint64_t a[6])
 {
-	uint64_t set;
+	long ret;
 
 	if (a[1] != sizeof(uint64_t))
 		return -EINVAL;
-	if (mm_copy_in(t->mm, &set, a[0], sizeof(set)))
+	if (!a[0])
 		return -EFAULT;
-	pthread_mutex_lock(&t->k->lock);
-	t->saved_sigmask = t->sigmask;
-	t->restore_sigmask = true;
-	t->sigmask = set & ~UNBLOCKABLE;
-	recalc_sigpending(t);
-	pthread_mutex_unlock(&t->k->lock);
-	return wait_for_signal(t);
+	ret = sigmask_for_wait(t, a[0], a[1]);
+	return ret ? ret : wait_for_signal(t);
 }
 
 long sys_rt_sigpending(struct task *t, const uint64_t a[6])
