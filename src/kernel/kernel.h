@@ -317,6 +317,12 @@ void creds_free(struct task *t);
 void creds_exec(struct task *t);
 /* Whether t has capability cap in the sandbox's user namespace. */
 bool capable(const struct task *t, int cap);
+/* The credentials of a process (its first thread's, or a zombie's). */
+const struct creds *tg_creds(const struct thread_group *tg);
+/* Linux's check_prlimit_permission / ptrace_may_access(REALCREDS):
+ * all of the target's UIDs and GIDs are the caller's real ones, or the
+ * caller has cap.  k->lock held. */
+bool same_ids_or_capable(const struct task *t, const struct thread_group *tg, int cap);
 /* The sentry thread's main loop. */
 void *task_main(void *arg);
 

@@ -60,6 +60,21 @@ bool capable(const struct task *t, int cap)
 	return (t->ids.cap_eff >> cap) & 1;
 }
 
+const struct creds *tg_creds(const struct thread_group *tg)
+{
+	return tg->tasks ? &tg->tasks->ids : &tg->exit_ids;
+}
+
+bool same_ids_or_capable(const struct task *t, const struct thread_group *tg, int cap)
+{
+	const struct creds *c = tg_creds(tg), *me = &t->ids;
+
+	if (tg == t->tg || capable(t, cap))
+		return true;
+	return c->ruid == me->ruid && c->euid == me->ruid && c->suid == me->ruid &&
+	       c->rgid == me->rgid && c->egid == me->rgid && c->sgid == me->rgid;
+}
+
 /*
  * Capabilities follow UID changes as Linux's cap_emulate_setxuid does:
  * leaving UID 0 everywhere drops the permitted and effective sets (unless

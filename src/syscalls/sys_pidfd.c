@@ -8,6 +8,7 @@
  * exited (a zombie, or gone).
  */
 #include <errno.h>
+#include <linux/capability.h>
 #include <fcntl.h>
 #include <poll.h>
 #include <stdlib.h>
@@ -185,6 +186,8 @@ long sys_pidfd_getfd(struct task *t, const uint64_t a[6])
 		pthread_mutex_lock(&t->k->lock);
 		if (tg->reaped || tg->zombie || !tg->tasks)
 			ret = -ESRCH;
+		else if (!same_ids_or_capable(t, tg, CAP_SYS_PTRACE))
+			ret = -EPERM;
 		else if ((int)a[1] < 0 || !(target = fdtable_get(tg->tasks->fdt, (int)a[1])))
 			ret = -EBADF;
 		pthread_mutex_unlock(&t->k->lock);

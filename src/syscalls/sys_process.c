@@ -238,7 +238,9 @@ static long do_prlimit(struct task *t, uint64_t pid, unsigned res,
 		return -ESRCH;
 	}
 	cur = &tg->rlimits[res];
-	if (new && new->rlim_max > cur->rlim_max && !capable(t, CAP_SYS_RESOURCE))
+	if (!same_ids_or_capable(t, tg, CAP_SYS_RESOURCE))
+		ret = -EPERM;       /* another user's process */
+	else if (new && new->rlim_max > cur->rlim_max && !capable(t, CAP_SYS_RESOURCE))
 		ret = -EPERM;
 	if (!ret && old)
 		*old = *cur;

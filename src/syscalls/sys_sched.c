@@ -91,20 +91,28 @@ long sys_getpriority(struct task *t, const uint64_t a[6])
 }
 
 struct set_nice_arg {
+	struct task *t;
 	int nice;
-	bool lower_denied;
+	bool denied;
 };
 
+/* Linux: set_one_prio_perm: the target's real or effective UID is the
+ * caller's effective one, or CAP_SYS_NICE. */
 static void set_nice(struct thread_group *tg, void *arg)
 {
 	struct set_nice_arg *s = arg;
+	const struct creds *c = tg_creds(tg);
 
+	if (c->ruid != s->t->ids.euid && c->euid != s->t->ids.euid && !capable(s->t, CAP_SYS_NICE)) {
+		s->denied = true;
+		return;
+	}
 	tg->nice = s->nice;
 }
 
 long sys_setpriority(struct task *t, const uint64_t a[6])
 {
-	struct set_nice_arg s;
+	struct set_nice_arg s = { .t = t };
 	int n = (int)a[2];
 	long ret;
 
@@ -116,6 +124,8 @@ long sys_setpriority(struct task *t, const uint64_t a[6])
 		ret = -EACCES;
 	else
 		ret = for_each_prio_target(t, (int)a[0], (int)a[1], set_nice, &s);
+	if (!ret && s.denied)
+		ret = -EPERM;
 	pthread_mutex_unlock(&t->k->lock);
 	return ret;
 }

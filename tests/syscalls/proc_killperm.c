@@ -3,10 +3,13 @@
  * real or effective UID to match the target's real or saved UID (EPERM
  * otherwise, for signal 0 too); its own processes it may always signal;
  * SIGCONT is allowed within the session; a group kill succeeds if any
- * member may be signalled.
+ * member may be signalled.  Likewise prlimit64, setpriority and
+ * pidfd_getfd on another user's process are EPERM.
  */
 #define _GNU_SOURCE
 #include <signal.h>
+#include <sys/resource.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -46,7 +49,7 @@ int main(void)
 	fflush(stdout);
 	pid_t sender = fork();
 	if (sender == 0) {
-		char r[6];
+		char r[10];
 		close(p[0]);
 		if (setresuid(1000, 1000, 1000))
 			_exit(9);
@@ -56,12 +59,18 @@ int main(void)
 		r[3] = kill(getpid(), 0) == 0;
 		r[4] = kill(root_victim, SIGCONT) == 0;     /* same session */
 		r[5] = kill(999999, 0) == -1 && errno == ESRCH;
+		struct rlimit rl;
+		r[6] = prlimit(root_victim, RLIMIT_NOFILE, NULL, &rl) == -1 && errno == EPERM;
+		r[7] = prlimit(user_victim, RLIMIT_NOFILE, NULL, &rl) == 0;
+		r[8] = setpriority(PRIO_PROCESS, (id_t)root_victim, 5) == -1 && errno == EPERM;
+		int pfd = (int)syscall(SYS_pidfd_open, root_victim, 0);
+		r[9] = pfd >= 0 && syscall(SYS_pidfd_getfd, pfd, 0, 0) == -1 && errno == EPERM;
 		_exit(write(p[1], r, sizeof(r)) == sizeof(r) ? 0 : 8);
 	}
 	close(p[1]);
-	char r[6] = { 0 };
+	char r[10] = { 0 };
 	CHECK_EQ(read(p[0], r, sizeof(r)), (long)sizeof(r));
-	for (int i = 0; i < 6; i++)
+	for (int i = 0; i < 10; i++)
 		if (!r[i])
 			CHECK_EQ(i, -1);     /* names the failed case */
 	CHECK_EQ(waitpid(sender, &st, 0), sender);
