@@ -6,7 +6,7 @@
  * appends to the peer's queue.  Stream sockets read across messages (but
  * not past one carrying descriptors), datagram and seqpacket sockets read
  * one message at a time.  SCM_RIGHTS messages hold references to the
- * files they carry until received.  Both ends of a pair share one lock;
+ * files they carry until received.  One lock guards all unix sockets;
  * readiness goes through each endpoint's wait queue (poll, epoll).
  * Sockets bound to names (bind, listen, connect, accept) are not there
  * yet: those calls fail with ENOSYS, logged.
@@ -38,13 +38,11 @@ struct umsg {
 	char data[];
 };
 
-struct upair {
-	pthread_mutex_t lock;
-	int refs;
-};
+/* All unix-socket state: queues, connections, names.  A file's wait-queue
+ * lock nests inside it (notifications are sent with it held). */
+static pthread_mutex_t unix_lock = PTHREAD_MUTEX_INITIALIZER;
 
 struct usock {
-	struct upair *pair;
 	int type;
 	struct usock *peer;              /* NULL once the peer is closed */
 	struct umsg *head, **tail;       /* receive queue */
@@ -78,7 +76,7 @@ static void wake_task(struct waiter *w, unsigned events)
 	task_wake(w->arg);
 }
 
-/* Waits (pair lock held, dropped meanwhile): 0, -ERESTARTSYS, -EAGAIN
+/* Waits (unix_lock held, dropped meanwhile): 0, -ERESTARTSYS, -EAGAIN
  * at the deadline (SO_RCVTIMEO/SO_SNDTIMEO). */
 static int sock_wait(struct usock *s, struct task *t, unsigned events, uint64_t deadline)
 {
@@ -86,10 +84,10 @@ static int sock_wait(struct usock *s, struct task *t, unsigned events, uint64_t 
 	int err;
 
 	waitq_add(&s->wq, &w);
-	pthread_mutex_unlock(&s->pair->lock);
+	pthread_mutex_unlock(&unix_lock);
 	err = task_block(t, deadline);
 	waitq_remove(&s->wq, &w);
-	pthread_mutex_lock(&s->pair->lock);
+	pthread_mutex_lock(&unix_lock);
 	if (err == -EINTR)
 		return -ERESTARTSYS;
 	return err == -ETIMEDOUT ? -EAGAIN : 0;
@@ -140,7 +138,7 @@ long unix_send(struct task *t, struct file *f, const struct iovec *iov, int iovc
 		return -EMSGSIZE;
 	bool nonblock = (flags & MSG_DONTWAIT) || (f->flags & O_NONBLOCK);
 	uint64_t deadline = deadline_after(s->sndtimeo_ns);
-	pthread_mutex_lock(&s->pair->lock);
+	pthread_mutex_lock(&unix_lock);
 	do {
 		struct usock *p = s->peer;
 		if (s->type == SOCK_DGRAM && !p && !s->shut_wr) {
@@ -206,13 +204,13 @@ queue:;
 		sent += n;
 		waitq_notify(&p->wq, POLLIN);
 	} while (sent < len && !msg_based(s));
-	pthread_mutex_unlock(&s->pair->lock);
+	pthread_mutex_unlock(&unix_lock);
 	if (err == -EPIPE && !(flags & MSG_NOSIGNAL))
 		send_sigpipe(t);
 	return sent || (len == 0 && !err) ? (long)sent : err;
 }
 
-/* Takes m off s's queue (pair lock held). */
+/* Takes m off s's queue (unix_lock held). */
 static void dequeue(struct usock *s, struct umsg *m)
 {
 	s->head = m->next;
@@ -235,7 +233,7 @@ long unix_recv(struct task *t, struct file *f, const struct iovec *iov, int iovc
 	uint64_t deadline = deadline_after(s->rcvtimeo_ns);
 	*msg_flags = 0;
 	rights->nfds = 0;
-	pthread_mutex_lock(&s->pair->lock);
+	pthread_mutex_lock(&unix_lock);
 	struct umsg *m = s->head;       /* with MSG_PEEK, a cursor */
 	size_t m_off = m ? m->off : 0;
 	for (;;) {
@@ -308,7 +306,7 @@ long unix_recv(struct task *t, struct file *f, const struct iovec *iov, int iovc
 	}
 	if (!peek && s->peer)
 		waitq_notify(&s->peer->wq, POLLOUT);
-	pthread_mutex_unlock(&s->pair->lock);
+	pthread_mutex_unlock(&unix_lock);
 	return done ? (long)done : err;
 }
 
@@ -317,7 +315,7 @@ static unsigned unix_poll(struct file *f)
 	struct usock *s = f->priv;
 	unsigned ev = 0;
 
-	pthread_mutex_lock(&s->pair->lock);
+	pthread_mutex_lock(&unix_lock);
 	struct usock *p = s->peer;
 	if (s->head)
 		ev |= POLLIN | POLLRDNORM;
@@ -329,7 +327,7 @@ static unsigned unix_poll(struct file *f)
 	 * a stream whose peer is gone is "writable" (the write fails). */
 	if (p ? p->queued < (size_t)p->rcvbuf : s->type != SOCK_DGRAM)
 		ev |= POLLOUT | POLLWRNORM;
-	pthread_mutex_unlock(&s->pair->lock);
+	pthread_mutex_unlock(&unix_lock);
 	return ev;
 }
 
@@ -345,11 +343,11 @@ static long unix_ioctl(struct file *f, struct task *t, unsigned cmd, uint64_t ar
 
 	switch (cmd) {
 	case FIONREAD:
-		pthread_mutex_lock(&s->pair->lock);
+		pthread_mutex_lock(&unix_lock);
 		n = (int)MIN(s->queued, (size_t)INT32_MAX);
 		if (s->type == SOCK_DGRAM)      /* the next datagram only */
 			n = s->head ? (int)(s->head->len - s->head->off) : 0;
-		pthread_mutex_unlock(&s->pair->lock);
+		pthread_mutex_unlock(&unix_lock);
 		return mm_copy_out(t->mm, arg, &n, sizeof(n)) ? -EFAULT : 0;
 	case TIOCOUTQ:
 		n = 0;
@@ -362,10 +360,9 @@ static long unix_ioctl(struct file *f, struct task *t, unsigned cmd, uint64_t ar
 static void unix_release(struct file *f)
 {
 	struct usock *s = f->priv;
-	struct upair *pair = s->pair;
 	struct usock *p;
 
-	pthread_mutex_lock(&pair->lock);
+	pthread_mutex_lock(&unix_lock);
 	p = s->peer;
 	if (p) {
 		p->peer = NULL;
@@ -373,7 +370,7 @@ static void unix_release(struct file *f)
 	}
 	struct umsg *m = s->head;
 	s->head = NULL;
-	pthread_mutex_unlock(&pair->lock);
+	pthread_mutex_unlock(&unix_lock);
 	if (p)
 		waitq_notify(&p->wq, POLLIN | POLLOUT | POLLHUP | POLLERR);
 	while (m) {
@@ -382,13 +379,6 @@ static void unix_release(struct file *f)
 		m = next;
 	}
 	free(s);
-	pthread_mutex_lock(&pair->lock);
-	bool last = --pair->refs == 0;
-	pthread_mutex_unlock(&pair->lock);
-	if (last) {
-		pthread_mutex_destroy(&pair->lock);
-		free(pair);
-	}
 }
 
 static const struct file_ops unix_ops = {
@@ -396,13 +386,12 @@ static const struct file_ops unix_ops = {
 	.release = unix_release, .anon_name = NULL,
 };
 
-static struct usock *usock_new(struct upair *pair, int type, struct task *t)
+static struct usock *usock_new(int type, struct task *t)
 {
 	struct usock *s = calloc(1, sizeof(*s));
 
 	if (!s)
 		return NULL;
-	s->pair = pair;
 	s->type = type;
 	s->tail = &s->head;
 	s->sndbuf = s->rcvbuf = UNIX_BUF_DEFAULT;
@@ -411,42 +400,46 @@ static struct usock *usock_new(struct upair *pair, int type, struct task *t)
 	return s;
 }
 
+/* A file for endpoint s (taken over). */
+static struct file *usock_file(struct usock *s, int flags)
+{
+	struct inode *inode = anon_inode_new(S_IFSOCK | 0777, NULL);
+	struct file *f = inode ? file_new(&unix_ops, O_RDWR | (flags & O_NONBLOCK), s) : NULL;
+
+	if (!f) {
+		if (inode)
+			inode_put(inode);
+		return NULL;
+	}
+	f->inode = inode;
+	f->no_pos = true;
+	return f;
+}
+
 int unix_pair(struct task *t, int type, int flags, struct file **a, struct file **b)
 {
-	struct upair *pair = calloc(1, sizeof(*pair));
-	struct usock *x = pair ? usock_new(pair, type, t) : NULL;
-	struct usock *y = x ? usock_new(pair, type, t) : NULL;
-	struct inode *ia = anon_inode_new(S_IFSOCK | 0777, NULL);
-	struct inode *ib = anon_inode_new(S_IFSOCK | 0777, NULL);
+	struct usock *x = usock_new(type, t);
+	struct usock *y = x ? usock_new(type, t) : NULL;
 
 	*a = *b = NULL;
-	if (!y || !ia || !ib)
-		goto fail;
-	pthread_mutex_init(&pair->lock, NULL);
-	pair->refs = 2;
+	if (!y) {
+		free(x);
+		return -ENOMEM;
+	}
 	x->peer = y;
 	y->peer = x;
-	*a = file_new(&unix_ops, O_RDWR | (flags & O_NONBLOCK), x);
-	*b = *a ? file_new(&unix_ops, O_RDWR | (flags & O_NONBLOCK), y) : NULL;
-	if (!*b)
-		goto fail;
-	(*a)->inode = ia;
-	(*b)->inode = ib;
-	(*a)->no_pos = (*b)->no_pos = true;
-	return 0;
-fail:
-	if (*a) {
-		(*a)->ops = NULL;
-		file_put(*a);
+	*a = usock_file(x, flags);
+	*b = *a ? usock_file(y, flags) : NULL;
+	if (!*b) {
+		if (*a)
+			file_put(*a);       /* frees x, clearing y->peer */
+		else
+			free(x);
+		free(y);
+		*a = NULL;
+		return -ENOMEM;
 	}
-	if (ia)
-		inode_put(ia);
-	if (ib)
-		inode_put(ib);
-	free(x);
-	free(y);
-	free(pair);
-	return -ENOMEM;
+	return 0;
 }
 
 int unix_shutdown(struct file *f, int how)
@@ -456,7 +449,7 @@ int unix_shutdown(struct file *f, int how)
 
 	if (how < SHUT_RD || how > SHUT_RDWR)
 		return -EINVAL;
-	pthread_mutex_lock(&s->pair->lock);
+	pthread_mutex_lock(&unix_lock);
 	if (how != SHUT_WR)
 		s->shut_rd = true;
 	if (how != SHUT_RD)
@@ -469,7 +462,7 @@ int unix_shutdown(struct file *f, int how)
 		if (how != SHUT_RD)
 			p->shut_rd = true;
 	}
-	pthread_mutex_unlock(&s->pair->lock);
+	pthread_mutex_unlock(&unix_lock);
 	waitq_notify(&s->wq, POLLIN | POLLOUT | POLLHUP);
 	if (p)
 		waitq_notify(&p->wq, POLLIN | POLLOUT | POLLHUP);
@@ -507,12 +500,12 @@ int unix_setsockopt(struct file *f, int name, int val, uint64_t timeo_ns)
 	case SO_SNDBUF: {
 		/* Linux doubles the value (for bookkeeping), within limits. */
 		int v = (int)MIN(MAX((int64_t)val * 2, 2304), (int64_t)INT32_MAX);
-		pthread_mutex_lock(&s->pair->lock);
+		pthread_mutex_lock(&unix_lock);
 		if (name == SO_RCVBUF)
 			s->rcvbuf = v;
 		else
 			s->sndbuf = v;
-		pthread_mutex_unlock(&s->pair->lock);
+		pthread_mutex_unlock(&unix_lock);
 		return 0;
 	}
 	case SO_PASSCRED:
