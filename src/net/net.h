@@ -36,6 +36,24 @@ long unix_send(struct task *t, struct file *f, const struct iovec *iov, int iovc
  * *cred (if not NULL) gets the sender's credentials. */
 long unix_recv(struct task *t, struct file *f, const struct iovec *iov, int iovcnt,
 	       struct unix_rights *rights, struct ucred *cred, int flags, int *msg_flags);
+/* The same with a destination (datagrams) and the sender's name. */
+struct sockaddr_un;
+long unix_sendto(struct task *t, struct file *f, const struct iovec *iov, int iovcnt,
+		 struct file **fds, int nfds, int flags, const struct sockaddr_un *to,
+		 socklen_t tolen);
+long unix_recvfrom(struct task *t, struct file *f, const struct iovec *iov, int iovcnt,
+		   struct unix_rights *rights, struct ucred *cred, int flags, int *msg_flags,
+		   struct sockaddr_un *from, socklen_t *fromlen);
+/* An unbound, unconnected socket. */
+int unix_socket(struct task *t, int type, int flags, struct file **out);
+long unix_bind(struct task *t, struct file *f, const struct sockaddr_un *a, socklen_t len);
+long unix_listen(struct file *f, int backlog);
+long unix_connect(struct task *t, struct file *f, const struct sockaddr_un *a, socklen_t len);
+/* A new connection: its file in *out, the client's name in *peer. */
+long unix_accept(struct task *t, struct file *f, int flags, struct file **out,
+		 struct sockaddr_un *peer, socklen_t *peerlen);
+/* getsockname (peer false) and getpeername. */
+long unix_name(struct file *f, bool peer, struct sockaddr_un *a, socklen_t *len);
 int unix_shutdown(struct file *f, int how);
 int unix_getsockopt(struct file *f, int name, int *val, struct ucred *cred);
 int unix_setsockopt(struct file *f, int name, int val, uint64_t timeo_ns);

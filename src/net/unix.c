@@ -16,6 +16,8 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <stdio.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
@@ -32,6 +34,8 @@
 struct umsg {
 	struct umsg *next;
 	size_t len, off;                 /* off: bytes already read (stream) */
+	struct sockaddr_un from;         /* the sender's name (datagrams) */
+	socklen_t fromlen;
 	struct file **fds;
 	int nfds;
 	struct ucred cred;
@@ -53,7 +57,22 @@ struct usock {
 	struct ucred peercred;
 	struct waitq wq;
 	uint64_t rcvtimeo_ns, sndtimeo_ns;
+	/* Names (bind): a path's socket inode, or an abstract name. */
+	struct sockaddr_un addr;
+	socklen_t addrlen;               /* 0: unbound */
+	struct inode *inode;             /* referenced while bound to a path */
+	struct usock *bound_next;        /* in the name registry */
+	/* Listening: connections not yet accepted. */
+	bool listening;
+	int backlog, npending;
+	struct usock *pending, **pending_tail, *pending_next;
+	/* A datagram socket's default destination (connect). */
+	struct sockaddr_un dest;
+	socklen_t destlen;
 };
+
+static struct usock *bound;          /* every named socket (unix_lock) */
+#define UNNAMED_LEN ((socklen_t)sizeof(sa_family_t))
 
 static const struct file_ops unix_ops;
 
@@ -125,8 +144,103 @@ static bool copy_iov(struct task *t, const struct iovec *iov, int iovcnt, size_t
 	return true;
 }
 
+/*
+ * What a sockaddr_un names: an abstract name (the bytes after the NUL) or
+ * a path, whose socket inode the sentry resolves itself.  The inode is
+ * referenced; the caller drops it.
+ */
+struct uname {
+	struct inode *inode;
+	char abstract[sizeof(((struct sockaddr_un *)0)->sun_path)];
+	socklen_t alen;                  /* 0: a path */
+};
+
+static long parse_addr(const struct sockaddr_un *a, socklen_t len, char *path)
+{
+	size_t off = offsetof(struct sockaddr_un, sun_path);
+
+	if (len < UNNAMED_LEN || len > sizeof(*a) || a->sun_family != AF_UNIX)
+		return -EINVAL;
+	if (len == off)
+		return 0;                /* autobind (bind) or unnamed */
+	if (a->sun_path[0] == 0)
+		return (long)(len - off);   /* abstract: length with the NUL */
+	size_t n = strnlen(a->sun_path, len - off);
+	memcpy(path, a->sun_path, n);
+	path[n] = 0;
+	return -1000;                    /* a path */
+}
+
+/* Resolves addr to a name; 0 or -errno (ENOENT for a missing path). */
+static long resolve(struct task *t, const struct sockaddr_un *a, socklen_t len, struct uname *u)
+{
+	char path[sizeof(a->sun_path) + 1];
+	struct walk_result wr;
+	long kind = parse_addr(a, len, path);
+
+	memset(u, 0, sizeof(*u));
+	if (kind == 0)
+		return -EINVAL;
+	if (kind > 0) {
+		u->alen = (socklen_t)kind;
+		memcpy(u->abstract, a->sun_path, (size_t)kind);
+		return 0;
+	}
+	if (kind != -1000)
+		return kind;
+	long err = vfs_walk(t, AT_FDCWD, path, WALK_FOLLOW, &wr);
+	if (err)
+		return err;
+	if (wr.file)
+		file_put(wr.file);
+	u->inode = wr.path.dentry->inode;
+	inode_get(u->inode);
+	path_put(&wr.path);
+	if (!S_ISSOCK(u->inode->mode)) {
+		inode_put(u->inode);
+		u->inode = NULL;
+		return -ECONNREFUSED;
+	}
+	err = inode_permission(u->inode, MAY_WRITE, &t->cred);
+	if (err) {
+		inode_put(u->inode);
+		u->inode = NULL;
+	}
+	return err;
+}
+
+/* The socket bound to a name (unix_lock held), or NULL. */
+static struct usock *lookup(const struct uname *u)
+{
+	for (struct usock *b = bound; b; b = b->bound_next) {
+		if (u->alen) {
+			size_t off = offsetof(struct sockaddr_un, sun_path);
+			if (b->addrlen - off == u->alen && b->addr.sun_path[0] == 0 &&
+			    !memcmp(b->addr.sun_path, u->abstract, u->alen))
+				return b;
+		} else if (b->inode && b->inode == u->inode) {
+			return b;
+		}
+	}
+	return NULL;
+}
+
+static void uname_put(struct uname *u)
+{
+	if (u->inode)
+		inode_put(u->inode);
+	u->inode = NULL;
+}
+
 long unix_send(struct task *t, struct file *f, const struct iovec *iov, int iovcnt,
 	       struct file **fds, int nfds, int flags)
+{
+	return unix_sendto(t, f, iov, iovcnt, fds, nfds, flags, NULL, 0);
+}
+
+long unix_sendto(struct task *t, struct file *f, const struct iovec *iov, int iovcnt,
+		 struct file **fds, int nfds, int flags, const struct sockaddr_un *to,
+		 socklen_t tolen)
 {
 	struct usock *s = f->priv;
 	size_t len = 0, sent = 0;
@@ -138,9 +252,37 @@ long unix_send(struct task *t, struct file *f, const struct iovec *iov, int iovc
 		return -EMSGSIZE;
 	bool nonblock = (flags & MSG_DONTWAIT) || (f->flags & O_NONBLOCK);
 	uint64_t deadline = deadline_after(s->sndtimeo_ns);
+	/* A named datagram destination: the address, or connect's. */
+	struct uname dest = { 0 };
+	bool by_name = false;
+	if (s->type == SOCK_DGRAM && !s->peer_gone) {
+		pthread_mutex_lock(&unix_lock);
+		struct sockaddr_un d = s->dest;
+		socklen_t dlen = s->destlen;
+		bool paired = s->peer != NULL;
+		pthread_mutex_unlock(&unix_lock);
+		if (to || (!paired && dlen)) {
+			err = resolve(t, to ? to : &d, to ? tolen : dlen, &dest);
+			if (err)
+				return err;
+			by_name = true;
+		} else if (!paired) {
+			return -ENOTCONN;
+		}
+	} else if (to && s->type != SOCK_DGRAM) {
+		return s->peer ? -EISCONN : -ENOTCONN;
+	}
 	pthread_mutex_lock(&unix_lock);
 	do {
-		struct usock *p = s->peer;
+		struct usock *p = by_name ? lookup(&dest) : s->peer;
+		if (by_name && !p) {
+			err = -ECONNREFUSED;
+			break;
+		}
+		if (by_name && p->type != SOCK_DGRAM) {
+			err = -EPROTOTYPE;
+			break;
+		}
 		if (s->type == SOCK_DGRAM && !p && !s->shut_wr) {
 			/* Linux: the first send after the peer went is refused,
 			 * later ones find no connection. */
@@ -167,7 +309,17 @@ long unix_send(struct task *t, struct file *f, const struct iovec *iov, int iovc
 				err = -EAGAIN;
 				break;
 			}
-			err = sock_wait(s, t, POLLOUT, deadline);
+			/* A named receiver does not know its senders: look
+			 * again every 10 ms. */
+			uint64_t until = deadline;
+			if (by_name) {
+				uint64_t soon = moat_now_ns() + 10000000ULL;
+				if (!until || soon < until)
+					until = soon;
+			}
+			err = sock_wait(s, t, POLLOUT, until);
+			if (err == -EAGAIN && by_name && (!deadline || moat_now_ns() < deadline))
+				err = 0;
 			if (err)
 				break;
 			continue;
@@ -178,7 +330,7 @@ queue:;
 			err = -ENOBUFS;
 			break;
 		}
-		*m = (struct umsg){ .len = n,
+		*m = (struct umsg){ .len = n, .from = s->addr, .fromlen = s->addrlen,
 				    .cred = { t->tg->tgid, t->ids.euid, t->ids.egid } };
 		if (!copy_iov(t, iov, iovcnt, sent, m->data, n, true)) {
 			free(m);
@@ -205,6 +357,7 @@ queue:;
 		waitq_notify(&p->wq, POLLIN);
 	} while (sent < len && !msg_based(s));
 	pthread_mutex_unlock(&unix_lock);
+	uname_put(&dest);
 	if (err == -EPIPE && !(flags & MSG_NOSIGNAL))
 		send_sigpipe(t);
 	return sent || (len == 0 && !err) ? (long)sent : err;
@@ -222,9 +375,21 @@ static void dequeue(struct usock *s, struct umsg *m)
 long unix_recv(struct task *t, struct file *f, const struct iovec *iov, int iovcnt,
 	       struct unix_rights *rights, struct ucred *cred, int flags, int *msg_flags)
 {
+	return unix_recvfrom(t, f, iov, iovcnt, rights, cred, flags, msg_flags, NULL, NULL);
+}
+
+long unix_recvfrom(struct task *t, struct file *f, const struct iovec *iov, int iovcnt,
+		   struct unix_rights *rights, struct ucred *cred, int flags, int *msg_flags,
+		   struct sockaddr_un *from, socklen_t *fromlen)
+{
 	struct usock *s = f->priv;
 	size_t len = 0, done = 0;
 	long err = 0;
+
+	if (fromlen)
+		*fromlen = 0;
+	if (s->listening)
+		return -EINVAL;
 
 	for (int i = 0; i < iovcnt; i++)
 		len += iov[i].iov_len;
@@ -265,6 +430,13 @@ long unix_recv(struct task *t, struct file *f, const struct iovec *iov, int iovc
 		}
 		if (cred)
 			*cred = m->cred;
+		if (from && fromlen && !done) {
+			*fromlen = m->fromlen ? m->fromlen : UNNAMED_LEN;
+			if (m->fromlen)
+				*from = m->from;
+			else
+				from->sun_family = AF_UNIX;
+		}
 		if (m->nfds && !peek) {
 			rights->fds = m->fds;
 			rights->nfds = m->nfds;
@@ -316,6 +488,11 @@ static unsigned unix_poll(struct file *f)
 	unsigned ev = 0;
 
 	pthread_mutex_lock(&unix_lock);
+	if (s->listening) {
+		ev = s->npending ? POLLIN | POLLRDNORM : 0;
+		pthread_mutex_unlock(&unix_lock);
+		return ev;
+	}
 	struct usock *p = s->peer;
 	if (s->head)
 		ev |= POLLIN | POLLRDNORM;
@@ -357,12 +534,28 @@ static long unix_ioctl(struct file *f, struct task *t, unsigned cmd, uint64_t ar
 	}
 }
 
+static void usock_free(struct usock *s);
+
 static void unix_release(struct file *f)
 {
-	struct usock *s = f->priv;
-	struct usock *p;
+	usock_free(f->priv);
+}
+
+/* The end of an endpoint: its name, its pending connections, its peer. */
+static void usock_free(struct usock *s)
+{
+	struct usock *p, *pending;
+	struct inode *inode;
 
 	pthread_mutex_lock(&unix_lock);
+	for (struct usock **bp = &bound; *bp; bp = &(*bp)->bound_next)
+		if (*bp == s) {
+			*bp = s->bound_next;
+			break;
+		}
+	inode = s->inode;
+	pending = s->pending;
+	s->pending = NULL;
 	p = s->peer;
 	if (p) {
 		p->peer = NULL;
@@ -378,6 +571,14 @@ static void unix_release(struct file *f)
 		free_msg(m);
 		m = next;
 	}
+	/* Connections never accepted: their clients see the end. */
+	while (pending) {
+		struct usock *n = pending->pending_next;
+		usock_free(pending);
+		pending = n;
+	}
+	if (inode)
+		inode_put(inode);
 	free(s);
 }
 
@@ -394,6 +595,7 @@ static struct usock *usock_new(int type, struct task *t)
 		return NULL;
 	s->type = type;
 	s->tail = &s->head;
+	s->pending_tail = &s->pending;
 	s->sndbuf = s->rcvbuf = UNIX_BUF_DEFAULT;
 	s->peercred = (struct ucred){ t->tg->tgid, t->ids.euid, t->ids.egid };
 	waitq_init(&s->wq);
@@ -529,4 +731,283 @@ int unix_setsockopt(struct file *f, int name, int val, uint64_t timeo_ns)
 bool unix_passcred(struct file *f)
 {
 	return ((struct usock *)f->priv)->passcred;
+}
+
+/* ---- names and connections ---- */
+
+/* Gives s an abstract name of 5 hex digits (Linux: unix_autobind). */
+static void autobind(struct usock *s)
+{
+	static unsigned next;
+	struct uname u = { .alen = 6 };
+
+	for (;;) {
+		char name[8];
+		snprintf(name, sizeof(name), "%05x", (next++) & 0xfffff);
+		u.abstract[0] = 0;
+		memcpy(u.abstract + 1, name, 5);
+		if (!lookup(&u))
+			break;
+	}
+	s->addr.sun_family = AF_UNIX;
+	memcpy(s->addr.sun_path, u.abstract, 6);
+	s->addrlen = (socklen_t)(offsetof(struct sockaddr_un, sun_path) + 6);
+	s->bound_next = bound;
+	bound = s;
+}
+
+long unix_bind(struct task *t, struct file *f, const struct sockaddr_un *a, socklen_t len)
+{
+	struct usock *s = f->priv;
+	char path[sizeof(a->sun_path) + 1];
+	long kind = parse_addr(a, len, path);
+	struct inode *inode = NULL;
+	long err = 0;
+
+	if (kind < 0 && kind != -1000)
+		return kind;
+	pthread_mutex_lock(&unix_lock);
+	if (s->addrlen)
+		err = -EINVAL;
+	pthread_mutex_unlock(&unix_lock);
+	if (err)
+		return err;
+	if (kind == -1000) {
+		/* A socket inode in the file system names it. */
+		struct walk_result wr;
+		err = vfs_mknod(t, AT_FDCWD, path, S_IFSOCK | 0777, 0);
+		if (err)
+			return err == -EEXIST ? -EADDRINUSE : err;
+		err = vfs_walk(t, AT_FDCWD, path, 0, &wr);
+		if (err)
+			return err;
+		if (wr.file)
+			file_put(wr.file);
+		inode = wr.path.dentry->inode;
+		inode_get(inode);
+		path_put(&wr.path);
+	}
+	pthread_mutex_lock(&unix_lock);
+	if (s->addrlen) {
+		err = -EINVAL;
+	} else if (kind == 0) {
+		autobind(s);
+	} else {
+		struct uname u = { .alen = kind > 0 ? (socklen_t)kind : 0 };
+		if (kind > 0)
+			memcpy(u.abstract, a->sun_path, (size_t)kind);
+		if (kind > 0 && lookup(&u)) {
+			err = -EADDRINUSE;
+		} else {
+			s->addr = *a;
+			s->addrlen = kind > 0 ? len
+				     : (socklen_t)(offsetof(struct sockaddr_un, sun_path) + strlen(path) + 1);
+			s->inode = inode;
+			inode = NULL;
+			s->bound_next = bound;
+			bound = s;
+		}
+	}
+	pthread_mutex_unlock(&unix_lock);
+	if (inode)
+		inode_put(inode);
+	return err;
+}
+
+long unix_listen(struct file *f, int backlog)
+{
+	struct usock *s = f->priv;
+	long err = 0;
+
+	if (s->type == SOCK_DGRAM)
+		return -EOPNOTSUPP;
+	pthread_mutex_lock(&unix_lock);
+	if (s->peer || s->peer_gone)
+		err = -EINVAL;
+	else if (!s->addrlen)
+		err = -EINVAL;          /* Linux: unix_listen needs a name */
+	else {
+		s->listening = true;
+		s->backlog = backlog < 0 || backlog > 4096 ? 4096 : backlog;
+	}
+	pthread_mutex_unlock(&unix_lock);
+	waitq_notify(&s->wq, POLLOUT);
+	return err;
+}
+
+long unix_connect(struct task *t, struct file *f, const struct sockaddr_un *a, socklen_t len)
+{
+	struct usock *s = f->priv;
+	struct uname u;
+	bool nonblock = f->flags & O_NONBLOCK;
+	long err;
+
+	if (len >= UNNAMED_LEN && a->sun_family == AF_UNSPEC && s->type == SOCK_DGRAM) {
+		pthread_mutex_lock(&unix_lock);
+		s->destlen = 0;         /* dissolve the association */
+		pthread_mutex_unlock(&unix_lock);
+		return 0;
+	}
+	err = resolve(t, a, len, &u);
+	if (err)
+		return err;
+	pthread_mutex_lock(&unix_lock);
+	for (;;) {
+		struct usock *target = lookup(&u);
+		if (s->type == SOCK_DGRAM) {
+			if (!target)
+				err = -ECONNREFUSED;
+			else if (target->type != SOCK_DGRAM)
+				err = -EPROTOTYPE;
+			else {
+				s->dest = *a;
+				s->destlen = len;
+			}
+			break;
+		}
+		if (s->peer || s->peer_gone) {
+			err = -EISCONN;
+			break;
+		}
+		if (s->listening) {
+			err = -EINVAL;
+			break;
+		}
+		if (!target || !target->listening) {
+			err = target && target->type != s->type ? -EPROTOTYPE : -ECONNREFUSED;
+			break;
+		}
+		if (target->type != s->type) {
+			err = -EPROTOTYPE;
+			break;
+		}
+		if (target->npending >= MAX(target->backlog, 1)) {
+			if (nonblock) {
+				err = -EAGAIN;
+				break;
+			}
+			/* Wait for room, looking again every 10 ms (the
+			 * listener may go meanwhile). */
+			err = sock_wait(s, t, POLLOUT, moat_now_ns() + 10000000ULL);
+			if (err == -EAGAIN)
+				err = 0;
+			if (err)
+				break;
+			continue;
+		}
+		struct usock *srv = usock_new(s->type, t);
+		if (!srv) {
+			err = -ENOMEM;
+			break;
+		}
+		/* The server end: the listener's name; each side's
+		 * SO_PEERCRED is the other's. */
+		srv->addr = target->addr;
+		srv->addrlen = target->addrlen;
+		srv->peercred = s->peercred;
+		s->peercred = target->peercred;
+		srv->peer = s;
+		s->peer = srv;
+		*target->pending_tail = srv;
+		target->pending_tail = &srv->pending_next;
+		target->npending++;
+		waitq_notify(&target->wq, POLLIN);
+		break;
+	}
+	pthread_mutex_unlock(&unix_lock);
+	uname_put(&u);
+	return err;
+}
+
+long unix_accept(struct task *t, struct file *f, int flags, struct file **out,
+		 struct sockaddr_un *peer, socklen_t *peerlen)
+{
+	struct usock *s = f->priv, *srv = NULL;
+	bool nonblock = f->flags & O_NONBLOCK;
+	long err = 0;
+
+	if (s->type == SOCK_DGRAM)
+		return -EOPNOTSUPP;
+	pthread_mutex_lock(&unix_lock);
+	for (;;) {
+		if (!s->listening) {
+			err = -EINVAL;
+			break;
+		}
+		if (s->pending) {
+			srv = s->pending;
+			s->pending = srv->pending_next;
+			if (!s->pending)
+				s->pending_tail = &s->pending;
+			srv->pending_next = NULL;
+			s->npending--;
+			break;
+		}
+		if (nonblock) {
+			err = -EAGAIN;
+			break;
+		}
+		err = sock_wait(s, t, POLLIN, 0);
+		if (err)
+			break;
+	}
+	if (srv) {
+		*peerlen = srv->peer && srv->peer->addrlen ? srv->peer->addrlen : UNNAMED_LEN;
+		if (srv->peer && srv->peer->addrlen)
+			*peer = srv->peer->addr;
+		else
+			peer->sun_family = AF_UNIX;
+	}
+	pthread_mutex_unlock(&unix_lock);
+	if (err)
+		return err;
+	*out = usock_file(srv, flags);
+	if (!*out) {
+		usock_free(srv);
+		return -ENOMEM;
+	}
+	return 0;
+}
+
+long unix_name(struct file *f, bool peer, struct sockaddr_un *a, socklen_t *len)
+{
+	struct usock *s = f->priv;
+	long err = 0;
+
+	memset(a, 0, sizeof(*a));
+	a->sun_family = AF_UNIX;
+	*len = UNNAMED_LEN;
+	pthread_mutex_lock(&unix_lock);
+	if (!peer) {
+		if (s->addrlen) {
+			*a = s->addr;
+			*len = s->addrlen;
+		}
+	} else if (s->peer) {
+		if (s->peer->addrlen) {
+			*a = s->peer->addr;
+			*len = s->peer->addrlen;
+		}
+	} else if (s->type == SOCK_DGRAM && s->destlen) {
+		*a = s->dest;
+		*len = s->destlen;
+	} else {
+		err = -ENOTCONN;
+	}
+	pthread_mutex_unlock(&unix_lock);
+	return err;
+}
+
+int unix_socket(struct task *t, int type, int flags, struct file **out)
+{
+	struct usock *s = usock_new(type, t);
+
+	if (!s)
+		return -ENOMEM;
+	*out = usock_file(s, flags);
+	if (!*out) {
+		free(s);
+		return -ENOMEM;
+	}
+	return 0;
 }

@@ -1,12 +1,11 @@
 /*
  * sys_socket.c: the socket syscalls.  Linux: net/socket.c.
  *
- * Only AF_UNIX pairs exist so far (net/unix.c): socketpair, the send and
- * receive calls (with SCM_RIGHTS and SCM_CREDENTIALS), shutdown, socket
- * options and names.  socket() of another family is EAFNOSUPPORT, as the
- * issue asks until networking exists, so that programs fall back; an
- * unbound AF_UNIX socket (and bind, listen, connect, accept) is not
- * implemented yet and says so (ENOSYS, logged).
+ * Only AF_UNIX exists so far (net/unix.c): pairs and named sockets, the
+ * send and receive calls (with SCM_RIGHTS and SCM_CREDENTIALS), bind,
+ * listen, connect, accept, shutdown, socket options and names.  socket()
+ * of another family is EAFNOSUPPORT, as the issue asks until networking
+ * exists, so that programs fall back.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -50,10 +49,50 @@ long sys_socket(struct task *t, const uint64_t a[6])
 		moat_log("socket(family %d): no networking yet: EAFNOSUPPORT", family);
 		return -EAFNOSUPPORT;
 	}
+	if (type == SOCK_RAW)
+		type = SOCK_DGRAM;          /* Linux: unix_create */
 	if (type != SOCK_STREAM && type != SOCK_DGRAM && type != SOCK_SEQPACKET)
 		return -ESOCKTNOSUPPORT;
-	moat_log("socket(AF_UNIX): unbound unix sockets are not implemented yet: ENOSYS");
-	return -ENOSYS;
+	if (a[2] != 0 && a[2] != PF_UNIX)
+		return -EPROTONOSUPPORT;
+	struct file *f;
+	long err = unix_socket(t, type, ((int)a[1] & SOCK_NONBLOCK) ? O_NONBLOCK : 0, &f);
+	if (err)
+		return err;
+	long fd = fdtable_install(t->fdt, f, 0, ((int)a[1] & SOCK_CLOEXEC) ? FD_CLOEXEC : 0,
+				  t->tg->rlimits[RLIMIT_NOFILE].rlim_cur);
+	if (fd < 0)
+		file_put(f);
+	return fd;
+}
+
+/* A sockaddr from the application, at most sizeof(struct sockaddr_un). */
+static long get_addr(struct task *t, uint64_t uaddr, uint64_t len, struct sockaddr_un *a)
+{
+	memset(a, 0, sizeof(*a));
+	if ((int64_t)len < 0 || len > sizeof(*a))
+		return -EINVAL;
+	if (len && mm_copy_in(t->mm, a, uaddr, len))
+		return -EFAULT;
+	return 0;
+}
+
+/* Writes a name back: at most *ulen bytes, and the real length. */
+static long put_addr(struct task *t, uint64_t uaddr, uint64_t ulen,
+		     const struct sockaddr_un *a, socklen_t len)
+{
+	uint32_t room;
+
+	if (!ulen)
+		return 0;
+	if (mm_copy_in(t->mm, &room, ulen, sizeof(room)))
+		return -EFAULT;
+	if ((int32_t)room < 0)
+		return -EINVAL;
+	if (uaddr && mm_copy_out(t->mm, uaddr, a, MIN(room, (uint32_t)len)))
+		return -EFAULT;
+	room = len;
+	return mm_copy_out(t->mm, ulen, &room, sizeof(room)) ? -EFAULT : 0;
 }
 
 long sys_socketpair(struct task *t, const uint64_t a[6])
@@ -211,11 +250,10 @@ static long do_sendmsg(struct task *t, uint64_t fd, const struct k_msghdr *mh, i
 		file_put(f);
 		return -EOPNOTSUPP;
 	}
-	if (mh->name) {
-		/* A connected pair takes no address (Linux: EISCONN for
-		 * streams, the address is checked for datagrams). */
+	struct sockaddr_un to;
+	if (mh->name && (ret = get_addr(t, mh->name, mh->namelen, &to))) {
 		file_put(f);
-		return -EISCONN;
+		return ret;
 	}
 	ret = import_iov(t, mh->iov, mh->iovlen, &iov);
 	if (ret) {
@@ -224,7 +262,8 @@ static long do_sendmsg(struct task *t, uint64_t fd, const struct k_msghdr *mh, i
 	}
 	ret = parse_rights(t, mh->control, mh->controllen, fds, &nfds);
 	if (!ret)
-		ret = unix_send(t, f, iov, (int)mh->iovlen, fds, nfds, flags);
+		ret = unix_sendto(t, f, iov, (int)mh->iovlen, fds, nfds, flags,
+				  mh->name ? &to : NULL, mh->name ? mh->namelen : 0);
 	for (int i = 0; i < nfds; i++)
 		file_put(fds[i]);
 	free(iov);
@@ -313,8 +352,15 @@ static long do_recvmsg(struct task *t, uint64_t fd, struct k_msghdr *mh, int fla
 		file_put(f);
 		return ret;
 	}
-	ret = unix_recv(t, f, iov, (int)mh->iovlen, &rights, &cred, flags, &mflags);
+	struct sockaddr_un from;
+	socklen_t fromlen;
+	ret = unix_recvfrom(t, f, iov, (int)mh->iovlen, &rights, &cred, flags, &mflags,
+			    &from, &fromlen);
 	mh->flags = mflags | (flags & MSG_CMSG_CLOEXEC);   /* Linux echoes it */
+	if (ret >= 0 && mh->name && fromlen) {
+		if (mm_copy_out(t->mm, mh->name, &from, MIN(mh->namelen, (uint32_t)fromlen)))
+			ret = -EFAULT;
+	}
 	if (ret >= 0) {
 		long err = put_control(t, f, mh, &rights, &cred, flags);
 		if (err)
@@ -324,7 +370,7 @@ static long do_recvmsg(struct task *t, uint64_t fd, struct k_msghdr *mh, int fla
 			file_put(rights.fds[i]);
 		free(rights.fds);
 	}
-	mh->namelen = 0;        /* an unnamed peer */
+	mh->namelen = ret >= 0 ? fromlen : 0;
 	free(iov);
 	file_put(f);
 	return ret;
@@ -355,17 +401,19 @@ long sys_recvmsg(struct task *t, const uint64_t a[6])
 long sys_sendto(struct task *t, const uint64_t a[6])
 {
 	struct iovec iov = { (void *)(uintptr_t)a[1], a[2] };
+	struct sockaddr_un to;
 	struct file *f;
 	long ret = sock_get(t, a[0], &f);
 
 	if (ret)
 		return ret;
-	if (a[4])
-		ret = -EISCONN;          /* a connected pair takes no address */
-	else if ((int)a[3] & ~(MSG_DONTWAIT | MSG_NOSIGNAL | MSG_EOR | MSG_MORE | MSG_CONFIRM))
+	if ((int)a[3] & ~(MSG_DONTWAIT | MSG_NOSIGNAL | MSG_EOR | MSG_MORE | MSG_CONFIRM))
 		ret = -EINVAL;
+	else if (a[4] && (ret = get_addr(t, a[4], a[5], &to)))
+		;
 	else
-		ret = unix_send(t, f, &iov, 1, NULL, 0, (int)a[3]);
+		ret = unix_sendto(t, f, &iov, 1, NULL, 0, (int)a[3], a[4] ? &to : NULL,
+				  (socklen_t)a[5]);
 	file_put(f);
 	return ret;
 }
@@ -385,16 +433,18 @@ long sys_recvfrom(struct task *t, const uint64_t a[6])
 		file_put(f);
 		return -EINVAL;
 	}
-	ret = unix_recv(t, f, &iov, 1, &rights, NULL, flags, &mflags);
+	struct sockaddr_un from;
+	socklen_t fromlen;
+	ret = unix_recvfrom(t, f, &iov, 1, &rights, NULL, flags, &mflags, &from, &fromlen);
 	/* Descriptors received without a control buffer are dropped. */
 	for (int i = 0; i < rights.nfds; i++)
 		file_put(rights.fds[i]);
 	free(rights.fds);
 	file_put(f);
 	if (ret >= 0 && a[5]) {
-		uint32_t zero = 0;          /* an unnamed peer: no address */
-		if (mm_copy_out(t->mm, a[5], &zero, sizeof(zero)))
-			return -EFAULT;
+		long err = put_addr(t, a[4], a[5], &from, fromlen);
+		if (err)
+			return err;
 	}
 	return ret;
 }
@@ -538,54 +588,103 @@ long sys_setsockopt(struct task *t, const uint64_t a[6])
 	return ret;
 }
 
-/* A socketpair's ends have no names: only the family. */
-static long unnamed(struct task *t, const uint64_t a[6])
+static long name_of(struct task *t, const uint64_t a[6], bool peer)
 {
+	struct sockaddr_un addr;
+	socklen_t len;
 	struct file *f;
-	uint32_t len;
-	sa_family_t fam = AF_UNIX;
 	long ret = sock_get(t, a[0], &f);
 
 	if (ret)
 		return ret;
+	ret = unix_name(f, peer, &addr, &len);
 	file_put(f);
-	if (mm_copy_in(t->mm, &len, a[2], sizeof(len)))
-		return -EFAULT;
-	if ((int32_t)len < 0)
-		return -EINVAL;
-	if (mm_copy_out(t->mm, a[1], &fam, MIN(len, (uint32_t)sizeof(fam))))
-		return -EFAULT;
-	len = sizeof(fam);
-	return mm_copy_out(t->mm, a[2], &len, sizeof(len)) ? -EFAULT : 0;
-}
-
-long sys_getsockname(struct task *t, const uint64_t a[6]) { return unnamed(t, a); }
-long sys_getpeername(struct task *t, const uint64_t a[6]) { return unnamed(t, a); }
-
-/* A connected pair cannot be bound, listened on or connected again. */
-static long connected_pair(struct task *t, uint64_t fd, long err)
-{
-	struct file *f;
-	long ret = sock_get(t, fd, &f);
-
 	if (ret)
 		return ret;
-	file_put(f);
-	return err;
+	if (!a[2])
+		return -EFAULT;
+	return put_addr(t, a[1], a[2], &addr, len);
 }
+
+long sys_getsockname(struct task *t, const uint64_t a[6]) { return name_of(t, a, false); }
+long sys_getpeername(struct task *t, const uint64_t a[6]) { return name_of(t, a, true); }
 
 long sys_bind(struct task *t, const uint64_t a[6])
 {
-	long ret = connected_pair(t, a[0], -ENOSYS);
+	struct sockaddr_un addr;
+	struct file *f;
+	long ret = sock_get(t, a[0], &f);
 
-	if (ret == -ENOSYS)
-		moat_log("bind: naming unix sockets is not implemented yet: ENOSYS");
+	if (ret)
+		return ret;
+	ret = get_addr(t, a[1], a[2], &addr);
+	if (!ret)
+		ret = unix_bind(t, f, &addr, (socklen_t)a[2]);
+	file_put(f);
 	return ret;
 }
-long sys_listen(struct task *t, const uint64_t a[6]) { return connected_pair(t, a[0], -EINVAL); }
-long sys_connect(struct task *t, const uint64_t a[6]) { return connected_pair(t, a[0], -EISCONN); }
-long sys_accept(struct task *t, const uint64_t a[6]) { return connected_pair(t, a[0], -EINVAL); }
-long sys_accept4(struct task *t, const uint64_t a[6]) { return connected_pair(t, a[0], -EINVAL); }
+
+long sys_listen(struct task *t, const uint64_t a[6])
+{
+	struct file *f;
+	long ret = sock_get(t, a[0], &f);
+
+	if (ret)
+		return ret;
+	ret = unix_listen(f, (int)a[1]);
+	file_put(f);
+	return ret;
+}
+
+long sys_connect(struct task *t, const uint64_t a[6])
+{
+	struct sockaddr_un addr;
+	struct file *f;
+	long ret = sock_get(t, a[0], &f);
+
+	if (ret)
+		return ret;
+	ret = get_addr(t, a[1], a[2], &addr);
+	if (!ret)
+		ret = unix_connect(t, f, &addr, (socklen_t)a[2]);
+	file_put(f);
+	return ret;
+}
+
+static long do_accept(struct task *t, const uint64_t a[6], int flags)
+{
+	struct sockaddr_un peer;
+	socklen_t peerlen;
+	struct file *f, *nf;
+	long ret, fd;
+
+	if (flags & ~(SOCK_NONBLOCK | SOCK_CLOEXEC))
+		return -EINVAL;
+	ret = sock_get(t, a[0], &f);
+	if (ret)
+		return ret;
+	ret = unix_accept(t, f, (flags & SOCK_NONBLOCK) ? O_NONBLOCK : 0, &nf, &peer, &peerlen);
+	file_put(f);
+	if (ret)
+		return ret == -EINTR ? -ERESTARTSYS : ret;
+	fd = fdtable_install(t->fdt, nf, 0, (flags & SOCK_CLOEXEC) ? FD_CLOEXEC : 0,
+			     t->tg->rlimits[RLIMIT_NOFILE].rlim_cur);
+	if (fd < 0) {
+		file_put(nf);
+		return fd;
+	}
+	if (a[1] || a[2]) {
+		ret = put_addr(t, a[1], a[2], &peer, peerlen);
+		if (ret) {
+			fdtable_close(t->fdt, (int)fd);
+			return ret;
+		}
+	}
+	return fd;
+}
+
+long sys_accept(struct task *t, const uint64_t a[6]) { return do_accept(t, a, 0); }
+long sys_accept4(struct task *t, const uint64_t a[6]) { return do_accept(t, a, (int)a[3]); }
 
 /* read/write/readv/writev on a socket (sys_io.c). */
 long sock_rw(struct task *t, struct file *f, const struct iovec *iov, long cnt, bool write)

@@ -1,8 +1,10 @@
 #!/usr/bin/python3
 # asyncio (epoll, a socketpair for its self-pipe), a stream over
-# socket.socketpair, and multiprocessing with a Queue (tests/progs/cases.txt).
+# socket.socketpair, multiprocessing with a Queue and a Manager (a server on
+# a named unix socket), and an asyncio unix server (tests/progs/cases.txt).
 import asyncio
 import multiprocessing
+import os
 import socket
 
 
@@ -29,6 +31,26 @@ async def echo_over_pair():
     return reply
 
 
+async def unix_server(path):
+    async def handle(reader, writer):
+        line = await reader.readline()
+        writer.write(b"echo: " + line)
+        await writer.drain()
+        writer.close()
+
+    server = await asyncio.start_unix_server(handle, path=path)
+    replies = []
+    for i in range(3):
+        reader, writer = await asyncio.open_unix_connection(path)
+        writer.write(b"client %d\n" % i)
+        await writer.drain()
+        replies.append((await reader.readline()).strip())
+        writer.close()
+    server.close()
+    await server.wait_closed()
+    return replies
+
+
 async def main():
     async def nap(n):
         await asyncio.sleep(0.01 * n)
@@ -38,6 +60,12 @@ async def main():
     proc = await asyncio.create_subprocess_exec("echo", "subprocess", stdout=asyncio.subprocess.PIPE)
     out, _ = await proc.communicate()
     print("exec", out, proc.returncode)
+    path = "/tmp/moat-asyncio-%d.sock" % os.getpid()
+    try:
+        print("unix server", await unix_server(path))
+    finally:
+        if os.path.exists(path):
+            os.unlink(path)
 
 
 if __name__ == "__main__":
@@ -48,3 +76,7 @@ if __name__ == "__main__":
     print("queue", q.get())
     p.join()
     print("exitcode", p.exitcode)
+    with multiprocessing.Manager() as manager:
+        shared = manager.dict()
+        shared["key"] = [1, 2, 3]
+        print("manager", dict(shared))
