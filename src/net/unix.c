@@ -209,14 +209,15 @@ static long resolve(struct task *t, const struct sockaddr_un *a, socklen_t len, 
 	return err;
 }
 
-/* The socket bound to a name (unix_lock held), or NULL. */
-static struct usock *lookup(const struct uname *u)
+/* The socket bound to a name (unix_lock held), or NULL.  Abstract names
+ * are per socket type (Linux hashes the type in); paths are not. */
+static struct usock *lookup(const struct uname *u, int type)
 {
 	for (struct usock *b = bound; b; b = b->bound_next) {
 		if (u->alen) {
 			size_t off = offsetof(struct sockaddr_un, sun_path);
 			if (b->addrlen - off == u->alen && b->addr.sun_path[0] == 0 &&
-			    !memcmp(b->addr.sun_path, u->abstract, u->alen))
+			    b->type == type && !memcmp(b->addr.sun_path, u->abstract, u->alen))
 				return b;
 		} else if (b->inode && b->inode == u->inode) {
 			return b;
@@ -274,7 +275,7 @@ long unix_sendto(struct task *t, struct file *f, const struct iovec *iov, int io
 	}
 	pthread_mutex_lock(&unix_lock);
 	do {
-		struct usock *p = by_name ? lookup(&dest) : s->peer;
+		struct usock *p = by_name ? lookup(&dest, SOCK_DGRAM) : s->peer;
 		if (by_name && !p) {
 			err = -ECONNREFUSED;
 			break;
@@ -746,7 +747,7 @@ static void autobind(struct usock *s)
 		snprintf(name, sizeof(name), "%05x", (next++) & 0xfffff);
 		u.abstract[0] = 0;
 		memcpy(u.abstract + 1, name, 5);
-		if (!lookup(&u))
+		if (!lookup(&u, s->type))
 			break;
 	}
 	s->addr.sun_family = AF_UNIX;
@@ -766,18 +767,20 @@ long unix_bind(struct task *t, struct file *f, const struct sockaddr_un *a, sock
 
 	if (kind < 0 && kind != -1000)
 		return kind;
-	pthread_mutex_lock(&unix_lock);
-	if (s->addrlen)
-		err = -EINVAL;
-	pthread_mutex_unlock(&unix_lock);
-	if (err)
-		return err;
 	if (kind == -1000) {
-		/* A socket inode in the file system names it. */
+		/* A socket inode in the file system names it.  Linux makes
+		 * it before looking whether the socket is bound already. */
 		struct walk_result wr;
 		err = vfs_mknod(t, AT_FDCWD, path, S_IFSOCK | 0777, 0);
 		if (err)
 			return err == -EEXIST ? -EADDRINUSE : err;
+		pthread_mutex_lock(&unix_lock);
+		bool was_bound = s->addrlen != 0;
+		pthread_mutex_unlock(&unix_lock);
+		if (was_bound) {
+			vfs_unlink(t, AT_FDCWD, path, false);
+			return -EINVAL;
+		}
 		err = vfs_walk(t, AT_FDCWD, path, 0, &wr);
 		if (err)
 			return err;
@@ -789,14 +792,14 @@ long unix_bind(struct task *t, struct file *f, const struct sockaddr_un *a, sock
 	}
 	pthread_mutex_lock(&unix_lock);
 	if (s->addrlen) {
-		err = -EINVAL;
+		err = kind == 0 ? 0 : -EINVAL;   /* autobind of a bound one: no-op */
 	} else if (kind == 0) {
 		autobind(s);
 	} else {
 		struct uname u = { .alen = kind > 0 ? (socklen_t)kind : 0 };
 		if (kind > 0)
 			memcpy(u.abstract, a->sun_path, (size_t)kind);
-		if (kind > 0 && lookup(&u)) {
+		if (kind > 0 && lookup(&u, s->type)) {
 			err = -EADDRINUSE;
 		} else {
 			s->addr = *a;
@@ -853,7 +856,7 @@ long unix_connect(struct task *t, struct file *f, const struct sockaddr_un *a, s
 		return err;
 	pthread_mutex_lock(&unix_lock);
 	for (;;) {
-		struct usock *target = lookup(&u);
+		struct usock *target = lookup(&u, s->type);
 		if (s->type == SOCK_DGRAM) {
 			if (!target)
 				err = -ECONNREFUSED;
