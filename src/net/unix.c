@@ -54,6 +54,7 @@ struct usock {
 	int sndbuf, rcvbuf;
 	bool shut_rd, shut_wr, peer_gone, passcred;
 	bool refused;                    /* a datagram pair's ECONNREFUSED told */
+	bool reset;                      /* never accepted: ECONNRESET once */
 	struct ucred peercred;
 	struct waitq wq;
 	uint64_t rcvtimeo_ns, sndtimeo_ns;
@@ -277,11 +278,24 @@ long unix_sendto(struct task *t, struct file *f, const struct iovec *iov, int io
 	do {
 		struct usock *p = by_name ? lookup(&dest, SOCK_DGRAM) : s->peer;
 		if (by_name && !p) {
+			/* Linux: refused, and a connected socket is
+			 * disconnected (then ENOTCONN). */
 			err = -ECONNREFUSED;
+			if (!to)
+				s->destlen = 0;
 			break;
 		}
 		if (by_name && p->type != SOCK_DGRAM) {
 			err = -EPROTOTYPE;
+			break;
+		}
+		if (by_name && p->destlen && p != s &&
+		    (s->addrlen != p->destlen || memcmp(&s->addr, &p->dest, s->addrlen))) {
+			err = -EPERM;       /* p takes datagrams from its peer only */
+			break;
+		}
+		if (!by_name && !p && !s->peer_gone && s->type != SOCK_DGRAM) {
+			err = -ENOTCONN;
 			break;
 		}
 		if (s->type == SOCK_DGRAM && !p && !s->shut_wr) {
@@ -391,6 +405,12 @@ long unix_recvfrom(struct task *t, struct file *f, const struct iovec *iov, int 
 		*fromlen = 0;
 	if (s->listening)
 		return -EINVAL;
+	pthread_mutex_lock(&unix_lock);
+	bool reset = s->reset;
+	s->reset = false;
+	pthread_mutex_unlock(&unix_lock);
+	if (reset)
+		return -ECONNRESET;
 
 	for (int i = 0; i < iovcnt; i++)
 		len += iov[i].iov_len;
@@ -431,12 +451,10 @@ long unix_recvfrom(struct task *t, struct file *f, const struct iovec *iov, int 
 		}
 		if (cred)
 			*cred = m->cred;
-		if (from && fromlen && !done) {
-			*fromlen = m->fromlen ? m->fromlen : UNNAMED_LEN;
-			if (m->fromlen)
-				*from = m->from;
-			else
-				from->sun_family = AF_UNIX;
+		if (from && fromlen && !done && m->fromlen) {
+			/* An unbound sender: no address at all (Linux). */
+			*fromlen = m->fromlen;
+			*from = m->from;
 		}
 		if (m->nfds && !peek) {
 			rights->fds = m->fds;
@@ -501,6 +519,8 @@ static unsigned unix_poll(struct file *f)
 		ev |= POLLIN | POLLRDNORM | POLLRDHUP;
 	if (s->type != SOCK_DGRAM && (s->peer_gone || (s->shut_rd && s->shut_wr)))
 		ev |= POLLHUP | POLLIN | POLLRDNORM | POLLRDHUP;
+	if (s->reset)
+		ev |= POLLERR;
 	/* Linux: writable while the peer has room, whatever shutdown says;
 	 * a stream whose peer is gone is "writable" (the write fails). */
 	if (p ? p->queued < (size_t)p->rcvbuf : s->type != SOCK_DGRAM)
@@ -572,9 +592,13 @@ static void usock_free(struct usock *s)
 		free_msg(m);
 		m = next;
 	}
-	/* Connections never accepted: their clients see the end. */
+	/* Connections never accepted: their clients are reset. */
 	while (pending) {
 		struct usock *n = pending->pending_next;
+		pthread_mutex_lock(&unix_lock);
+		if (pending->peer)
+			pending->peer->reset = true;
+		pthread_mutex_unlock(&unix_lock);
 		usock_free(pending);
 		pending = n;
 	}
@@ -884,7 +908,7 @@ long unix_connect(struct task *t, struct file *f, const struct sockaddr_un *a, s
 			err = -EPROTOTYPE;
 			break;
 		}
-		if (target->npending >= MAX(target->backlog, 1)) {
+		if (target->npending > target->backlog) {   /* Linux: backlog + 1 fit */
 			if (nonblock) {
 				err = -EAGAIN;
 				break;
