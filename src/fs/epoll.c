@@ -40,6 +40,8 @@ struct epitem {
 	uint64_t data;
 	bool disabled;            /* EPOLLONESHOT fired */
 	bool ready;               /* on the ready list */
+	bool scanning;            /* being looked at by epoll_wait, off-list */
+	bool notified;            /* ... and notified meanwhile */
 	bool queued;              /* waiter on the file's queue */
 	struct waiter w;
 	struct epitem *next;      /* in ep->items */
@@ -89,7 +91,9 @@ static void item_notify(struct waiter *w, unsigned events)
 	if (!(events & ((it->events & EP_EVENT_BITS) | EPOLLERR | EPOLLHUP)))
 		return;
 	pthread_mutex_lock(&ep->lock);
-	if (!it->disabled)
+	if (it->scanning)
+		it->notified = true;    /* epoll_wait re-adds it (its rd_next is in use) */
+	else if (!it->disabled)
 		make_ready(ep, it);
 	pthread_mutex_unlock(&ep->lock);
 	waitq_notify(&ep->wq, POLLIN);
@@ -391,19 +395,21 @@ long epoll_wait_file(struct task *t, struct file *epf, struct epoll_event *out, 
 		struct epitem *list = ep->ready;
 		struct epitem *unseen = NULL, **unseen_tail = &unseen;
 		struct epitem *again = NULL, **again_tail = &again;
+		struct epitem *dropped = NULL;
 		ep->ready = NULL;
 		ep->ready_tail = &ep->ready;
-		/* Off the list: a notification while we look re-adds them. */
-		for (struct epitem *it = list; it; it = it->rd_next)
+		/* Off the list; a notification meanwhile only marks them. */
+		for (struct epitem *it = list; it; it = it->rd_next) {
 			it->ready = false;
+			it->scanning = true;
+			it->notified = false;
+		}
 		pthread_mutex_unlock(&ep->lock);
 		while (list) {
 			struct epitem *it = list;
 			list = it->rd_next;
 			it->rd_next = NULL;
-			if (it->disabled)
-				continue;
-			if (n >= max) {
+			if (it->disabled || n >= max) {
 				/* Not looked at: first in line next time. */
 				*unseen_tail = it;
 				unseen_tail = &it->rd_next;
@@ -424,17 +430,23 @@ long epoll_wait_file(struct task *t, struct file *epf, struct epoll_event *out, 
 				*again_tail = it;
 				again_tail = &it->rd_next;
 				rescan |= !it->queued;
+			} else {
+				it->rd_next = dropped;
+				dropped = it;
 			}
 		}
 		pthread_mutex_lock(&ep->lock);
 		/* Unseen ones first, then what was notified meanwhile, then
-		 * the level-triggered ones reported now (so they rotate). */
+		 * the level-triggered ones reported now (so they rotate);
+		 * dropped ones come back if notified while looked at. */
 		struct epitem *mid = ep->ready;
 		ep->ready = NULL;
 		ep->ready_tail = &ep->ready;
 		for (struct epitem *it = unseen, *nx; it; it = nx) {
 			nx = it->rd_next;
-			make_ready(ep, it);
+			it->scanning = false;
+			if (!it->disabled)
+				make_ready(ep, it);
 		}
 		for (struct epitem *it = mid, *nx; it; it = nx) {
 			nx = it->rd_next;
@@ -443,7 +455,14 @@ long epoll_wait_file(struct task *t, struct file *epf, struct epoll_event *out, 
 		}
 		for (struct epitem *it = again, *nx; it; it = nx) {
 			nx = it->rd_next;
+			it->scanning = false;
 			make_ready(ep, it);
+		}
+		for (struct epitem *it = dropped, *nx; it; it = nx) {
+			nx = it->rd_next;
+			it->scanning = false;
+			if (it->notified && !it->disabled)
+				make_ready(ep, it);
 		}
 		pthread_mutex_unlock(&ep->lock);
 		pthread_mutex_unlock(&epoll_mutex);
