@@ -62,6 +62,9 @@ struct platform_as *platform_as_new(void);
 /* Kills the stub process; the reaper collects it. Drops the reference. */
 void platform_as_release(struct platform_as *as);
 pid_t platform_as_pid(struct platform_as *as);
+/* CPU time a context's stub thread has used, in ns (its process's when
+ * the thread's own cannot be read). */
+uint64_t platform_ctx_cpu_ns(struct platform_ctx *ctx);
 /* CPU time the stub process (the application) has used, in ns. */
 uint64_t platform_as_cpu_ns(struct platform_as *as);
 

@@ -2,9 +2,9 @@
  * sys_time.c: clocks and sleeping.
  *
  * Wall and monotonic clocks are the host's.  The CPU-time clocks measure
- * the stub process, where the application's code runs.
- * TODO(events issue): per-task CPU accounting for THREAD_CPUTIME with
- * several threads, and moat's own vDSO so clock reads do not trap.
+ * where the application's code runs: a process's is its stub process's
+ * (plus its earlier images'), a thread's is its stub thread's.
+ * TODO(events issue): moat's own vDSO so clock reads do not trap.
  */
 #include <errno.h>
 #include <stdbool.h>
@@ -23,6 +23,7 @@
 /* Maps an application clock id to a host one, or -EINVAL. */
 static long host_clock(struct task *t, uint64_t id, clockid_t *out)
 {
+	(void)t;
 	switch ((int64_t)id) {
 	case CLOCK_REALTIME: case CLOCK_MONOTONIC: case CLOCK_MONOTONIC_RAW:
 	case CLOCK_REALTIME_COARSE: case CLOCK_MONOTONIC_COARSE:
@@ -30,26 +31,70 @@ static long host_clock(struct task *t, uint64_t id, clockid_t *out)
 	case CLOCK_REALTIME_ALARM: case CLOCK_BOOTTIME_ALARM:
 		*out = (clockid_t)id;
 		return 0;
-	case CLOCK_PROCESS_CPUTIME_ID:
-	case CLOCK_THREAD_CPUTIME_ID:
-		/* The stub's process CPU clock: ~pid << 3 | CPUCLOCK_SCHED. */
-		*out = (clockid_t)((~(unsigned)platform_as_pid(t->mm->as) << 3) | 2);
-		return 0;
 	default:
 		return -EINVAL;
 	}
 }
 
-long sys_clock_gettime(struct task *t, const uint64_t a[6])
+/*
+ * CPU-time clocks: CLOCK_PROCESS/THREAD_CPUTIME_ID and the ids of
+ * clock_getcpuclockid/pthread_getcpuclockid (~pid << 3 | type, 4 for a
+ * thread).  Returns 0 with *ns, 1 if id is no CPU clock, or -errno.
+ */
+static long cpu_clock(struct task *t, uint64_t id, uint64_t *ns)
+{
+	int cid = (int)id;
+
+	if (cid == CLOCK_PROCESS_CPUTIME_ID) {
+		*ns = task_cpu_ns(t);
+		return 0;
+	}
+	if (cid == CLOCK_THREAD_CPUTIME_ID) {
+		*ns = platform_ctx_cpu_ns(t->ctx);
+		return 0;
+	}
+	if (cid >= 0)
+		return 1;
+	int pid = ~(cid >> 3), type = cid & 3;
+	bool thread = cid & 4;
+	if (type == 3 || (thread && (cid & 3) == 3))
+		return -EINVAL;
+	long ret = 0;
+	pthread_mutex_lock(&t->k->lock);
+	if (thread) {
+		struct task *o = pid ? task_by_tid(t->k, pid) : t;
+		if (!o || o->tg != t->tg)
+			ret = -EINVAL;          /* Linux: threads of one's own group */
+		else
+			*ns = platform_ctx_cpu_ns(o->ctx);
+	} else {
+		struct thread_group *tg = pid ? tg_by_pid(t->k, pid) : t->tg;
+		if (!tg || !tg->tasks)
+			ret = -EINVAL;
+		else
+			*ns = task_cpu_ns(tg->tasks);
+	}
+	pthread_mutex_unlock(&t->k->lock);
+	return ret;
+}long sys_clock_gettime(struct task *t, const uint64_t a[6])
 {
 	clockid_t c;
 	struct timespec ts;
-	long err = host_clock(t, a[0], &c);
+	uint64_t ns;
+	long err = cpu_clock(t, a[0], &ns);
 
-	if (err)
+	if (err < 0)
 		return err;
-	if (clock_gettime(c, &ts) < 0)
-		return -errno;
+	if (err == 0) {
+		ts.tv_sec = (time_t)(ns / NSEC_PER_SEC);
+		ts.tv_nsec = (long)(ns % NSEC_PER_SEC);
+	} else {
+		err = host_clock(t, a[0], &c);
+		if (err)
+			return err;
+		if (clock_gettime(c, &ts) < 0)
+			return -errno;
+	}
 	return mm_copy_out(t->mm, a[1], &ts, sizeof(ts)) ? -EFAULT : 0;
 }
 
@@ -57,12 +102,21 @@ long sys_clock_getres(struct task *t, const uint64_t a[6])
 {
 	clockid_t c;
 	struct timespec ts;
-	long err = host_clock(t, a[0], &c);
+	uint64_t ns;
+	long err = cpu_clock(t, a[0], &ns);
 
-	if (err)
+	if (err < 0)
 		return err;
-	if (clock_getres(c, &ts) < 0)
-		return -errno;
+	if (err == 0) {
+		ts.tv_sec = 0;
+		ts.tv_nsec = 1;         /* Linux reports 1 ns for CPU clocks */
+	} else {
+		err = host_clock(t, a[0], &c);
+		if (err)
+			return err;
+		if (clock_getres(c, &ts) < 0)
+			return -errno;
+	}
 	if (a[1] && mm_copy_out(t->mm, a[1], &ts, sizeof(ts)))
 		return -EFAULT;
 	return 0;

@@ -758,6 +758,29 @@ int platform_as_unmap(struct platform_as *as, uint64_t addr, uint64_t len)
 
 void platform_set_current(struct platform_ctx *ctx) { current_ctx = ctx; }
 
+uint64_t platform_ctx_cpu_ns(struct platform_ctx *ctx)
+{
+	char path[64], buf[128];
+	unsigned long long ns;
+	int fd;
+
+	if (!ctx)
+		return 0;
+	/* schedstat's first field: nanoseconds on a CPU. */
+	snprintf(path, sizeof(path), "/proc/%d/task/%d/schedstat", ctx->as->pid, ctx->tid);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd >= 0) {
+		ssize_t n = read(fd, buf, sizeof(buf) - 1);
+		close(fd);
+		if (n > 0) {
+			buf[n] = 0;
+			if (sscanf(buf, "%llu", &ns) == 1)
+				return ns;
+		}
+	}
+	return platform_as_cpu_ns(ctx->as);
+}
+
 uint64_t platform_as_cpu_ns(struct platform_as *as)
 {
 	struct timespec ts = { 0, 0 };
