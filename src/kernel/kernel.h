@@ -136,6 +136,13 @@ struct thread_group {
 	struct ktimer itimer_real;  /* setitimer(ITIMER_REAL), alarm */
 	struct ktimer *timers;      /* timer_create's */
 	struct ktimer cpu_timer;    /* RLIMIT_CPU checks */
+	/* ITIMER_VIRTUAL and ITIMER_PROF: CPU-time deadlines, polled. */
+	struct cpu_itimer {
+		struct ktimer poll;
+		uint64_t expires_cpu;   /* 0: disarmed */
+		uint64_t interval;
+		int signo;
+	} itimer_cpu[2];
 	uint64_t xcpu_next_ns;      /* CPU time of the next SIGXCPU */
 	int next_timer_id;
 
@@ -294,6 +301,10 @@ uint64_t timer_remaining(const struct ktimer *tm);
 void timer_dequeued(struct thread_group *tg, siginfo_t *info);
 /* Deletes the POSIX timers and (unless keep_itimer) disarms the rest. */
 void timers_exit(struct thread_group *tg, bool keep_itimer);
+/* setitimer/getitimer for ITIMER_VIRTUAL (0) and ITIMER_PROF (1): the old
+ * remaining CPU time and interval; value 0 disarms.  k->lock held. */
+void cpu_itimer_set(struct thread_group *tg, int which, uint64_t value, uint64_t interval,
+		    uint64_t *old_value, uint64_t *old_interval);
 /* Starts or stops RLIMIT_CPU enforcement for tg. */
 void rlimit_cpu_arm(struct thread_group *tg);
 /* Stops the timer thread (no lock held). */

@@ -12,6 +12,7 @@
 #include "kernel/kernel.h"
 
 #include <errno.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -188,6 +189,51 @@ static void cpu_check(struct ktimer *tm)
 	}
 }
 
+/*
+ * ITIMER_VIRTUAL and ITIMER_PROF count the process's CPU time (both the
+ * stub's: the sentry's time for its syscalls is not told apart).  They
+ * are looked at every 10 ms on the timer thread.
+ */
+static void cpu_itimer_check(struct ktimer *tm)
+{
+	struct cpu_itimer *it = (struct cpu_itimer *)((char *)tm - offsetof(struct cpu_itimer, poll));
+	struct thread_group *tg = tm->tg;
+
+	if (!it->expires_cpu || tg->zombie || tg->group_exit || !tg->tasks)
+		return;
+	uint64_t used = task_cpu_ns(tg->tasks);
+	if (used < it->expires_cpu)
+		return;
+	send_signal_locked(tg, NULL, it->signo, NULL);
+	if (it->interval) {
+		while (it->expires_cpu <= used)
+			it->expires_cpu += it->interval;
+	} else {
+		it->expires_cpu = 0;
+		timer_arm(tm, 0, 0);
+	}
+}
+
+void cpu_itimer_set(struct thread_group *tg, int which, uint64_t value, uint64_t interval,
+		    uint64_t *old_value, uint64_t *old_interval)
+{
+	struct cpu_itimer *it = &tg->itimer_cpu[which];
+	uint64_t used = tg->tasks ? task_cpu_ns(tg->tasks) : 0;
+
+	*old_value = it->expires_cpu ? (it->expires_cpu > used ? it->expires_cpu - used : 1) : 0;
+	*old_interval = it->interval;
+	it->signo = which ? SIGPROF : SIGVTALRM;
+	it->poll.tg = tg;
+	it->poll.id = -1;
+	it->poll.fn = cpu_itimer_check;
+	it->interval = value ? interval : 0;
+	it->expires_cpu = value ? used + value : 0;
+	if (!value)
+		timer_arm(&it->poll, 0, 0);
+	else if (!it->poll.deadline)
+		timer_arm(&it->poll, moat_now_ns() + 10000000ULL, 10000000ULL);
+}
+
 void rlimit_cpu_arm(struct thread_group *tg)
 {
 	const struct rlimit *r = &tg->rlimits[RLIMIT_CPU];
@@ -215,6 +261,8 @@ void timers_exit(struct thread_group *tg, bool keep_itimer)
 	if (!keep_itimer) {
 		timer_arm(&tg->itimer_real, 0, 0);
 		timer_arm(&tg->cpu_timer, 0, 0);
+		timer_arm(&tg->itimer_cpu[0].poll, 0, 0);
+		timer_arm(&tg->itimer_cpu[1].poll, 0, 0);
 	}
 }
 

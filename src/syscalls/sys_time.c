@@ -300,13 +300,33 @@ static void itimer_get(struct task *t, struct itimerval *old)
 
 static long itimer_which(int which)
 {
-	if (which == ITIMER_REAL)
-		return 0;
-	if (which == ITIMER_VIRTUAL || which == ITIMER_PROF) {
-		moat_log("setitimer/getitimer: CPU-time timers are not implemented: ENOSYS");
-		return -ENOSYS;
+	return which == ITIMER_REAL || which == ITIMER_VIRTUAL || which == ITIMER_PROF ? 0 : -EINVAL;
+}
+
+/* Sets (value != NULL) and reads an interval timer; k->lock held. */
+static void itimer_set(struct task *t, int which, const struct itimerval *nv, struct itimerval *old)
+{
+	if (which == ITIMER_REAL) {
+		itimer_get(t, old);
+		if (nv) {
+			uint64_t v = tv_ns(&nv->it_value);
+			timer_arm(&t->tg->itimer_real, v ? moat_now_ns() + v : 0,
+				  tv_ns(&nv->it_interval));
+		}
+		return;
 	}
-	return -EINVAL;
+	int i = which == ITIMER_PROF;
+	uint64_t ov, oi;
+	if (nv) {
+		cpu_itimer_set(t->tg, i, tv_ns(&nv->it_value), tv_ns(&nv->it_interval), &ov, &oi);
+	} else {
+		struct cpu_itimer *it = &t->tg->itimer_cpu[i];
+		uint64_t used = task_cpu_ns(t);
+		ov = it->expires_cpu ? (it->expires_cpu > used ? it->expires_cpu - used : 1) : 0;
+		oi = it->interval;
+	}
+	old->it_value = ns_tv(ov);
+	old->it_interval = ns_tv(oi);
 }
 
 long sys_getitimer(struct task *t, const uint64_t a[6])
@@ -317,7 +337,7 @@ long sys_getitimer(struct task *t, const uint64_t a[6])
 	if (ret)
 		return ret;
 	pthread_mutex_lock(&t->k->lock);
-	itimer_get(t, &old);
+	itimer_set(t, (int)a[0], NULL, &old);
 	pthread_mutex_unlock(&t->k->lock);
 	return mm_copy_out(t->mm, a[1], &old, sizeof(old)) ? -EFAULT : 0;
 }
@@ -337,9 +357,7 @@ long sys_setitimer(struct task *t, const uint64_t a[6])
 	    nv.it_interval.tv_sec < 0)
 		return -EINVAL;
 	pthread_mutex_lock(&t->k->lock);
-	itimer_get(t, &old);
-	uint64_t v = tv_ns(&nv.it_value);
-	timer_arm(&t->tg->itimer_real, v ? moat_now_ns() + v : 0, tv_ns(&nv.it_interval));
+	itimer_set(t, (int)a[0], &nv, &old);
 	pthread_mutex_unlock(&t->k->lock);
 	if (a[2] && mm_copy_out(t->mm, a[2], &old, sizeof(old)))
 		return -EFAULT;
