@@ -371,17 +371,11 @@ long epoll_ctl_file(struct file *epf, int op, int fd, struct file *f, const stru
 	return ret;
 }
 
-static void wake_task(struct waiter *w, unsigned events)
-{
-	(void)events;
-	task_wake(w->arg);
-}
-
 long epoll_wait_file(struct task *t, struct file *epf, struct epoll_event *out, int max,
 		     uint64_t deadline)
 {
 	struct epoll *ep = epf->priv;
-	struct waiter w = { .events = ~0U, .notify = wake_task, .arg = t };
+	struct waiter w = { .events = ~0U, .notify = task_waiter_wake, .arg = t };
 	long n = 0;
 
 	if (!is_epoll(epf))

@@ -18,25 +18,11 @@
 #include "util/util.h"
 #include "vfs/vfs.h"
 
-static void wake_task(struct waiter *w, unsigned events)
-{
-	(void)events;
-	task_wake(w->arg);
-}
-
 /* Waits on q for events (lock held, dropped meanwhile): 0, or
  * -ERESTARTSYS when a signal came. */
 static int wait_on(struct waitq *q, pthread_mutex_t *lock, struct task *t, unsigned events)
 {
-	struct waiter w = { .events = events, .notify = wake_task, .arg = t };
-	int err;
-
-	waitq_add(q, &w);
-	pthread_mutex_unlock(lock);
-	err = task_block(t, 0);
-	waitq_remove(q, &w);
-	pthread_mutex_lock(lock);
-	return err == -EINTR ? -ERESTARTSYS : 0;
+	return task_wait_queue(t, q, lock, events, 0) == -EINTR ? -ERESTARTSYS : 0;
 }
 
 static struct file *anon_file(const struct file_ops *ops, int flags, void *priv)

@@ -63,26 +63,13 @@ static void pipe_free(struct pipe *p)
 	free(p);
 }
 
-static void wake_task(struct waiter *w, unsigned events)
-{
-	(void)events;
-	task_wake(w->arg);
-}
-
 /* Waits (p->lock held, dropped while asleep) for events on p. */
 static int pipe_wait(struct pipe *p, struct task *t, unsigned events)
 {
-	struct waiter w = { .events = events | POLLHUP | POLLERR, .notify = wake_task, .arg = t };
-	int err;
-
 	if (!t)
 		return -EAGAIN;
-	waitq_add(&p->wq, &w);
-	pthread_mutex_unlock(&p->lock);
-	err = task_block(t, 0);
-	waitq_remove(&p->wq, &w);
-	pthread_mutex_lock(&p->lock);
-	return err == -EINTR ? -ERESTARTSYS : 0;
+	return task_wait_queue(t, &p->wq, &p->lock, events | POLLHUP | POLLERR, 0) == -EINTR
+	       ? -ERESTARTSYS : 0;
 }
 
 static long pipe_read(struct file *f, struct task *t, void *buf, size_t len, int64_t *off)

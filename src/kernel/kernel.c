@@ -46,8 +46,6 @@ static int wait_status_to_exit_code(int status)
 	return 255;
 }
 
-void task_free(struct task *t);
-
 void task_free(struct task *t)
 {
 	if (t->ctx)
@@ -373,8 +371,12 @@ void *task_main(void *arg)
 	platform_set_current(t->ctx);
 	current_task = t;
 	for (;;) {
-		if (__atomic_load_n(&t->sig_flag, __ATOMIC_SEQ_CST) || after_syscall ||
-		    t->restore_sigmask)
+		/* Signals, a mask to restore, or a restart code to turn into
+		 * a restart or EINTR: otherwise straight back (no lock). */
+		if (after_syscall && (int64_t)t->regs.rax < -(int64_t)ERESTARTSYS + 1 &&
+		    (int64_t)t->regs.rax >= -(int64_t)ERESTART_RESTARTBLOCK)
+			signals_deliver(t, true);
+		else if (__atomic_load_n(&t->sig_flag, __ATOMIC_SEQ_CST) || t->restore_sigmask)
 			signals_deliver(t, after_syscall);
 		after_syscall = false;
 		if (t->exiting)
@@ -418,6 +420,26 @@ void task_wake(struct task *t)
 {
 	__atomic_store_n(&t->wake, 1, __ATOMIC_RELEASE);
 	syscall(SYS_futex, &t->wake, FUTEX_WAKE_PRIVATE, 1, NULL, NULL, 0);
+}
+
+void task_waiter_wake(struct waiter *w, unsigned events)
+{
+	(void)events;
+	task_wake(w->arg);
+}
+
+int task_wait_queue(struct task *t, struct waitq *q, pthread_mutex_t *lock, unsigned events,
+		    uint64_t deadline_ns)
+{
+	struct waiter w = { .events = events, .notify = task_waiter_wake, .arg = t };
+	int err;
+
+	waitq_add(q, &w);
+	pthread_mutex_unlock(lock);
+	err = task_block(t, deadline_ns);
+	waitq_remove(q, &w);
+	pthread_mutex_lock(lock);
+	return err;
 }
 
 int task_block(struct task *t, uint64_t deadline_ns)

@@ -288,6 +288,9 @@ struct thread_group *thread_group_new(struct kernel *k, int tgid);
 int pid_alloc(struct kernel *k);
 /* The task's exit path: everything after it leaves the run loop. */
 void task_exit(struct task *t);
+/* t lets go of mm (exit, execve): CLONE_CHILD_CLEARTID and a waiting
+ * vfork parent are told. */
+void task_release_mm(struct task *t, struct mm *mm);
 struct sighand *sighand_new(void);
 void sighand_put(struct sighand *sh);
 /* Futexes (futex.c): a wake for CLONE_CHILD_CLEARTID, robust lists. */
@@ -405,5 +408,16 @@ int task_wait_ready(struct task *t, uint64_t deadline_ns, bool rescan);
 
 /* Wakes t from task_block (or makes its next task_block return at once). */
 void task_wake(struct task *t);
+
+/* A waiter's callback that wakes the task in w->arg. */
+void task_waiter_wake(struct waiter *w, unsigned events);
+/*
+ * Waits on q for events with lock held (dropped while asleep, taken again
+ * after): task_block's result, 0, -EINTR or -ETIMEDOUT.
+ */
+int task_wait_queue(struct task *t, struct waitq *q, pthread_mutex_t *lock, unsigned events,
+		    uint64_t deadline_ns);
+/* Frees a task that has left every list (kernel.c). */
+void task_free(struct task *t);
 
 #endif

@@ -29,8 +29,6 @@
 
 #define PID_MAX 4194304
 
-void task_free(struct task *t);
-
 struct thread_group *thread_group_new(struct kernel *k, int tgid)
 {
 	struct thread_group *tg = calloc(1, sizeof(*tg));
@@ -213,8 +211,8 @@ static bool parent_ignores_sigchld(struct thread_group *parent, struct task *any
 	if (!any)
 		return false;
 	struct k_sigaction *sa = &any->sighand->actions[SIGCHLD - 1];
-	return sa->handler == (uint64_t)(uintptr_t)SIG_IGN || (sa->flags & SA_NOCLDWAIT);
 	(void)parent;
+	return sa->handler == (uint64_t)(uintptr_t)SIG_IGN || (sa->flags & SA_NOCLDWAIT);
 }
 
 /* tg's last thread is gone: it becomes a zombie (or is reaped at once
@@ -267,6 +265,22 @@ static void tg_exit_notify(struct thread_group *tg)
 	notify_parent(tg, 0, 0);
 }
 
+void task_release_mm(struct task *t, struct mm *mm)
+{
+	/* CLONE_CHILD_CLEARTID: only when others share the memory. */
+	if (t->clear_child_tid && __atomic_load_n(&mm->refs, __ATOMIC_ACQUIRE) > 1) {
+		uint32_t zero = 0;
+		if (mm_copy_out(mm, t->clear_child_tid, &zero, sizeof(zero)) == 0)
+			futex_wake_addr(mm, t->clear_child_tid, 1);
+	}
+	t->clear_child_tid = 0;
+	if (t->vfork_done) {
+		__atomic_store_n(t->vfork_done, 1, __ATOMIC_RELEASE);
+		syscall(SYS_futex, t->vfork_done, FUTEX_WAKE_PRIVATE, 1, NULL, NULL, 0);
+		t->vfork_done = NULL;
+	}
+}
+
 /* The thread exits: what Linux's do_exit does for one thread. */
 void task_exit(struct task *t)
 {
@@ -288,21 +302,12 @@ void task_exit(struct task *t)
 	}
 	pthread_mutex_unlock(&k->lock);
 
-	/* CLONE_CHILD_CLEARTID: only when others share the memory. */
-	if (t->clear_child_tid && t->mm && __atomic_load_n(&t->mm->refs, __ATOMIC_ACQUIRE) > 1) {
-		uint32_t zero = 0;
-		if (mm_copy_out(t->mm, t->clear_child_tid, &zero, sizeof(zero)) == 0)
-			futex_wake_addr(t->mm, t->clear_child_tid, 1);
-	}
 	robust_list_exit(t);
+	if (t->mm)
+		task_release_mm(t, t->mm);
 	if (t->ctx) {
 		platform_ctx_release(t->ctx);
 		t->ctx = NULL;
-	}
-	if (t->vfork_done) {
-		__atomic_store_n(t->vfork_done, 1, __ATOMIC_RELEASE);
-		syscall(SYS_futex, t->vfork_done, FUTEX_WAKE_PRIVATE, 1, NULL, NULL, 0);
-		t->vfork_done = NULL;
 	}
 
 	pthread_mutex_lock(&k->lock);

@@ -90,24 +90,12 @@ static void free_msg(struct umsg *m)
 	free(m);
 }
 
-static void wake_task(struct waiter *w, unsigned events)
-{
-	(void)events;
-	task_wake(w->arg);
-}
-
 /* Waits (unix_lock held, dropped meanwhile): 0, -ERESTARTSYS, -EAGAIN
  * at the deadline (SO_RCVTIMEO/SO_SNDTIMEO). */
 static int sock_wait(struct usock *s, struct task *t, unsigned events, uint64_t deadline)
 {
-	struct waiter w = { .events = events | POLLHUP | POLLERR, .notify = wake_task, .arg = t };
-	int err;
+	int err = task_wait_queue(t, &s->wq, &unix_lock, events | POLLHUP | POLLERR, deadline);
 
-	waitq_add(&s->wq, &w);
-	pthread_mutex_unlock(&unix_lock);
-	err = task_block(t, deadline);
-	waitq_remove(&s->wq, &w);
-	pthread_mutex_lock(&unix_lock);
 	if (err == -EINTR)
 		return -ERESTARTSYS;
 	return err == -ETIMEDOUT ? -EAGAIN : 0;

@@ -30,12 +30,6 @@ struct file *fget(struct task *t, uint64_t fd)
 	return fd > INT32_MAX ? NULL : fdtable_get(t->fdt, (int)fd);
 }
 
-/* A write to a pipe without readers raises SIGPIPE at the writing thread
- * (Linux: pipe_write()). */
-static void sigpipe(struct task *t)
-{
-	send_sigpipe(t);
-}
 
 /*
  * Moves data between the application iovec and f.  pos: NULL for the
@@ -167,7 +161,7 @@ out:
 	if (locked)
 		pthread_mutex_unlock(&f->pos_lock);
 	if (err == -EPIPE && !done)
-		sigpipe(t);
+		send_sigpipe(t);
 	return done ? done : err;
 }
 
@@ -317,7 +311,7 @@ static long copy_between(struct task *t, struct file *in, int64_t *inpos,
 			break;
 	}
 	if (!done && err == -EPIPE)
-		sigpipe(t);     /* sendfile and splice into a closed pipe */
+		send_sigpipe(t);     /* sendfile and splice into a closed pipe */
 	return done ? done : err;
 }
 
@@ -432,7 +426,7 @@ long sys_tee(struct task *t, const uint64_t a[6])
 	else if (a[2])
 		ret = pipe_tee(t, in, out, MIN(a[2], (uint64_t)MAX_RW_COUNT), a[3] & SPLICE_F_NONBLOCK);
 	if (ret == -EPIPE)
-		sigpipe(t);
+		send_sigpipe(t);
 	if (in)
 		file_put(in);
 	if (out)

@@ -28,12 +28,6 @@ struct poll_entry {
 	bool queued;
 };
 
-static void poll_wake(struct waiter *w, unsigned events)
-{
-	(void)events;
-	task_wake(w->arg);
-}
-
 /*
  * Waits until one entry is ready, the deadline passes (0: none; 1: do
  * not wait) or a signal comes.  Returns the number of ready entries, or
@@ -48,7 +42,7 @@ static long do_poll(struct task *t, struct poll_entry *e, size_t n, uint64_t dea
 		e[i].f = e[i].fd >= 0 ? fget(t, (uint64_t)e[i].fd) : NULL;
 		e[i].queued = false;
 		if (e[i].f && e[i].f->ops->waitq && deadline != 1) {
-			e[i].w = (struct waiter){ .events = ~0U, .notify = poll_wake, .arg = t };
+			e[i].w = (struct waiter){ .events = ~0U, .notify = task_waiter_wake, .arg = t };
 			waitq_add(e[i].f->ops->waitq(e[i].f), &e[i].w);
 			e[i].queued = true;
 		} else if (e[i].f && !e[i].f->ops->waitq && e[i].f->ops->poll) {

@@ -29,8 +29,6 @@
 #include "syscalls/syscalls.h"
 #include "util/util.h"
 
-void task_free(struct task *t);
-
 struct clone_args_k {
 	uint64_t flags, pidfd, child_tid, parent_tid, exit_signal, stack, stack_size, tls;
 	uint64_t set_tid, set_tid_size, cgroup;
@@ -351,12 +349,6 @@ static void wait_rusage(const struct wait_result *r, struct rusage *ru)
 	ru->ru_utime.tv_usec = (suseconds_t)(r->cpu_ns % 1000000000ULL / 1000);
 }
 
-static void waiter_wake(struct waiter *w, unsigned events)
-{
-	(void)events;
-	task_wake(w->arg);
-}
-
 static bool wait_match(struct thread_group *c, int type, int id, int options)
 {
 	bool clone_child = c->exit_signal != SIGCHLD;
@@ -432,13 +424,7 @@ static long do_wait(struct task *t, int type, int id, int options, struct wait_r
 			ret = 0;
 			break;
 		}
-		struct waiter w = { .events = 1, .notify = waiter_wake, .arg = t };
-		waitq_add(&tg->child_wq, &w);
-		pthread_mutex_unlock(&k->lock);
-		int err = task_block(t, 0);
-		waitq_remove(&tg->child_wq, &w);
-		pthread_mutex_lock(&k->lock);
-		if (err == -EINTR) {
+		if (task_wait_queue(t, &tg->child_wq, &k->lock, 1, 0) == -EINTR) {
 			ret = -ERESTARTSYS;
 			break;
 		}
@@ -733,13 +719,8 @@ static long do_execve(struct task *t, const char *path, char **argv, char **envp
 		return 0;
 	}
 	platform_ctx_reset_fp(nctx);
-	/* CLONE_CHILD_CLEARTID is honoured as the old memory goes. */
-	if (t->clear_child_tid && __atomic_load_n(&old_mm->refs, __ATOMIC_ACQUIRE) > 1) {
-		uint32_t zero = 0;
-		if (mm_copy_out(old_mm, t->clear_child_tid, &zero, sizeof(zero)) == 0)
-			futex_wake_addr(old_mm, t->clear_child_tid, 1);
-	}
-	t->clear_child_tid = 0;
+	/* CLONE_CHILD_CLEARTID and a vfork parent, as the old memory goes. */
+	task_release_mm(t, old_mm);
 	t->robust_list = 0;
 	platform_ctx_release(t->ctx);
 	t->ctx = nctx;
@@ -747,11 +728,6 @@ static long do_execve(struct task *t, const char *path, char **argv, char **envp
 	if (__atomic_load_n(&old_mm->refs, __ATOMIC_ACQUIRE) == 1)
 		tg->cpu_exec_ns += platform_as_cpu_ns(old_mm->as);
 	mm_put(old_mm);
-	if (t->vfork_done) {
-		__atomic_store_n(t->vfork_done, 1, __ATOMIC_RELEASE);
-		syscall(SYS_futex, t->vfork_done, FUTEX_WAKE_PRIVATE, 1, NULL, NULL, 0);
-		t->vfork_done = NULL;
-	}
 
 	/* Files: unshared, close-on-exec ones closed. */
 	if (__atomic_load_n(&t->fdt->refs, __ATOMIC_ACQUIRE) > 1) {

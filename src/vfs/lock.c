@@ -101,12 +101,6 @@ static int remove_range(struct inode *inode, void *owner, enum lock_class cls,
 	return 0;
 }
 
-static void wake_task(struct waiter *w, unsigned events)
-{
-	(void)events;
-	task_wake(w->arg);
-}
-
 /* Sets (or with F_UNLCK clears) a lock, waiting if asked to. */
 static int set_lock(struct task *t, struct inode *inode, void *owner, enum lock_class cls,
 		    int type, int64_t start, int64_t end, bool wait)
@@ -119,12 +113,7 @@ static int set_lock(struct task *t, struct inode *inode, void *owner, enum lock_
 			err = -EAGAIN;
 			goto out;
 		}
-		struct waiter w = { .events = POLLIN, .notify = wake_task, .arg = t };
-		waitq_add(&locks_wq, &w);
-		pthread_mutex_unlock(&locks_lock);
-		err = task_block(t, 0);
-		waitq_remove(&locks_wq, &w);
-		pthread_mutex_lock(&locks_lock);
+		err = task_wait_queue(t, &locks_wq, &locks_lock, POLLIN, 0);
 		if (err) {
 			err = -ERESTARTSYS;     /* a signal: restart or EINTR */
 			goto out;
