@@ -15,12 +15,14 @@ SAN_FLAGS := -O1 -fsanitize=address,undefined -fno-omit-frame-pointer \
 	-fno-sanitize-recover=undefined
 LDLIBS  := -pthread
 
-SENTRY_SRCS := $(shell find src -name '*.c' -not -path 'src/platform/systrap/stub/*')
-SENTRY_ASM  := $(shell find src -name '*.S' -not -path 'src/platform/systrap/stub/*')
+FREESTANDING := -not -path 'src/platform/systrap/stub/*' -not -path 'src/loader/vdso/*'
+SENTRY_SRCS := $(shell find src -name '*.c' $(FREESTANDING))
+SENTRY_ASM  := $(shell find src -name '*.S' $(FREESTANDING))
 STUB_SRCS   := src/platform/systrap/stub/entry.S src/platform/systrap/stub/stub.c
 
 OBJS      := $(patsubst src/%.c,build/obj/%.o,$(SENTRY_SRCS)) \
-	     $(patsubst src/%.S,build/obj/%.o,$(SENTRY_ASM)) build/obj/stub_blob.o
+	     $(patsubst src/%.S,build/obj/%.o,$(SENTRY_ASM)) build/obj/stub_blob.o \
+	     build/obj/vdso_blob.o
 ASAN_OBJS := $(patsubst build/obj/%,build/asan/obj/%,$(OBJS))
 LIB_OBJS  := $(filter-out build/obj/cmd/%,$(OBJS))
 
@@ -53,13 +55,35 @@ build/gen/platform/systrap/stub_syms.h: build/stub/stub.elf
 	@mkdir -p $(dir $@)
 	nm $< | awk '$$2 ~ /^[tTrRdDbB]$$/ && $$3 ~ /^[A-Za-z_][A-Za-z0-9_]*$$/ { print "#define STUB_SYM_" $$3 " 0x" $$1 "UL" }' > $@
 
+# moat's vDSO: a small shared object with no relocations (glibc never
+# relocates a vDSO), its parameter page one page below it.
+VDSO_CFLAGS := -std=gnu17 -O2 -Wall -Wextra -Werror -Isrc -fPIC -ffreestanding \
+	-fno-builtin -fno-stack-protector -mgeneral-regs-only -fcf-protection=none -fno-plt
+
+build/vdso/vdso.o: src/loader/vdso/vdso.c src/loader/vdso/vvar.h
+	@mkdir -p $(dir $@)
+	$(CC) $(VDSO_CFLAGS) -c $< -o $@
+
+build/vdso/vdso.so: build/vdso/vdso.o src/loader/vdso/vdso.lds
+	$(CC) -nostdlib -shared -Wl,-T,src/loader/vdso/vdso.lds -Wl,-soname=linux-vdso.so.1 \
+		-Wl,--hash-style=both -Wl,--build-id=none -Wl,-z,noexecstack -Wl,--eh-frame-hdr \
+		-o $@ $<
+	@if ! readelf -r $@ | grep -q 'There are no relocations'; then \
+		echo "vdso: the image needs relocation" >&2; rm -f $@; exit 1; fi
+
+# An embedded image: name_blob .. name_blob_end in .rodata.
+blob_asm = printf '\t.section .rodata\n\t.balign 4096\n\t.globl $(1)_blob, $(1)_blob_end\n$(1)_blob:\n\t.incbin "%s"\n$(1)_blob_end:\n\t.section .note.GNU-stack,"",@progbits\n' $(2) > $(3)
+
 build/gen/stub_blob.S: build/stub/stub.bin
 	@mkdir -p $(dir $@)
-	printf '\t.section .rodata\n\t.balign 4096\n\t.globl stub_blob, stub_blob_end\nstub_blob:\n\t.incbin "%s"\nstub_blob_end:\n\t.section .note.GNU-stack,"",@progbits\n' $< > $@
+	$(call blob_asm,stub,$<,$@)
+build/gen/vdso_blob.S: build/vdso/vdso.so
+	@mkdir -p $(dir $@)
+	$(call blob_asm,vdso,$<,$@)
 
-build/obj/stub_blob.o: build/gen/stub_blob.S build/stub/stub.bin
+build/obj/%_blob.o: build/gen/%_blob.S
 	$(CC) -c $< -o $@
-build/asan/obj/stub_blob.o: build/obj/stub_blob.o
+build/asan/obj/%_blob.o: build/obj/%_blob.o
 	@mkdir -p $(dir $@)
 	cp $< $@
 

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
 # bench/run.sh MOAT [--quick]: moat against native, in the same run, as ratios.
+# BENCH_ONLY=REGEX runs the benchmarks whose names match.
 #
 # Each benchmark runs natively and under `MOAT run --`, interleaved
 # (native, moat, native, moat, ...) to cancel drift; each cell is the median
@@ -95,6 +96,9 @@ printf '| benchmark | native ns/op | moat ns/op | ratio | target | verdict |\n'
 printf '|---|---|---|---|---|---|\n'
 for i in "${!names[@]}"; do
 	name=${names[i]}
+	if [ -n "${BENCH_ONLY:-}" ] && ! grep -Eq -- "$BENCH_ONLY" <<<"$name"; then
+		continue
+	fi
 	nat=() sb=()
 	for ((r = 0; r < reps; r++)); do
 		nat+=("$(measure "$name" native)")

@@ -314,7 +314,11 @@ static void gen_maps(struct proc_ctx *c)
 		const char *name = "";
 		uint64_t off = 0, ino = 0;
 		unsigned maj = 0, min = 0;
-		if (v->file && v->file->name) {
+		if (v->flags & VMA_VDSO) {
+			name = "[vdso]";
+		} else if (v->flags & VMA_VVAR) {
+			name = "[vvar]";
+		} else if (v->file && v->file->name) {
 			name = v->file->name;
 			off = v->file_off;
 			ino = v->file->ino;
@@ -444,10 +448,7 @@ static void gen_meminfo(struct proc_ctx *c)
 /* Seconds since boot, as CLOCK_BOOTTIME (which the sandbox reads too). */
 static uint64_t boot_ns(void)
 {
-	struct timespec ts;
-
-	clock_gettime(CLOCK_BOOTTIME, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
+	return (uint64_t)clock_ns(CLOCK_BOOTTIME);
 }
 
 static void gen_uptime(struct proc_ctx *c)
@@ -482,7 +483,7 @@ static void gen_stat_sys(struct proc_ctx *c)
 		fprintf(c->out, "cpu%ld 0 0 0 0 0 0 0 0 0 0\n", i);
 	fprintf(c->out, "intr 0\nctxt 0\nbtime %" PRIu64 "\nprocesses %d\nprocs_running 1\n"
 		"procs_blocked 0\nsoftirq 0 0 0 0 0 0 0 0 0 0 0\n",
-		(uint64_t)time(NULL) - boot_ns() / 1000000000U, n);
+		(uint64_t)(clock_ns(CLOCK_REALTIME) / 1000000000) - boot_ns() / 1000000000U, n);
 }
 
 static void gen_version(struct proc_ctx *c)

@@ -14,6 +14,7 @@
  * list and a file's size and data are also guarded by inode->lock, since
  * readdir, read and write run without vfs_lock.
  */
+#include "kernel/kernel.h"
 #include "vfs/vfs.h"
 
 #include <dirent.h>
@@ -63,7 +64,7 @@ static struct tmpfs_node *node(struct inode *inode) { return inode->priv; }
 static struct timespec now(void)
 {
 	struct timespec ts;
-	clock_gettime(CLOCK_REALTIME, &ts);
+	clock_ts(CLOCK_REALTIME, &ts);
 	return ts;
 }
 

@@ -343,7 +343,7 @@ long sys_futex(struct task *t, const uint64_t a[6])
 			deadline = moat_now_ns() + ns;       /* relative */
 		} else if ((op & FUTEX_CLOCK_REALTIME) || cmd == FUTEX_LOCK_PI) {
 			struct timespec now;
-			clock_gettime(CLOCK_REALTIME, &now);
+			clock_ts(CLOCK_REALTIME, &now);
 			uint64_t rnow = (uint64_t)now.tv_sec * 1000000000ULL + (uint64_t)now.tv_nsec;
 			deadline = moat_now_ns() + (ns > rnow ? ns - rnow : 0);
 		} else {

@@ -222,6 +222,12 @@ int kernel_run(const struct kernel_config *cfg, int *load_err, const char **what
 		return 125;
 	}
 	main_thread = pthread_self();
+	if (clock_init() || vdso_init()) {
+		*load_err = -ENOMEM;
+		free(k);
+		free(t);
+		return 125;
+	}
 	pthread_mutex_init(&k->lock, NULL);
 	k->wake_fd = eventfd(0, EFD_CLOEXEC);
 	k->boot_ns = moat_now_ns();
@@ -313,6 +319,7 @@ int kernel_run(const struct kernel_config *cfg, int *load_err, const char **what
 	k->tasks = t;
 	k->nr_tasks = 1;
 	pthread_mutex_unlock(&k->lock);
+	clock_start(k);
 	if (task_start(t) != 0) {
 		*load_err = -EAGAIN;
 		return 125;

@@ -22,6 +22,7 @@
 #include <stdint.h>
 #include <sys/resource.h>
 #include <sys/types.h>
+#include <time.h>
 
 #include "platform/platform.h"
 
@@ -312,6 +313,23 @@ void cpu_itimer_set(struct thread_group *tg, int which, uint64_t value, uint64_t
 void rlimit_cpu_arm(struct thread_group *tg);
 /* Stops the timer thread (no lock held). */
 void timers_shutdown(struct kernel *k);
+
+/*
+ * The sandbox's wall and monotonic clocks (clock.c), the ones the vDSO
+ * reads from its parameter page.  clock_init sets the page up before any
+ * address space exists; clock_start calibrates it just before the first
+ * program runs (no lock held).  clock_ns answers CLOCK_REALTIME,
+ * MONOTONIC, MONOTONIC_RAW, the _COARSE and _ALARM ids, BOOTTIME and TAI.
+ */
+struct memobj;
+int clock_init(void);
+void clock_start(struct kernel *k);
+int64_t clock_ns(clockid_t id);
+void clock_ts(clockid_t id, struct timespec *ts);
+/* The parameter page's memory object (mapped as [vvar]). */
+struct memobj *clock_vvar(void);
+/* The sandbox's CLOCK_MONOTONIC in ns: every sentry deadline uses it. */
+uint64_t moat_now_ns(void);
 
 /* The application's seccomp filters (seccomp.c). */
 struct seccomp_filter;

@@ -248,7 +248,7 @@ static uint64_t vec_size(char *const v[], size_t *count, int *err)
 }
 
 static int build_stack(struct task *t, struct elf_image *prog, uint64_t interp_base,
-		       uint64_t entry, char *const argv[], char *const envp[],
+		       uint64_t entry, uint64_t vdso, char *const argv[], char *const envp[],
 		       const char *execfn)
 {
 	struct mm *mm = t->mm;
@@ -293,7 +293,10 @@ static int build_stack(struct task *t, struct elf_image *prog, uint64_t interp_b
 	sb.sp = ALIGN_DOWN(sb.sp, 16);
 	uint64_t random_addr = push_bytes(&sb, rnd, sizeof(rnd));
 
+	/* Linux's order: ARCH_DLINFO first (fs/binfmt_elf.c). */
 	uint64_t auxv[] = {
+		AT_SYSINFO_EHDR, vdso,
+		AT_MINSIGSTKSZ, getauxval(AT_MINSIGSTKSZ),
 		AT_HWCAP, getauxval(AT_HWCAP),
 		AT_PAGESZ, PAGE_SIZE,
 		AT_CLKTCK, 100,
@@ -309,7 +312,6 @@ static int build_stack(struct task *t, struct elf_image *prog, uint64_t interp_b
 		AT_HWCAP2, getauxval(AT_HWCAP2),
 		AT_EXECFN, execfn_addr,
 		AT_PLATFORM, platform,
-		AT_MINSIGSTKSZ, getauxval(AT_MINSIGSTKSZ),
 		AT_NULL, 0,
 	};
 	/* Keep the final sp 16-byte aligned: argc + argv + envp + auxv. */
@@ -396,7 +398,12 @@ static int load_elf(struct task *t, struct exec_file *ef, const char *path,
 	mm->start_data = prog.start_data;
 	mm->end_data = prog.end_data;
 
-	err = build_stack(t, &prog, interp_base, entry, argv, envp, path);
+	long vdso = vdso_map(mm);
+	if (vdso < 0) {
+		err = (int)vdso;
+		goto out;
+	}
+	err = build_stack(t, &prog, interp_base, entry, (uint64_t)vdso, argv, envp, path);
 	if (!err) {
 		path_put(&t->tg->exe);
 		t->tg->exe = ef->f->path;

@@ -40,4 +40,13 @@ int exec_file_read(struct exec_file *ef, void *buf, size_t len, uint64_t off);
 int loader_load(struct task *t, const char *path, char *const argv[],
 		char *const envp[]);
 
+/*
+ * moat's vDSO (vdso.c).  vdso_init copies the image into the memory file
+ * once; vdso_map maps it and its parameter page into mm and returns the
+ * image's address (AT_SYSINFO_EHDR) or -errno.
+ */
+struct mm;
+int vdso_init(void);
+long vdso_map(struct mm *mm);
+
 #endif

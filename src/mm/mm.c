@@ -816,6 +816,8 @@ long mm_mmap(struct mm *mm, uint64_t addr, uint64_t len, int prot, int flags,
 		goto out;
 	if (b && b->no_write)
 		vflags |= VMA_NOWRITE;
+	if (b)
+		vflags |= b->vma_flags & (VMA_VDSO | VMA_VVAR);
 	if (b && b->obj) {
 		vflags |= VMA_SHARED;
 		obj = b->obj;

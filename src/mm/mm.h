@@ -60,6 +60,7 @@ struct mm_backing {
 	struct memobj *obj;
 	struct mm_file *file;
 	bool no_write;            /* MAP_SHARED of a file not open for writing */
+	int vma_flags;            /* VMA_VDSO, VMA_VVAR: the loader's names */
 };
 
 /* vma->flags */
@@ -71,6 +72,8 @@ struct mm_backing {
 #define VMA_NOWRITE    0x20  /* may never become writable (mprotect EACCES) */
 #define VMA_DONTFORK   0x40  /* MADV_DONTFORK: not in a forked child */
 #define VMA_WIPEONFORK 0x80  /* MADV_WIPEONFORK: zero-filled in a forked child */
+#define VMA_VDSO       0x100 /* moat's vDSO image: "[vdso]" */
+#define VMA_VVAR       0x200 /* its clock parameter page: "[vvar]" */
 
 struct vma {
 	uint64_t start, end;      /* page aligned, end exclusive */

@@ -224,8 +224,7 @@ long sys_timerfd_settime(struct task *t, const uint64_t a[6])
 		if (flags & TFD_TIMER_ABSTIME) {
 			struct timespec now;
 			clockid_t c = timerfd_clock(tf);
-			clock_gettime(c == CLOCK_REALTIME_ALARM ? CLOCK_REALTIME :
-				      c == CLOCK_BOOTTIME_ALARM ? CLOCK_BOOTTIME : c, &now);
+			clock_ts(c, &now);
 			uint64_t n = (uint64_t)now.tv_sec * 1000000000ULL + (uint64_t)now.tv_nsec;
 			uint64_t mono = moat_now_ns();
 			/* A time in the past stays in the past: a periodic timer

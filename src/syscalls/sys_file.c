@@ -690,7 +690,7 @@ static long do_utimes(struct task *t, int dirfd, uint64_t upath, const struct ti
 
 	if (flags & ~(AT_SYMLINK_NOFOLLOW | AT_EMPTY_PATH))
 		return -EINVAL;
-	clock_gettime(CLOCK_REALTIME, &now);
+	clock_ts(CLOCK_REALTIME, &now);
 	ia.atime = ia.mtime = now;
 	if (times) {
 		for (int i = 0; i < 2; i++) {
@@ -791,7 +791,7 @@ long sys_truncate(struct task *t, const uint64_t a[6])
 	long err = fsize_ok(t, a[1]);
 	if (err)
 		return err;
-	clock_gettime(CLOCK_REALTIME, &ia.mtime);
+	clock_ts(CLOCK_REALTIME, &ia.mtime);
 	return setattr_path(t, AT_FDCWD, a[0], WALK_FOLLOW, &ia);
 }
 

@@ -92,8 +92,7 @@ static long cpu_clock(struct task *t, uint64_t id, uint64_t *ns)
 		err = host_clock(t, a[0], &c);
 		if (err)
 			return err;
-		if (clock_gettime(c, &ts) < 0)
-			return -errno;
+		clock_ts(c, &ts);
 	}
 	return mm_copy_out(t->mm, a[1], &ts, sizeof(ts)) ? -EFAULT : 0;
 }
@@ -124,10 +123,13 @@ long sys_clock_getres(struct task *t, const uint64_t a[6])
 
 long sys_gettimeofday(struct task *t, const uint64_t a[6])
 {
+	struct timespec ts;
 	struct timeval tv;
 	struct timezone tz = { 0, 0 };
 
-	gettimeofday(&tv, NULL);
+	clock_ts(CLOCK_REALTIME, &ts);
+	tv.tv_sec = ts.tv_sec;
+	tv.tv_usec = ts.tv_nsec / 1000;
 	if (a[0] && mm_copy_out(t->mm, a[0], &tv, sizeof(tv)))
 		return -EFAULT;
 	if (a[1] && mm_copy_out(t->mm, a[1], &tz, sizeof(tz)))
@@ -137,7 +139,7 @@ long sys_gettimeofday(struct task *t, const uint64_t a[6])
 
 long sys_time(struct task *t, const uint64_t a[6])
 {
-	int64_t now = (int64_t)time(NULL);
+	int64_t now = clock_ns(CLOCK_REALTIME) / NSEC_PER_SEC;
 
 	if (a[0] && mm_copy_out(t->mm, a[0], &now, sizeof(now)))
 		return -EFAULT;
@@ -154,7 +156,7 @@ static long sleep_until(struct task *t, clockid_t c, const struct timespec *req,
 	struct timespec now;
 	int64_t target, now_ns, mono_deadline;
 
-	clock_gettime(c, &now);
+	clock_ts(c, &now);       /* before moat_now_ns: never early */
 	now_ns = now.tv_sec * NSEC_PER_SEC + now.tv_nsec;
 	target = req->tv_sec * NSEC_PER_SEC + req->tv_nsec;
 	if (!abs)
@@ -493,8 +495,7 @@ long sys_timer_settime(struct task *t, const uint64_t a[6])
 	if (v) {
 		if (flags & TIMER_ABSTIME) {
 			struct timespec now;
-			clock_gettime(tm->clock == CLOCK_REALTIME_ALARM ? CLOCK_REALTIME :
-				      tm->clock == CLOCK_BOOTTIME_ALARM ? CLOCK_BOOTTIME : tm->clock, &now);
+			clock_ts(tm->clock, &now);
 			uint64_t n = (uint64_t)now.tv_sec * NSEC_PER_SEC + (uint64_t)now.tv_nsec;
 			deadline = moat_now_ns() + (v > n ? v - n : 0);
 			if (deadline == 0)

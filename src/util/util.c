@@ -80,7 +80,7 @@ void moat_panic_at(const char *file, int line, const char *fmt, ...)
 	abort();
 }
 
-uint64_t moat_now_ns(void)
+uint64_t host_now_ns(void)
 {
 	struct timespec ts;
 

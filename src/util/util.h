@@ -43,8 +43,9 @@ void moat_panic_at(const char *file, int line, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4), noreturn));
 #define panic(...) moat_panic_at(__FILE__, __LINE__, __VA_ARGS__)
 
-/* Monotonic host time in nanoseconds. */
-uint64_t moat_now_ns(void);
+/* The host's CLOCK_MONOTONIC in ns, for the sentry's own measurements
+ * (spin budgets); the sandbox's time is kernel/clock.c's moat_now_ns. */
+uint64_t host_now_ns(void);
 
 /* Writes all of buf to a host fd, retrying on EINTR and short writes. */
 void write_all(int fd, const void *buf, size_t len);

@@ -105,7 +105,7 @@ int vfs_open_path(struct task *t, const struct path *p, int flags, struct file *
 		err = -ENXIO;
 	if (err == 0 && (flags & O_TRUNC) && S_ISREG(inode->mode)) {
 		struct iattr ia = { .valid = ATTR_SIZE | ATTR_MTIME | ATTR_CTIME, .size = 0 };
-		clock_gettime(CLOCK_REALTIME, &ia.mtime);
+		clock_ts(CLOCK_REALTIME, &ia.mtime);
 		err = inode->ops->setattr ? inode->ops->setattr(inode, &ia) : -EINVAL;
 	}
 	if (err) {
@@ -742,7 +742,7 @@ int vfs_truncate_file(struct file *f, int64_t len)
 	struct iattr ia = { .valid = ATTR_SIZE | ATTR_MTIME | ATTR_CTIME, .size = (uint64_t)len };
 	struct cred root = { .caps = ~0ULL };
 
-	clock_gettime(CLOCK_REALTIME, &ia.mtime);
+	clock_ts(CLOCK_REALTIME, &ia.mtime);
 	return vfs_setattr(f->path.dentry ? &f->path : NULL, f->inode, &ia, &root);
 }
 

@@ -297,7 +297,7 @@ int platform_init(const char **why)
 	if (global->max_spinners < 2)
 		global->max_spinners = 0;     /* never spin on one CPU */
 	tsc0 = rdtsc();
-	ns0 = moat_now_ns();
+	ns0 = host_now_ns();
 
 	build_filter();
 	return 0;
@@ -308,7 +308,7 @@ uint64_t platform_task_size(void) { return region; }
 /* Refines the TSC rate from the time elapsed since start-up. */
 static void calibrate(void)
 {
-	uint64_t ns = moat_now_ns() - ns0;
+	uint64_t ns = host_now_ns() - ns0;
 
 	if (ns > 5000000) {
 		uint64_t rate = (rdtsc() - tsc0) * 1000 / ns;
@@ -344,14 +344,14 @@ static uint32_t ctrl_post(struct platform_as *as, uint32_t kind, uint64_t a0,
 static int ctrl_wait(struct platform_as *as, uint32_t seq, int64_t *ret, uint32_t n)
 {
 	struct ctrl_rep *rep = as->rep;
-	uint64_t start = moat_now_ns();
+	uint64_t start = host_now_ns();
 	uint32_t done;
 
 	for (;;) {
 		done = __atomic_load_n(&rep->done, __ATOMIC_ACQUIRE);
 		if (done == seq || done == CTRL_DEAD)
 			break;
-		if (moat_now_ns() - start < 20000) {
+		if (host_now_ns() - start < 20000) {
 			__asm__ volatile("pause");
 			continue;
 		}
@@ -796,7 +796,7 @@ static uint32_t ctx_wait(struct platform_ctx *ctx, uint32_t cur)
 {
 	struct sysmsg *m = ctx->m;
 	uint32_t st;
-	uint64_t start = moat_now_ns(), budget = ctx->spin_ns, waited;
+	uint64_t start = host_now_ns(), budget = ctx->spin_ns, waited;
 	int spun = 0;
 
 	if (budget && __atomic_load_n(&global->spinners, __ATOMIC_RELAXED) <
@@ -810,7 +810,7 @@ static uint32_t ctx_wait(struct platform_ctx *ctx, uint32_t cur)
 			}
 			__asm__ volatile("pause");
 			if ((i & 31) == 31) {
-				uint64_t spent = moat_now_ns() - start;
+				uint64_t spent = host_now_ns() - start;
 				if (spent >= budget)
 					break;
 
@@ -834,7 +834,7 @@ static uint32_t ctx_wait(struct platform_ctx *ctx, uint32_t cur)
 
 	/* Adapt: spin about twice as long as traps take to arrive, but give
 	 * up spinning on threads that compute for long stretches. */
-	waited = moat_now_ns() - start;
+	waited = host_now_ns() - start;
 	if (spun)
 		budget = MAX(budget, 2 * waited);
 	else if (waited < SPIN_MAX_NS)
