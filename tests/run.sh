@@ -386,6 +386,10 @@ for ((m = 0; m < ${#MOATS[@]}; m++)); do
 		cli_check vdso-no-trap 0 '^clock traps: 0$' sh -c "\"$moat\" run --strace -- /bin/busybox date 2>&1 |
 			grep -Ec '\\] (clock_gettime|gettimeofday|time)\\(' | sed 's/^/clock traps: /'"
 		cli_check exit-status 3 '' "$moat" run -- /bin/busybox sh -c 'exit 3'
+		# libc's syscall sites get patched (a [usertrap] table appears),
+		# unless --no-syscall-patching.
+		cli_check usertrap 0 '^patched: 1$' "$moat" run -- /bin/busybox sh -c 'echo patched: $(grep -c usertrap /proc/self/maps)'
+		cli_check no-syscall-patching 0 '^patched: 0$' "$moat" run --no-syscall-patching -- /bin/busybox sh -c 'echo patched: $(grep -c usertrap /proc/self/maps)'
 	fi
 	cli_check usage 125 '^moat: ' "$moat" run --no-such-flag -- /bin/true
 	cli_check no-program 125 '^moat: ' "$moat" run --

@@ -3,6 +3,7 @@
  *
  *   moat run [--strace] [--debug-log FILE] [--env K=V]... [--clear-env]
  *            [--root DIR] [--rw] [--mount HOST:SANDBOX[:ro]]...
+ *            [--no-syscall-patching]
  *            -- PROGRAM [ARGS...]
  *
  * A thin front end: it parses flags into a kernel_config and hands over to
@@ -49,7 +50,11 @@ static void usage(FILE *out)
 		"                    it, writes go to an in-memory layer over it\n"
 		"  --mount HOST:SANDBOX[:ro]\n"
 		"                    bind the host directory HOST at SANDBOX, writable\n"
-		"                    unless :ro (repeatable)\n");
+		"                    unless :ro (repeatable)\n"
+		"  --no-syscall-patching\n"
+		"                    trap every system call with a signal; by default\n"
+		"                    libc's syscall sites are patched to enter moat\n"
+		"                    without one\n");
 }
 
 /* Adds or replaces K=V in a NULL-terminated, malloc'ed vector. */
@@ -127,6 +132,8 @@ static int cmd_run(int argc, char **argv)
 			break;
 		} else if (strcmp(a, "--strace") == 0) {
 			strace_enabled = 1;
+		} else if (strcmp(a, "--no-syscall-patching") == 0) {
+			usertrap_enabled = false;
 		} else if (strcmp(a, "--clear-env") == 0) {
 			clear_env = true;
 		} else if (strcmp(a, "--rw") == 0) {

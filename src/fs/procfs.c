@@ -318,6 +318,8 @@ static void gen_maps(struct proc_ctx *c)
 			name = "[vdso]";
 		} else if (v->flags & VMA_VVAR) {
 			name = "[vvar]";
+		} else if (v->flags & VMA_USERTRAP) {
+			name = "[usertrap]";
 		} else if (v->file && v->file->name) {
 			name = v->file->name;
 			off = v->file_off;

@@ -402,6 +402,9 @@ void *task_main(void *arg)
 				t->regs.rax = (uint64_t)-ENOSYS;
 				break;
 			}
+			t->syscall_patched = trap.patched;
+			if (!trap.patched)
+				usertrap_maybe_patch(t);
 			syscall_dispatch(t);
 			after_syscall = true;
 			break;

@@ -184,6 +184,7 @@ struct task {
 	uint64_t saved_sigmask;   /* restored after sigsuspend's handler */
 	uint64_t real_blocked;    /* the mask sigtimedwait lifted (k->lock) */
 	bool restore_sigmask;
+	bool syscall_patched;     /* the current syscall came from a patched site */
 	struct sigpending pending; /* thread-directed signals (k->lock) */
 	uint32_t sig_flag;        /* atomic: a signal or a kill may need action */
 	uint32_t in_app;          /* atomic: running application code */
@@ -330,6 +331,16 @@ void clock_ts(clockid_t id, struct timespec *ts);
 struct memobj *clock_vvar(void);
 /* The sandbox's CLOCK_MONOTONIC in ns: every sentry deadline uses it. */
 uint64_t moat_now_ns(void);
+
+/*
+ * Syscall-site patching (usertrap.c).  usertrap_maybe_patch looks at the
+ * site of the syscall t trapped with through SIGSYS and patches it when it
+ * can (setting t->syscall_patched); usertrap_restart makes a syscall from a patched site run again
+ * (what stepping back over the syscall instruction does for the others).
+ */
+extern bool usertrap_enabled;
+void usertrap_maybe_patch(struct task *t);
+void usertrap_restart(struct task *t);
 
 /* The application's seccomp filters (seccomp.c). */
 struct seccomp_filter;

@@ -610,7 +610,10 @@ static void syscall_restart(struct task *t, const struct k_sigaction *ka)
 	} else {
 		r->rax = r->orig_rax;
 	}
-	r->rip -= 2;                /* back over the syscall instruction */
+	if (t->syscall_patched)
+		usertrap_restart(t);
+	else
+		r->rip -= 2;        /* back over the syscall instruction */
 }
 
 void signals_deliver(struct task *t, bool after_syscall)

@@ -641,6 +641,8 @@ struct mm *mm_fork(struct mm *old, size_t copy_budget)
 	mm->env_end = old->env_end;
 	mm->stack_rlimit = old->stack_rlimit;
 	mm->as_limit = old->as_limit;
+	mm->usertrap_base = old->usertrap_base;
+	mm->usertrap_next = old->usertrap_next;
 
 	for (size_t i = 0; i < old->nvmas; i++) {
 		struct vma *v = &old->vmas[i];
@@ -873,6 +875,40 @@ long mm_map_anon_fixed(struct mm *mm, uint64_t addr, uint64_t len, int prot,
 		ret = insert_vma(mm, addr, len, prot, vma_flags, NULL);
 	pthread_mutex_unlock(&mm->lock);
 	return ret;
+}
+
+long mm_map_anon_noreplace(struct mm *mm, uint64_t addr, uint64_t len, int prot,
+			   int vma_flags)
+{
+	long ret;
+
+	if ((addr | len) & ~PAGE_MASK || addr + len > mm->task_size || addr + len < addr ||
+	    addr < MMAP_MIN_ADDR)
+		return -EINVAL;
+	pthread_mutex_lock(&mm->lock);
+	ret = -EEXIST;
+	if (range_free(mm, addr, addr + len))
+		ret = insert_vma(mm, addr, len, prot, vma_flags, NULL);
+	pthread_mutex_unlock(&mm->lock);
+	return ret;
+}
+
+long mm_write_code(struct mm *mm, uint64_t addr, const void *src, size_t len)
+{
+	pthread_mutex_lock(&mm->lock);
+	for (uint64_t a = addr; a < addr + len; a = ALIGN_DOWN(a, PAGE_SIZE) + PAGE_SIZE) {
+		size_t i = vma_index(mm, a);
+		if (i == mm->nvmas || mm->vmas[i].start > a) {
+			pthread_mutex_unlock(&mm->lock);
+			return -EFAULT;
+		}
+		if ((mm->vmas[i].flags & VMA_SHARED) || !(mm->vmas[i].prot & PROT_EXEC)) {
+			pthread_mutex_unlock(&mm->lock);
+			return -EACCES;
+		}
+	}
+	pthread_mutex_unlock(&mm->lock);
+	return mm_copy_out_force(mm, addr, src, len);
 }
 
 long mm_map_file_fixed(struct mm *mm, uint64_t addr, uint64_t len, int prot,

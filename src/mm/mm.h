@@ -74,6 +74,7 @@ struct mm_backing {
 #define VMA_WIPEONFORK 0x80  /* MADV_WIPEONFORK: zero-filled in a forked child */
 #define VMA_VDSO       0x100 /* moat's vDSO image: "[vdso]" */
 #define VMA_VVAR       0x200 /* its clock parameter page: "[vvar]" */
+#define VMA_USERTRAP   0x400 /* patched syscall sites' trampolines: "[usertrap]" */
 
 struct vma {
 	uint64_t start, end;      /* page aligned, end exclusive */
@@ -102,6 +103,8 @@ struct mm {
 	uint64_t start_stack, arg_start, arg_end, env_start, env_end;
 	uint64_t stack_rlimit;    /* RLIMIT_STACK for stack growth */
 	uint64_t as_limit;        /* RLIMIT_AS in bytes; 0: none */
+	uint64_t usertrap_base;   /* trampoline table (kernel/usertrap.c), or 0 */
+	uint32_t usertrap_next;   /* its next free slot; UINT32_MAX: no patching */
 
 	struct platform_as *as;   /* the stub process */
 };
@@ -154,6 +157,21 @@ long mm_mincore(struct mm *mm, uint64_t addr, uint64_t len, uint8_t **vec_out,
  */
 long mm_map_anon_fixed(struct mm *mm, uint64_t addr, uint64_t len, int prot,
 		       int vma_flags);
+
+/*
+ * Maps an anonymous private region where nothing is mapped yet (-EEXIST
+ * otherwise), with VMA flags for naming: the sentry's own pages in an
+ * address space (kernel/usertrap.c).
+ */
+long mm_map_anon_noreplace(struct mm *mm, uint64_t addr, uint64_t len, int prot,
+			   int vma_flags);
+
+/*
+ * Overwrites len bytes of code at addr, as a debugger's poke would: only
+ * in private executable mappings (never a file through a shared one), a
+ * page shared copy-on-write is copied first.  0, -EFAULT or -EACCES.
+ */
+long mm_write_code(struct mm *mm, uint64_t addr, const void *src, size_t len);
 
 /*
  * Maps [addr, addr+len) privately from file (MAP_PRIVATE|MAP_FIXED):

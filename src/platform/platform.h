@@ -17,6 +17,7 @@
 #ifndef MOAT_PLATFORM_H
 #define MOAT_PLATFORM_H
 
+#include <stdbool.h>
 #include <stdint.h>
 #include <sys/types.h>
 
@@ -36,6 +37,8 @@ struct trap {
 	enum trap_kind kind;
 	/* TRAP_SYSCALL */
 	uint32_t arch;            /* AUDIT_ARCH_X86_64 for normal syscalls */
+	bool patched;             /* from a patched site (kernel/usertrap.c):
+				   * no syscall instruction at rip - 2 */
 	/* TRAP_FAULT */
 	int signo, si_code;
 	uint64_t addr;

@@ -29,8 +29,6 @@
 #ifndef MOAT_SYSMSG_H
 #define MOAT_SYSMSG_H
 
-#include <stdint.h>
-
 #define STUB_REGION_SIZE   0x20000000UL   /* 512 MiB reserved */
 #define STUB_CODE_MAX      0x40000UL
 #define STUB_GLOBAL_OFF    0x80000UL
@@ -63,6 +61,42 @@
 #define STUB_CLONE_FLAGS   0x00050f00UL  /* VM|FS|FILES|SIGHAND|THREAD|SYSVSEM */
 
 #define SYSMSG_MAGIC       0x6d6f617473797331ULL  /* "moatsys1" */
+
+/*
+ * Patched syscall sites (kernel/usertrap.c) reach the stub without a
+ * signal: a stub thread's GS base is its sysmsg page, and the trampoline
+ * of a site jumps through %gs:SM_ENTRY_RIP with the return address in rcx.
+ * Byte offsets of what entry.S and the trampolines touch (stub.c checks
+ * them against the struct).
+ */
+#define SM_INTR_PENDING    24
+#define SM_APP_RSP         32
+#define SM_ENTRY_RSP       40
+#define SM_ENTRY_RIP       48
+#define SM_REGS            56
+#define SM_REG(i)          (SM_REGS + 8 * (i))   /* struct stub_regs order */
+#define SM_R15   SM_REG(0)
+#define SM_R14   SM_REG(1)
+#define SM_R13   SM_REG(2)
+#define SM_R12   SM_REG(3)
+#define SM_RBP   SM_REG(4)
+#define SM_RBX   SM_REG(5)
+#define SM_R11   SM_REG(6)
+#define SM_R10   SM_REG(7)
+#define SM_R9    SM_REG(8)
+#define SM_R8    SM_REG(9)
+#define SM_RAX   SM_REG(10)
+#define SM_RCX   SM_REG(11)
+#define SM_RDX   SM_REG(12)
+#define SM_RSI   SM_REG(13)
+#define SM_RDI   SM_REG(14)
+#define SM_ORIG_RAX SM_REG(15)
+#define SM_RIP   SM_REG(16)
+#define SM_EFLAGS SM_REG(18)
+#define SM_RSP   SM_REG(19)
+
+#ifndef __ASSEMBLER__
+#include <stdint.h>
 
 /* General registers, in the order of struct user_regs_struct. */
 struct stub_regs {
@@ -101,6 +135,11 @@ struct sysmsg {
 	uint32_t stub_waiting;
 	uint32_t sentry_waiting;
 	uint32_t trap;            /* enum stub_trap, written by the stub */
+	uint32_t intr_pending;    /* an interrupt came while in stub code */
+	uint32_t patched;         /* a syscall trap came from a patched site */
+	uint64_t app_rsp;         /* patched entry: the application's rsp */
+	uint64_t entry_rsp;       /* patched entry: the stack it switches to */
+	uint64_t entry_rip;       /* patched entry: stub_syscall_entry */
 
 	struct stub_regs regs;
 
@@ -168,5 +207,7 @@ struct stub_global {
 	uint32_t spinners;       /* threads spinning now, sentry and stubs */
 	uint32_t max_spinners;   /* number of host CPUs */
 };
+
+#endif /* __ASSEMBLER__ */
 
 #endif

@@ -190,7 +190,8 @@ static void build_filter(void)
 	J(BPF_JSET, ~(uint32_t)(MAP_SHARED | MAP_FIXED | MAP_POPULATE), TRAP_L, ALLOW_L);
 	p[j_arch].jt = 1000 + n;
 	LD(OFF_ARG_LO(0));
-	J(BPF_JEQ, ARCH_SET_FS, ALLOW_L, TRAP_L);
+	J(BPF_JEQ, ARCH_SET_FS, ALLOW_L, 0);
+	J(BPF_JEQ, ARCH_SET_GS, ALLOW_L, TRAP_L);   /* the sysmsg page */
 	/* mprotect: only ever taking write access away (copy-on-write). */
 	p[j_mprot].jt = 1000 + n;
 	LD(OFF_ARG_LO(2) + 4);
@@ -882,6 +883,9 @@ static struct platform_ctx *ctx_alloc(struct platform_as *as)
 	ctx->idx = idx;
 	ctx->m = pgalloc_ptr(ctx->area_off);
 	ctx->m->magic = SYSMSG_MAGIC;
+	/* The patched syscall path: stub_syscall_entry on the altstack. */
+	ctx->m->entry_rsp = region + STUB_THREADS_OFF + (uint64_t)idx * STUB_AREA_SIZE + STUB_AREA_SIZE;
+	ctx->m->entry_rip = region + STUB_SYM_stub_syscall_entry;
 	ctx->m->stub_spin_cycles = ns_to_tsc(STUB_SPIN_NS);
 	ctx->spin_ns = SPIN_MAX_NS;
 	ctx->next = as->ctxs;
@@ -1125,6 +1129,7 @@ void platform_switch(struct platform_ctx *ctx, struct stub_regs *regs,
 	case STUB_TRAP_SYSCALL:
 		trap->kind = TRAP_SYSCALL;
 		trap->arch = READ_ONCE(m->syscall_arch);
+		trap->patched = READ_ONCE(m->patched) != 0;
 		return;
 	case STUB_TRAP_INTERRUPT:
 		trap->kind = TRAP_INTERRUPT;

@@ -9,6 +9,8 @@
  * The blob is position independent and has no relocations: the sentry copies
  * it anywhere in the stub region.
  */
+#include "../sysmsg.h"
+
 	.text
 	.globl stub_base
 stub_base:
@@ -99,5 +101,77 @@ stub_init_trap:
 	mov $0x3fff, %eax               /* STUB_NR_INIT_TRAP */
 	syscall
 	ud2
+
+/*
+ * stub_syscall_entry: a patched syscall site's way in, without a signal.
+ * The site's trampoline (kernel/usertrap.c) ran the instruction the patch
+ * displaced and jumped here through %gs:SM_ENTRY_RIP with rax = the
+ * syscall number and rcx = the return address, as the syscall instruction
+ * leaves them; r11 gets the flags, as it would.  Everything else is the
+ * application's.  GS base is this thread's sysmsg page.
+ */
+	.globl stub_syscall_entry
+stub_syscall_entry:
+	mov %rsp, %gs:SM_APP_RSP
+	mov %gs:SM_ENTRY_RSP, %rsp
+	pushfq
+	pop %r11
+	push $0x202             /* clean flags for C: DF, AC, TF clear */
+	popfq
+	mov %r15, %gs:SM_R15
+	mov %r14, %gs:SM_R14
+	mov %r13, %gs:SM_R13
+	mov %r12, %gs:SM_R12
+	mov %rbp, %gs:SM_RBP
+	mov %rbx, %gs:SM_RBX
+	mov %r11, %gs:SM_R11
+	mov %r10, %gs:SM_R10
+	mov %r9, %gs:SM_R9
+	mov %r8, %gs:SM_R8
+	mov %rax, %gs:SM_RAX
+	mov %rax, %gs:SM_ORIG_RAX
+	mov %rcx, %gs:SM_RCX
+	mov %rcx, %gs:SM_RIP
+	mov %rdx, %gs:SM_RDX
+	mov %rsi, %gs:SM_RSI
+	mov %rdi, %gs:SM_RDI
+	mov %r11, %gs:SM_EFLAGS
+	mov %gs:SM_APP_RSP, %rax
+	mov %rax, %gs:SM_RSP
+	xor %edi, %edi
+1:	call stub_patched_trap
+/*
+ * Back to the application with the registers the sentry left in sysmsg.
+ * An interrupt that came after the C code last looked is taken first;
+ * one that comes from here on finds the thread in [stub_patched_return,
+ * stub_patched_end) and the handler resumes the application itself.
+ */
+	.globl stub_patched_return
+stub_patched_return:
+	cmpl $0, %gs:SM_INTR_PENDING
+	jne 2f
+	pushq %gs:SM_EFLAGS
+	popfq
+	mov %gs:SM_R15, %r15
+	mov %gs:SM_R14, %r14
+	mov %gs:SM_R13, %r13
+	mov %gs:SM_R12, %r12
+	mov %gs:SM_RBP, %rbp
+	mov %gs:SM_RBX, %rbx
+	mov %gs:SM_R11, %r11
+	mov %gs:SM_R10, %r10
+	mov %gs:SM_R9, %r9
+	mov %gs:SM_R8, %r8
+	mov %gs:SM_RAX, %rax
+	mov %gs:SM_RCX, %rcx
+	mov %gs:SM_RDX, %rdx
+	mov %gs:SM_RSI, %rsi
+	mov %gs:SM_RDI, %rdi
+	mov %gs:SM_RSP, %rsp
+	jmp *%gs:SM_RIP
+	.globl stub_patched_end
+stub_patched_end:
+2:	mov $1, %edi            /* an interrupt trap */
+	jmp 1b
 
 	.section .note.GNU-stack,"",@progbits

@@ -21,6 +21,18 @@
  *    sentry and waits; when the sentry hands it back it loads the
  *    (possibly changed) registers into the signal frame and returns, and
  *    rt_sigreturn resumes the application.
+ *
+ * Patched syscall sites (kernel/usertrap.c) come in without a signal:
+ * their trampoline jumps to stub_syscall_entry (entry.S), which saves the
+ * registers into the sysmsg page (found through GS) and calls
+ * stub_patched_trap; back in entry.S the registers are loaded and the
+ * thread jumps to the application.  What needs a signal frame there
+ * (saving or loading the FP state: the kernel formats and checks it) goes
+ * through a ud2 at a known address, whose SIGILL the handler serves.  An
+ * interrupt (SIGCHLD) that finds the thread in stub code is remembered in
+ * intr_pending and taken before the return, or, once the return has
+ * started, the handler resumes the application from the sysmsg registers
+ * itself.
  */
 #include <stdint.h>
 #include <stddef.h>
@@ -83,11 +95,24 @@ struct k_ucontext {
 #define AUDIT_ARCH_X86_64 0xc000003e
 
 extern char stub_base[], stub_end[];
+extern char stub_patched_return[], stub_patched_end[];
+extern char stub_fpsave_trap[], stub_fpload_trap[];
+extern void stub_syscall_entry(void);
 extern void stub_restorer(void);
 extern void stub_init_trap(void) __attribute__((noreturn));
 extern long stub_clone_thread(uint64_t area);
 void stub_main(long memfd, uint64_t ctrl_off) __attribute__((noreturn));
 void stub_thread_main(uint64_t area) __attribute__((noreturn));
+void stub_patched_trap(int interrupt);
+
+_Static_assert(offsetof(struct sysmsg, intr_pending) == SM_INTR_PENDING, "SM_INTR_PENDING");
+_Static_assert(offsetof(struct sysmsg, app_rsp) == SM_APP_RSP, "SM_APP_RSP");
+_Static_assert(offsetof(struct sysmsg, entry_rsp) == SM_ENTRY_RSP, "SM_ENTRY_RSP");
+_Static_assert(offsetof(struct sysmsg, entry_rip) == SM_ENTRY_RIP, "SM_ENTRY_RIP");
+_Static_assert(offsetof(struct sysmsg, regs) == SM_REGS, "SM_REGS");
+_Static_assert(offsetof(struct stub_regs, rip) == 8 * 16 && offsetof(struct stub_regs, eflags) == 8 * 18 &&
+	       offsetof(struct stub_regs, rsp) == 8 * 19 && offsetof(struct stub_regs, orig_rax) == 8 * 15,
+	       "struct stub_regs order");
 
 static inline long sys6(long nr, long a1, long a2, long a3, long a4, long a5,
 			long a6)
@@ -252,16 +277,124 @@ static uint32_t frame_fp_size(const struct _fpstate_64 *fp)
 	return 512;
 }
 
+/* Copies the frame's FP state into the area. */
+static void save_fp(struct sysmsg *m, const struct _fpstate_64 *fp)
+{
+	m->fp_size = fp ? frame_fp_size(fp) : 0;
+	if (fp)
+		copy((uint8_t *)m + AREA_FP_OFF, fp, m->fp_size);
+}
+
+/*
+ * Hands the trapped thread to the sentry (m->trap and the registers are
+ * filled in) and serves it until it says SM_APP; fp is the signal frame's
+ * FP state, or NULL on the patched path (which saves it through a ud2).
+ * Runs the ops queued for the return and applies a new FS base.
+ */
+static __attribute__((noinline)) void sentry_round_trip(struct sysmsg *m,
+							const struct _fpstate_64 *fp)
+{
+	uint32_t st;
+
+	set_state(&m->state, SM_TRAPPED, &m->sentry_waiting);
+	for (;;) {
+		st = wait_change(&m->state, SM_TRAPPED, &m->stub_waiting,
+				 m->stub_spin_cycles, &m->sentry_blocking,
+				 &m->stat_stub_spins, &m->stat_stub_sleeps);
+		if (st == SM_OPS) {
+			run_ops(m->ops, m->op_ret, m->nops);
+			m->nops = 0;
+			set_state(&m->state, SM_TRAPPED, &m->sentry_waiting);
+			continue;
+		}
+		if (st == SM_FPSAVE) {
+			if (fp)
+				save_fp(m, fp);
+			else
+				__asm__ volatile(".globl stub_fpsave_trap\nstub_fpsave_trap: ud2" ::: "memory");
+			set_state(&m->state, SM_TRAPPED, &m->sentry_waiting);
+			continue;
+		}
+		if (st == SM_APP)
+			break;
+		if (st == SM_EXIT) {
+			/* Nothing below touches the area after the store. */
+			__atomic_store_n(&m->state, SM_EXITED, __ATOMIC_SEQ_CST);
+			futex_wake(&m->state);
+			for (;;)
+				sys1(__NR_exit, 0);
+		}
+		/* Anything else is nonsense written by the application. */
+		die(126);
+	}
+	if (m->nops) {
+		run_ops(m->ops, m->op_ret, m->nops);
+		m->nops = 0;
+	}
+	if (m->fs_dirty) {
+		sys2(__NR_arch_prctl, ARCH_SET_FS, m->regs.fs_base);
+		m->fs_dirty = 0;
+	}
+}
+
+/* Makes the frame resume the application with the sysmsg registers and,
+ * if the sentry changed it, its FP state. */
+static void resume_from_msg(struct sysmsg *m, struct sigcontext *sc, struct _fpstate_64 *fp)
+{
+	load_regs(sc, &m->regs);
+	if (m->fp_dirty && fp) {
+		uint32_t n = m->fp_size;
+		if (n > frame_fp_size(fp))
+			n = frame_fp_size(fp);
+		copy(fp, (uint8_t *)m + AREA_FP_OFF, n);
+		m->fp_dirty = 0;
+	}
+}
+
+static int in_range(uint64_t x, const char *lo, const char *hi)
+{
+	return x >= (uint64_t)lo && x < (uint64_t)hi;
+}
+
 void stub_handler(int sig, struct k_siginfo *si, struct k_ucontext *uc)
 {
 	struct sysmsg *m = current_msg();
 	struct sigcontext *sc = &uc->uc_mcontext;
 	struct _fpstate_64 *fp = (struct _fpstate_64 *)sc->fpstate;
-	uint8_t *fparea = (uint8_t *)m + AREA_FP_OFF;
-	uint32_t trap, st;
+	uint64_t rip = sc->rip;
+	uint32_t trap;
 
 	if (m->magic != SYSMSG_MAGIC)
 		die(126);
+
+	/* The patched path's signals, which find the thread in stub code. */
+	int fpload = sig == SIGILL && rip == (uint64_t)stub_fpload_trap;
+	int returning = sig == SIGCHLD && in_range(rip, stub_patched_return, stub_patched_end);
+	if (sig == SIGILL && rip == (uint64_t)stub_fpsave_trap) {
+		save_fp(m, fp);
+		sc->rip += 2;
+		return;
+	}
+	if (fpload && !m->intr_pending) {
+		resume_from_msg(m, sc, fp);
+		return;
+	}
+	if (sig == SIGCHLD && in_range(rip, stub_base, stub_end) && !returning) {
+		m->intr_pending = 1;      /* taken before the return */
+		return;
+	}
+	if (fpload || returning) {
+		/* The return had begun: report the interrupt with the
+		 * registers the application is to resume with. */
+		m->intr_pending = 0;
+		m->patched = 0;
+		m->regs.orig_rax = (uint64_t)-1;
+		m->fp_size = 0;
+		m->trap = STUB_TRAP_INTERRUPT;
+		sentry_round_trip(m, fp);
+		resume_from_msg(m, sc, fp);
+		return;
+	}
 
 	if (sig == SIGSYS) {
 		int in_stub = si->sys.call_addr >= region() &&
@@ -282,64 +415,50 @@ void stub_handler(int sig, struct k_siginfo *si, struct k_ucontext *uc)
 	}
 	m->trapno = sc->trapno;
 	m->err = sc->err;
+	m->patched = 0;
 	save_regs(&m->regs, sc);
 	/* Syscalls rarely need the FP state (a 2-3 KiB copy with AVX-512):
 	 * the sentry asks for it with SM_FPSAVE when it does. */
 	m->fp_size = 0;
-	if (fp && trap != STUB_TRAP_SYSCALL) {
-		m->fp_size = frame_fp_size(fp);
-		copy(fparea, fp, m->fp_size);
-	}
+	if (trap != STUB_TRAP_SYSCALL)
+		save_fp(m, fp);
 	m->trap = trap;
+	sentry_round_trip(m, fp);
+	resume_from_msg(m, sc, fp);
+}
 
-	set_state(&m->state, SM_TRAPPED, &m->sentry_waiting);
-	for (;;) {
-		st = wait_change(&m->state, SM_TRAPPED, &m->stub_waiting,
-				 m->stub_spin_cycles, &m->sentry_blocking,
-				 &m->stat_stub_spins, &m->stat_stub_sleeps);
-		if (st == SM_OPS) {
-			run_ops(m->ops, m->op_ret, m->nops);
-			m->nops = 0;
-			set_state(&m->state, SM_TRAPPED, &m->sentry_waiting);
-			continue;
-		}
-		if (st == SM_FPSAVE) {
-			if (fp) {
-				m->fp_size = frame_fp_size(fp);
-				copy(fparea, fp, m->fp_size);
-			}
-			set_state(&m->state, SM_TRAPPED, &m->sentry_waiting);
-			continue;
-		}
-		if (st == SM_APP)
-			break;
-		if (st == SM_EXIT) {
-			/* Nothing below touches the area after the store. */
-			__atomic_store_n(&m->state, SM_EXITED, __ATOMIC_SEQ_CST);
-			futex_wake(&m->state);
-			for (;;)
-				sys1(__NR_exit, 0);
-		}
-		/* Anything else is nonsense written by the application. */
+/*
+ * The patched path (entry.S saved the registers): a syscall, or with
+ * interrupt set an interrupt that came while the thread was in stub code.
+ * Returns to entry.S, which resumes the application, unless the FP state
+ * must be loaded: then the ud2 at stub_fpload_trap makes a signal frame
+ * for the handler to resume it from.
+ */
+void stub_patched_trap(int interrupt)
+{
+	struct sysmsg *m = current_msg();
+
+	if (m->magic != SYSMSG_MAGIC)
 		die(126);
+	m->intr_pending = 0;
+	__atomic_signal_fence(__ATOMIC_SEQ_CST);
+	if (interrupt) {
+		m->regs.orig_rax = (uint64_t)-1;
+		m->trap = STUB_TRAP_INTERRUPT;
+		m->patched = 0;
+	} else {
+		m->syscall_arch = AUDIT_ARCH_X86_64;
+		m->trap = STUB_TRAP_SYSCALL;
+		m->patched = 1;
 	}
-
-	if (m->nops) {
-		run_ops(m->ops, m->op_ret, m->nops);
-		m->nops = 0;
-	}
-	load_regs(sc, &m->regs);
-	if (m->fp_dirty && fp) {
-		uint32_t n = m->fp_size;
-		if (n > frame_fp_size(fp))
-			n = frame_fp_size(fp);
-		copy(fp, fparea, n);
-		m->fp_dirty = 0;
-	}
-	if (m->fs_dirty) {
-		sys2(__NR_arch_prctl, ARCH_SET_FS, m->regs.fs_base);
-		m->fs_dirty = 0;
-	}
+	m->trapno = 0;
+	m->err = 0;
+	m->fp_size = 0;
+	sentry_round_trip(m, 0);
+	m->regs.eflags &= ~0x100UL;   /* no single-stepping into stub code */
+	__atomic_signal_fence(__ATOMIC_SEQ_CST);
+	if (m->fp_dirty)
+		__asm__ volatile(".globl stub_fpload_trap\nstub_fpload_trap: ud2" ::: "memory");
 }
 
 void stub_thread_main(uint64_t area)
@@ -351,6 +470,8 @@ void stub_thread_main(uint64_t area)
 	};
 
 	if (sys2(__NR_sigaltstack, &ss, 0) != 0)
+		die(125);
+	if (sys2(__NR_arch_prctl, ARCH_SET_GS, area) != 0)
 		die(125);
 	stub_init_trap();
 }
