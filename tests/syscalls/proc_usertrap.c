@@ -10,6 +10,8 @@
  *   registers, leaves the interrupted code's intact;
  * - a blocking read from such a site, interrupted by a signal, restarts
  *   with SA_RESTART and fails with EINTR without it;
+ * - a handler's change to the interrupted code's SSE registers (in its
+ *   ucontext) takes effect; a fork child starts with its parent's;
  * - a fork child and threads run the patched sites too.
  */
 #define _GNU_SOURCE
@@ -19,6 +21,7 @@
 #include <sys/syscall.h>
 #include <sys/time.h>
 #include <sys/wait.h>
+#include <ucontext.h>
 #include <unistd.h>
 
 #include "check.h"
@@ -155,6 +158,44 @@ static void test_signal_at_return(void)
 	signal(SIGUSR1, SIG_DFL);
 }
 
+static void edit_handler(int sig, siginfo_t *si, void *ctx)
+{
+	ucontext_t *uc = ctx;
+	double v = 99.5;
+
+	(void)sig;
+	(void)si;
+	memcpy(&uc->uc_mcontext.fpregs->_xmm[14], &v, sizeof(v));
+	handled++;
+}
+
+static void test_handler_edits_fp(void)
+{
+	struct sigaction sa = { .sa_sigaction = edit_handler, .sa_flags = SA_SIGINFO };
+
+	handled = 0;
+	sigaction(SIGUSR2, &sa, NULL);
+	for (int n = 0; n < 4; n++) {
+		register double x14 __asm__("xmm14") = 1.25;
+		__asm__ volatile("" : "+x"(x14));
+		CHECK_EQ(syscall(SYS_kill, getpid(), SIGUSR2), 0);
+		__asm__ volatile("" : "+x"(x14));
+		CHECK(x14 == 99.5);
+	}
+	CHECK_EQ(handled, 4);
+	signal(SIGUSR2, SIG_DFL);
+	for (int n = 0; n < 3; n++) {
+		register double x15 __asm__("xmm15") = 0.5 + n;
+		__asm__ volatile("" : "+x"(x15));
+		pid_t pid = fork();
+		__asm__ volatile("" : "+x"(x15));
+		if (pid == 0)
+			_exit(x15 == 0.5 + n ? 0 : 1);
+		CHECK(x15 == 0.5 + n);
+		CHECK_EQ(reap_status(pid, 0), 0);
+	}
+}
+
 /* read(fd, buf, n) from a `mov $0, %eax; syscall` site. */
 static long read_site(int fd, void *buf, long n)
 {
@@ -261,6 +302,7 @@ int main(void)
 	test_registers();
 	test_sse();
 	test_signal_at_return();
+	test_handler_edits_fp();
 	test_restart();
 	test_fork_and_threads();
 	return check_done();

@@ -206,6 +206,11 @@ struct stub_global {
 	uint64_t tsc_per_us;     /* for spin budgets */
 	uint32_t spinners;       /* threads spinning now, sentry and stubs */
 	uint32_t max_spinners;   /* number of host CPUs */
+	/* XSAVE on this host (0: none): the features the kernel saves in
+	 * signal frames (XCR0) and the size of their standard-form image. */
+	uint64_t xcr0;
+	uint32_t xsave_size;
+	uint32_t pad;
 };
 
 #endif /* __ASSEMBLER__ */

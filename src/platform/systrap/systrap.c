@@ -19,6 +19,7 @@
  */
 #include "platform/platform.h"
 
+#include <cpuid.h>
 #include <errno.h>
 #include <linux/audit.h>
 #include <linux/filter.h>
@@ -235,6 +236,24 @@ static uint64_t random_u64(void)
 	return v;
 }
 
+/* The patched syscall path saves and loads FP state with XSAVE itself
+ * when the host has it (CPUID.1:ECX.OSXSAVE). */
+static void xsave_probe(struct stub_global *g)
+{
+	unsigned a, b, c, d;
+	uint32_t lo, hi;
+
+	__cpuid(1, a, b, c, d);
+	if (!(c & (1u << 27)))
+		return;
+	__asm__ volatile("xgetbv" : "=a"(lo), "=d"(hi) : "c"(0));
+	__cpuid_count(0xd, 0, a, b, c, d);
+	if (b + 4 > AREA_FP_SIZE || b < 576 || (lo & (3u << 17)))
+		return;                       /* AMX (dynamic features): no */
+	g->xcr0 = (uint64_t)hi << 32 | lo;
+	g->xsave_size = b;
+}
+
 int platform_init(const char **why)
 {
 	int err;
@@ -294,6 +313,7 @@ int platform_init(const char **why)
 	}
 	global = pgalloc_ptr(global_off);
 	global->tsc_per_us = 2000;            /* refined by platform_calibrate */
+	xsave_probe(global);
 	global->max_spinners = (uint32_t)sysconf(_SC_NPROCESSORS_ONLN);
 	if (global->max_spinners < 2)
 		global->max_spinners = 0;     /* never spin on one CPU */

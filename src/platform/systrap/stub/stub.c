@@ -277,6 +277,59 @@ static uint32_t frame_fp_size(const struct _fpstate_64 *fp)
 	return 512;
 }
 
+/*
+ * The patched path's FP state, without a signal frame: XSAVE into the
+ * area in the kernel's signal-frame format (the software bytes that
+ * describe it, FP_XSTATE_MAGIC2 after it), and XRSTOR from it after the
+ * checks that keep XRSTOR from faulting (header, MXCSR); an image that
+ * fails them goes through a signal frame, where the kernel judges it.
+ */
+static int xsave_area(struct sysmsg *m)
+{
+	struct stub_global *g = global();
+	uint8_t *a = (uint8_t *)m + AREA_FP_OFF;
+	uint32_t size = g->xsave_size;
+	uint64_t xcr0 = g->xcr0;
+
+	if (!size || size + 4 > AREA_FP_SIZE)
+		return 0;
+	for (int i = 512; i < 576; i++)
+		a[i] = 0;
+	__asm__ volatile("xsave64 %0" : "+m"(*(uint8_t (*)[AREA_FP_SIZE])a)
+			 : "a"((uint32_t)xcr0), "d"((uint32_t)(xcr0 >> 32)));
+	struct _fpx_sw_bytes *sw = (struct _fpx_sw_bytes *)(a + 464);
+	sw->magic1 = FP_XSTATE_MAGIC1;
+	sw->extended_size = size + 4;
+	sw->xfeatures = xcr0;
+	sw->xstate_size = size;
+	for (int i = 0; i < 7; i++)
+		sw->padding[i] = 0;
+	*(uint32_t *)(a + size) = FP_XSTATE_MAGIC2;
+	m->fp_size = size + 4;
+	return 1;
+}
+
+static int xrstor_area(struct sysmsg *m)
+{
+	struct stub_global *g = global();
+	uint8_t *a = (uint8_t *)m + AREA_FP_OFF;
+	uint64_t xcr0 = g->xcr0;
+	const uint64_t *hdr = (const uint64_t *)(a + 512);
+
+	if (!g->xsave_size || m->fp_size < 576)
+		return 0;
+	if ((hdr[0] & ~xcr0) || hdr[1])
+		return 0;
+	for (int i = 2; i < 8; i++)
+		if (hdr[i])
+			return 0;
+	if (*(const uint32_t *)(a + 24) & 0xffff0000u)   /* MXCSR reserved bits */
+		return 0;
+	__asm__ volatile("xrstor64 %0" :: "m"(*(const uint8_t (*)[AREA_FP_SIZE])a),
+			 "a"((uint32_t)xcr0), "d"((uint32_t)(xcr0 >> 32)));
+	return 1;
+}
+
 /* Copies the frame's FP state into the area. */
 static void save_fp(struct sysmsg *m, const struct _fpstate_64 *fp)
 {
@@ -310,7 +363,7 @@ static __attribute__((noinline)) void sentry_round_trip(struct sysmsg *m,
 		if (st == SM_FPSAVE) {
 			if (fp)
 				save_fp(m, fp);
-			else
+			else if (!xsave_area(m))
 				__asm__ volatile(".globl stub_fpsave_trap\nstub_fpsave_trap: ud2" ::: "memory");
 			set_state(&m->state, SM_TRAPPED, &m->sentry_waiting);
 			continue;
@@ -457,8 +510,12 @@ void stub_patched_trap(int interrupt)
 	sentry_round_trip(m, 0);
 	m->regs.eflags &= ~0x100UL;   /* no single-stepping into stub code */
 	__atomic_signal_fence(__ATOMIC_SEQ_CST);
-	if (m->fp_dirty)
-		__asm__ volatile(".globl stub_fpload_trap\nstub_fpload_trap: ud2" ::: "memory");
+	if (m->fp_dirty) {
+		if (xrstor_area(m))
+			m->fp_dirty = 0;
+		else
+			__asm__ volatile(".globl stub_fpload_trap\nstub_fpload_trap: ud2" ::: "memory");
+	}
 }
 
 void stub_thread_main(uint64_t area)
