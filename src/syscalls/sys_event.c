@@ -1,14 +1,17 @@
 /*
- * sys_event.c: epoll, eventfd, timerfd and signalfd syscalls.  The files
- * themselves are fs/epoll.c and fs/eventfd.c.  Linux: fs/eventpoll.c,
- * fs/eventfd.c, fs/timerfd.c, fs/signalfd.c.
+ * sys_event.c: epoll, eventfd, timerfd, signalfd and inotify syscalls.
+ * The files themselves are fs/epoll.c, fs/eventfd.c and fs/inotify.c.
+ * Linux: fs/eventpoll.c, fs/eventfd.c, fs/timerfd.c, fs/signalfd.c,
+ * fs/notify/inotify/inotify_user.c.
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
+#include <sys/inotify.h>
 #include <sys/mman.h>
 #include <sys/signalfd.h>
 #include <sys/timerfd.h>
@@ -300,4 +303,81 @@ long sys_signalfd(struct task *t, const uint64_t a[6])
 	const uint64_t b[6] = { a[0], a[1], a[2], 0, 0, 0 };
 
 	return sys_signalfd4(t, b);
+}
+
+/* ---- inotify (fs/inotify.c; Linux: fs/notify/inotify/inotify_user.c) ---- */
+
+long sys_inotify_init1(struct task *t, const uint64_t a[6])
+{
+	int flags = (int)a[0];
+	struct file *f;
+	long err;
+
+	if (flags & ~(IN_CLOEXEC | IN_NONBLOCK))
+		return -EINVAL;
+	err = inotify_new(flags & IN_NONBLOCK ? O_NONBLOCK : 0, &f);
+	if (err)
+		return err;
+	return install(t, f, flags & IN_CLOEXEC ? O_CLOEXEC : 0);
+}
+
+long sys_inotify_init(struct task *t, const uint64_t a[6])
+{
+	const uint64_t b[6] = { 0 };
+
+	(void)a;
+	return sys_inotify_init1(t, b);
+}
+
+/* Linux checks in this order: the mask, the fd, IN_MASK_ADD with
+ * IN_MASK_CREATE, the fd's kind, the path, read access. */
+long sys_inotify_add_watch(struct task *t, const uint64_t a[6])
+{
+	uint32_t mask = (uint32_t)a[2];
+	struct walk_result res;
+	struct inode *inode;
+	struct file *f;
+	char path[PATH_MAX];
+	long err;
+
+	if ((mask & ~ALL_INOTIFY_BITS) || !mask)
+		return -EINVAL;
+	f = fget(t, a[0]);
+	if (!f)
+		return -EBADF;
+	err = -EINVAL;
+	if ((mask & IN_MASK_ADD) && (mask & IN_MASK_CREATE))
+		goto out;
+	if (!file_is_inotify(f))
+		goto out;
+	err = mm_copy_in_string(t->mm, path, a[1], PATH_MAX);
+	if (err < 0)
+		goto out;
+	err = vfs_walk(t, AT_FDCWD, path, (mask & IN_DONT_FOLLOW ? 0 : WALK_FOLLOW) |
+		       (mask & IN_ONLYDIR ? WALK_DIRECTORY : 0), &res);
+	if (err)
+		goto out;
+	/* A magic link to a file without a name watches that file's inode. */
+	inode = res.file ? res.file->inode : res.path.dentry->inode;
+	err = inode_permission(inode, MAY_READ, &t->cred);
+	if (!err)
+		err = inotify_add_watch_inode(f, inode, mask);
+	if (res.file)
+		file_put(res.file);
+	path_put(&res.path);
+out:
+	file_put(f);
+	return err;
+}
+
+long sys_inotify_rm_watch(struct task *t, const uint64_t a[6])
+{
+	struct file *f = fget(t, a[0]);
+	long err;
+
+	if (!f)
+		return -EBADF;
+	err = file_is_inotify(f) ? inotify_rm_watch_wd(f, (int)a[1]) : -EINVAL;
+	file_put(f);
+	return err;
 }

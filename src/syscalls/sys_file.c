@@ -382,6 +382,7 @@ static long do_getdents(struct task *t, const uint64_t a[6], bool old)
 		*g.prev_off = (int64_t)g.ctx.pos;
 	f->pos = (int64_t)g.ctx.pos;
 	pthread_mutex_unlock(&f->pos_lock);
+	fsnotify_file(f, IN_ACCESS);      /* Linux: iterate_dir() */
 	file_put(f);
 	if (err)
 		return err;
@@ -838,6 +839,8 @@ long sys_fallocate(struct task *t, const uint64_t a[6])
 		err = -EFBIG;
 	else if (((int)a[1] & FALLOC_FL_KEEP_SIZE) || !(err = fsize_ok(t, (uint64_t)(off + len))))
 		err = f->ops->fallocate(f, (int)a[1], (uint64_t)off, (uint64_t)len);
+	if (err == 0)
+		fsnotify_file(f, IN_MODIFY);  /* Linux: vfs_fallocate() */
 	file_put(f);
 	return err;
 }

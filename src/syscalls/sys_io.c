@@ -155,6 +155,10 @@ static long do_rw(struct task *t, struct file *f, const struct iovec *iov,
 			left -= (size_t)r;
 			if ((size_t)r < n)
 				goto out;    /* short transfer: stop here */
+			/* Event files move whole records in one call, and
+			 * another could block with some already moved. */
+			if (f->ops->sees_empty_io)
+				goto out;
 		}
 	}
 out:
@@ -162,6 +166,9 @@ out:
 		pthread_mutex_unlock(&f->pos_lock);
 	if (err == -EPIPE && !done)
 		send_sigpipe(t);
+	/* Linux: vfs_read()/vfs_write()'s fsnotify_access()/_modify(). */
+	if (done > 0)
+		fsnotify_file(f, write ? IN_MODIFY : IN_ACCESS);
 	return done ? done : err;
 }
 
@@ -312,6 +319,10 @@ static long copy_between(struct task *t, struct file *in, int64_t *inpos,
 	}
 	if (!done && err == -EPIPE)
 		send_sigpipe(t);     /* sendfile and splice into a closed pipe */
+	if (done > 0) {
+		fsnotify_file(in, IN_ACCESS);
+		fsnotify_file(out, IN_MODIFY);
+	}
 	return done ? done : err;
 }
 

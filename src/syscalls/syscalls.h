@@ -129,7 +129,8 @@ const char *syscall_name(long nr);
 	X(pidfd_open) X(pidfd_send_signal) X(pidfd_getfd) X(seccomp) \
 	X(epoll_create) X(epoll_create1) X(epoll_ctl) X(epoll_wait) X(epoll_pwait) \
 	X(epoll_pwait2) X(eventfd) X(eventfd2) X(timerfd_create) X(timerfd_settime) \
-	X(timerfd_gettime) X(signalfd) X(signalfd4) X(socket) X(socketpair) \
+	X(timerfd_gettime) X(signalfd) X(signalfd4) X(inotify_init) X(inotify_init1) \
+	X(inotify_add_watch) X(inotify_rm_watch) X(socket) X(socketpair) \
 	X(sendmsg) X(recvmsg) X(sendto) X(recvfrom) X(sendmmsg) X(recvmmsg) \
 	X(shutdown) X(getsockopt) X(setsockopt) X(getsockname) X(getpeername) \
 	X(bind) X(listen) X(connect) X(accept) X(accept4)

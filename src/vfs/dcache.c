@@ -8,7 +8,10 @@
  * holds a reference on its parent and its inode; one that nobody uses
  * (refs == 0) stays cached on an LRU list, and the oldest are freed when
  * the list grows past DCACHE_UNUSED_MAX, which also bounds the host
- * descriptors hostfs inodes hold.
+ * descriptors hostfs inodes hold.  An unused dentry whose inode inotify
+ * watches stays cached off the LRU, so that the name keeps leading to
+ * the inode that has the watches (fs/inotify.c); and the last dentry of
+ * an unlinked watched inode reports IN_DELETE_SELF as it goes.
  *
  * Everything here runs under vfs_lock.
  */
@@ -74,6 +77,13 @@ static void lru_add(struct dentry *d)
 	lru_count++;
 }
 
+/* Kept cached while unused, off the LRU: a watched inode's dentry. */
+static bool dentry_watched(const struct dentry *d)
+{
+	return fsnotify_active() && d->inode &&
+	       __atomic_load_n(&d->inode->inotify_watches, __ATOMIC_RELAXED);
+}
+
 static struct dentry *dentry_alloc(const char *name)
 {
 	struct dentry *d = calloc(1, sizeof(*d));
@@ -124,6 +134,8 @@ static void dentry_kill(struct dentry *d)
 		if (!d->unhashed)
 			hash_remove(d);
 		lru_remove(d);
+		if (d->inode && d->inode->inotify_unlinked)
+			inotify_dentry_gone(d->inode);
 		if (d->inode)
 			inode_put(d->inode);
 		free(d->name);
@@ -131,7 +143,8 @@ static void dentry_kill(struct dentry *d)
 		if (!parent || --parent->refs > 0)
 			return;
 		if (!parent->unhashed && !parent->mounted) {
-			lru_add(parent);
+			if (!dentry_watched(parent))
+				lru_add(parent);
 			return;
 		}
 		d = parent;
@@ -143,7 +156,8 @@ static void lru_shrink(void)
 	while (lru_count > DCACHE_UNUSED_MAX) {
 		struct dentry *d = lru.lru_next;
 		lru_remove(d);
-		dentry_kill(d);
+		if (!dentry_watched(d))
+			dentry_kill(d);
 	}
 }
 
@@ -156,6 +170,8 @@ void dput_locked(struct dentry *d)
 		dentry_kill(d);
 		return;
 	}
+	if (dentry_watched(d))
+		return;
 	lru_add(d);
 	lru_shrink();
 }

@@ -37,6 +37,12 @@ void file_put(struct file *f)
 		return;
 	if (__atomic_load_n(&f->in_epoll, __ATOMIC_ACQUIRE))
 		epoll_file_gone(f);
+	/* Linux: __fput()'s fsnotify_close(); written to means opened
+	 * with FMODE_WRITE. */
+	if (f->notify_close) {
+		int acc = f->flags & O_ACCMODE;
+		fsnotify_file(f, acc == O_WRONLY || acc == O_RDWR ? IN_CLOSE_WRITE : IN_CLOSE_NOWRITE);
+	}
 	locks_remove_file(f);
 	if (f->ops && f->ops->release)
 		f->ops->release(f);

@@ -103,10 +103,18 @@ int vfs_open_path(struct task *t, const struct path *p, int flags, struct file *
 		err = inode->ops->open(inode, f);
 	else
 		err = -ENXIO;
+	if (err == 0) {
+		/* Linux 6.8+: fsnotify_open() in do_dentry_open(), before
+		 * handle_truncate(); IN_CLOSE_* follows even if that fails. */
+		f->notify_close = true;
+		fsnotify_file(f, IN_OPEN);
+	}
 	if (err == 0 && (flags & O_TRUNC) && S_ISREG(inode->mode)) {
 		struct iattr ia = { .valid = ATTR_SIZE | ATTR_MTIME | ATTR_CTIME, .size = 0 };
 		clock_ts(CLOCK_REALTIME, &ia.mtime);
 		err = inode->ops->setattr ? inode->ops->setattr(inode, &ia) : -EINVAL;
+		if (err == 0)
+			fsnotify_dentry(p->dentry, inode, IN_MODIFY, false);
 	}
 	if (err) {
 		if (!f->ops)
@@ -134,6 +142,7 @@ static int create_locked(struct task *t, struct path *dir, struct dentry *d,
 	if (err)
 		return err;
 	d_instantiate(d, inode);
+	fsnotify_dirent(dinode, d->name, IN_CREATE | fsnotify_isdir(inode), 0);
 	return 0;
 }
 
@@ -378,6 +387,9 @@ int vfs_link(struct task *t, int odirfd, const char *opath, int ndirfd,
 		if (!err) {
 			inode_get(old.path.dentry->inode);
 			d_instantiate(d, old.path.dentry->inode);
+			/* Linux: fsnotify_link(). */
+			fsnotify_inode(old.path.dentry->inode, IN_ATTRIB);
+			fsnotify_dirent(dir, d->name, IN_CREATE, 0);
 		}
 	}
 	dput_locked(d);
@@ -394,6 +406,7 @@ int vfs_unlink(struct task *t, int dirfd, const char *path, bool rmdir)
 	struct walk_result res;
 	struct dentry *d;
 	struct inode *dir, *victim;
+	uint32_t isdir = 0;
 	int err = lookup_last(t, dirfd, path, 0, &res, &d);
 
 	if (err == 1) {
@@ -422,12 +435,47 @@ int vfs_unlink(struct task *t, int dirfd, const char *path, bool rmdir)
 		err = -EBUSY;
 	else if (!dir->ops->unlink)
 		err = -EPERM;
-	else if (!(err = dir->ops->unlink(dir, d->name, victim)))
-		d_drop(d);
+	else {
+		bool last = fsnotify_last_name(victim);
+		err = dir->ops->unlink(dir, d->name, victim);
+		if (!err) {
+			/* Linux: vfs_unlink()'s fsnotify_link_count() and
+			 * d_delete_notify(): IN_ATTRIB, then IN_DELETE_SELF
+			 * when the dentry goes (at the dput below unless
+			 * the file is still open), then IN_DELETE. */
+			if (!rmdir)
+				fsnotify_inode(victim, IN_ATTRIB);
+			fsnotify_unlinked(victim, last);
+			isdir = fsnotify_isdir(victim);
+			d_drop(d);
+		}
+	}
 	dput_locked(d);
+	if (!err)
+		fsnotify_dirent(dir, res.last, IN_DELETE | isdir, 0);
 	path_put_locked(&res.path);
 	pthread_mutex_unlock(&vfs_lock);
 	return err;
+}
+
+/*
+ * Linux: fsnotify_move(): moved went from odir/oname to ndir/nname, over
+ * target (NULL: none, or an exchange).  One cookie pairs IN_MOVED_FROM
+ * with IN_MOVED_TO.  vfs_lock held.
+ */
+static void notify_move(struct inode *odir, const char *oname, struct inode *ndir,
+			const char *nname, struct inode *moved, struct inode *target)
+{
+	uint32_t cookie, isdir = fsnotify_isdir(moved);
+
+	if (!fsnotify_active())
+		return;
+	cookie = inotify_next_cookie();
+	fsnotify_dirent(odir, oname, IN_MOVED_FROM | isdir, cookie);
+	fsnotify_dirent(ndir, nname, IN_MOVED_TO | isdir, cookie);
+	if (target)
+		fsnotify_inode(target, IN_ATTRIB);
+	fsnotify_inode(moved, IN_MOVE_SELF);
 }
 
 /* Is d (the same as or) below anc? */
@@ -445,6 +493,7 @@ int vfs_rename(struct task *t, int odirfd, const char *opath, int ndirfd,
 	struct walk_result o, n;
 	struct dentry *od = NULL, *nd = NULL;
 	struct inode *odir, *ndir;
+	bool target_last = false;
 	int err;
 
 	if (flags & ~(RENAME_NOREPLACE | RENAME_EXCHANGE | RENAME_WHITEOUT))
@@ -523,6 +572,7 @@ int vfs_rename(struct task *t, int odirfd, const char *opath, int ndirfd,
 		err = check_sticky(ndir, nd->inode, &t->cred);
 	if (err)
 		goto out;
+	target_last = nd->inode && !(flags & RENAME_EXCHANGE) && fsnotify_last_name(nd->inode);
 	err = odir->ops->rename ? odir->ops->rename(odir, od->name, od->inode, ndir, nd->name,
 					    nd->inode, flags)
 				: -EPERM;
@@ -542,6 +592,14 @@ int vfs_rename(struct task *t, int odirfd, const char *opath, int ndirfd,
 	} else {
 		d_drop(nd);
 		d_move(od, n.path.dentry, n.last);
+	}
+	if (flags & RENAME_EXCHANGE) {
+		notify_move(odir, o.last, ndir, n.last, od->inode, NULL);
+		notify_move(ndir, n.last, odir, o.last, nd->inode, NULL);
+	} else {
+		notify_move(odir, o.last, ndir, n.last, od->inode, nd->inode);
+		if (nd->inode)
+			fsnotify_unlinked(nd->inode, target_last);
 	}
 out:
 	if (od)
@@ -615,9 +673,29 @@ int vfs_stat(struct task *t, int dirfd, const char *path, unsigned wflags,
 	return err;
 }
 
+/* Linux: fsnotify_change(): what a change of attributes reports. */
+static uint32_t setattr_events(unsigned valid)
+{
+	uint32_t mask = 0;
+
+	if (valid & (ATTR_UID | ATTR_GID | ATTR_MODE))
+		mask |= IN_ATTRIB;
+	if (valid & ATTR_SIZE)
+		mask |= IN_MODIFY;
+	/* Both times: a utimes() call. */
+	if ((valid & (ATTR_ATIME | ATTR_MTIME)) == (ATTR_ATIME | ATTR_MTIME))
+		mask |= IN_ATTRIB;
+	else if (valid & ATTR_ATIME)
+		mask |= IN_ACCESS;
+	else if (valid & ATTR_MTIME)
+		mask |= IN_MODIFY;
+	return mask;
+}
+
 int vfs_setattr(struct path *p, struct inode *inode, struct iattr *ia,
 		const struct cred *cred)
 {
+	uint32_t mask;
 	int err;
 
 	if (p && p->mnt && path_readonly(p))
@@ -654,6 +732,9 @@ int vfs_setattr(struct path *p, struct inode *inode, struct iattr *ia,
 	}
 	pthread_mutex_lock(&vfs_lock);
 	err = inode->ops->setattr(inode, ia);
+	if (!err && (mask = setattr_events(ia->valid)))
+		fsnotify_dentry(p && p->dentry && p->dentry->inode == inode ? p->dentry : NULL,
+				inode, mask, true);
 	pthread_mutex_unlock(&vfs_lock);
 	return err;
 }

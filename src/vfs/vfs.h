@@ -25,6 +25,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <sys/inotify.h>
 #include <sys/stat.h>
 #include <sys/types.h>
 
@@ -157,6 +158,11 @@ struct inode {
 	dev_t rdev;
 	pthread_mutex_t lock;     /* the fs's data (file contents, entries) */
 	void *priv;
+	/* inotify (fs/inotify.c): the watches on this inode (inotify_lock),
+	 * and whether its last name went while it was watched (vfs_lock; its
+	 * watches get IN_DELETE_SELF when its last dentry goes). */
+	struct inotify_watch *inotify_watches;
+	bool inotify_unlinked;
 };
 
 /* A new inode with one reference (priv, ops and attributes set by the fs). */
@@ -381,6 +387,8 @@ struct file {
 	bool no_pos;              /* the ops keep the offset (host stdio):
 				   * plain read/write pass off == NULL */
 	bool in_epoll;            /* registered with an epoll at some time */
+	bool notify_close;        /* opened by vfs_open_path for I/O: its last
+				   * reference reports IN_CLOSE_WRITE/NOWRITE */
 	struct path path;         /* referenced; {NULL, NULL} for anonymous files */
 	struct inode *inode;      /* referenced */
 	void *priv;
@@ -484,6 +492,104 @@ long epoll_wait_file(struct task *t, struct file *epf, struct epoll_event *out, 
 		     uint64_t deadline);
 /* f's last reference is going: its epoll registrations go too. */
 void epoll_file_gone(struct file *f);
+
+/*
+ * inotify (fs/inotify.c).  The VFS reports what happens to names and
+ * files through the fsnotify_* hooks below, called where Linux's
+ * include/linux/fsnotify.h hooks are; each costs one load while no watch
+ * exists anywhere.  mask is IN_* events; the hooks add IN_ISDIR from the
+ * inode's type.  Locks: vfs_lock, then inotify_lock, then an instance's.
+ */
+struct inotify_watch;
+extern int inotify_nr_watches;            /* all instances' watches */
+/* Every bit inotify_add_watch(2) accepts (Linux: ALL_INOTIFY_BITS). */
+#define ALL_INOTIFY_BITS (IN_ALL_EVENTS | IN_UNMOUNT | IN_Q_OVERFLOW | IN_IGNORED | \
+			  IN_ONLYDIR | IN_DONT_FOLLOW | IN_EXCL_UNLINK | IN_MASK_CREATE | \
+			  IN_MASK_ADD | IN_ISDIR | IN_ONESHOT)
+int inotify_new(int flags, struct file **out);
+bool file_is_inotify(struct file *f);
+/* inotify_add_watch(2) on a resolved inode (mask checked, read access
+ * too): the wd or -errno. */
+long inotify_add_watch_inode(struct file *f, struct inode *inode, uint32_t mask);
+long inotify_rm_watch_wd(struct file *f, int wd);
+
+/* The slow paths behind the hooks. */
+#define FSNOTIFY_VFS_LOCKED 0x1   /* the caller holds vfs_lock */
+#define FSNOTIFY_PATH       0x2   /* an open file's event: IN_EXCL_UNLINK applies */
+void inotify_event_dirent(struct inode *dir, const char *name, uint32_t mask,
+			  uint32_t cookie);
+void inotify_event_inode(struct inode *inode, uint32_t mask);
+void inotify_event_dentry(struct dentry *d, struct inode *inode, uint32_t mask,
+			  unsigned how);
+bool inotify_last_name(struct inode *inode);
+void inotify_unlinked(struct inode *inode);
+void inotify_dentry_gone(struct inode *inode);
+uint32_t inotify_next_cookie(void);
+
+static inline bool fsnotify_active(void)
+{
+	return __atomic_load_n(&inotify_nr_watches, __ATOMIC_RELAXED) != 0;
+}
+
+static inline uint32_t fsnotify_isdir(const struct inode *inode)
+{
+	return S_ISDIR(inode->mode) ? IN_ISDIR : 0;
+}
+
+/* An event on a directory entry (IN_CREATE, IN_DELETE, IN_MOVED_*): to
+ * dir's watches, with the entry's name.  vfs_lock held. */
+static inline void fsnotify_dirent(struct inode *dir, const char *name, uint32_t mask,
+				   uint32_t cookie)
+{
+	if (fsnotify_active())
+		inotify_event_dirent(dir, name, mask, cookie);
+}
+
+/* An event for the inode's own watches only (IN_ATTRIB for a link
+ * count, IN_MOVE_SELF). */
+static inline void fsnotify_inode(struct inode *inode, uint32_t mask)
+{
+	if (fsnotify_active())
+		inotify_event_inode(inode, mask | fsnotify_isdir(inode));
+}
+
+/* An event on what d names (a changed attribute): to the parent
+ * directory's watches with d's name, then to inode's own.  d NULL: a
+ * file without a name, inode's watches only. */
+static inline void fsnotify_dentry(struct dentry *d, struct inode *inode, uint32_t mask,
+				   bool vfs_locked)
+{
+	if (fsnotify_active())
+		inotify_event_dentry(d, inode, mask | fsnotify_isdir(inode),
+				     vfs_locked ? FSNOTIFY_VFS_LOCKED : 0);
+}
+
+/* The same for an open file (IN_OPEN, IN_ACCESS, IN_MODIFY, IN_CLOSE_*);
+ * vfs_lock not held. */
+static inline void fsnotify_file(struct file *f, uint32_t mask)
+{
+	if (fsnotify_active() && f->inode)
+		inotify_event_dentry(f->path.dentry, f->inode, mask | fsnotify_isdir(f->inode),
+				     FSNOTIFY_PATH);
+}
+
+/*
+ * Removing a name (vfs_unlink, vfs_rename over a file; vfs_lock held):
+ * before the fs is asked, whether inode is watched and this is its last
+ * name; once the fs removed it, fsnotify_unlinked() with that answer, and
+ * the watches get IN_DELETE_SELF and IN_IGNORED when the dentry goes
+ * (dcache.c calls inotify_dentry_gone).
+ */
+static inline bool fsnotify_last_name(struct inode *inode)
+{
+	return fsnotify_active() && inotify_last_name(inode);
+}
+
+static inline void fsnotify_unlinked(struct inode *inode, bool last_name)
+{
+	if (last_name)
+		inotify_unlinked(inode);
+}
 
 /* The PID a /proc/PID directory file names, or -1 (fs/procfs.c). */
 int procfs_pid_of_dir(struct file *f);
