@@ -362,6 +362,8 @@ static void handle_fault(struct task *t, const struct trap *trap)
 {
 	int signo = trap->signo, code = trap->si_code;
 
+	if (trap->signo == SIGILL && trap->trapno == 6 && usertrap_fixup(t, trap->addr))
+		return;
 	if (trap->signo == SIGSEGV && trap->trapno == 14) {
 		if (mm_handle_fault(t->mm, trap->addr, trap->access, &signo, &code) == 0)
 			return;

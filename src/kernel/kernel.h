@@ -341,6 +341,9 @@ uint64_t moat_now_ns(void);
 extern bool usertrap_enabled;
 void usertrap_maybe_patch(struct task *t);
 void usertrap_restart(struct task *t);
+/* A SIGILL at addr: if addr is inside a site patched meanwhile, sends t
+ * back to the site's start and returns true. */
+bool usertrap_fixup(struct task *t, uint64_t addr);
 
 /* The application's seccomp filters (seccomp.c). */
 struct seccomp_filter;

@@ -26,11 +26,17 @@
  * instruction: the task resumes at slot 0 instead, which enters the stub
  * with rax (the number) and rcx (the return address) as they are.
  *
- * When a site is patched: only while its process is single-threaded and
- * owns its address space alone, so that no other thread can be executing
- * the seven bytes while they change (a forked child sharing the page gets
- * its own copy: mm_write_code copies pages shared copy-on-write).  The
- * table and the patched pages are inherited by fork; execve starts afresh.
+ * Other threads may be running the seven bytes while they change.  The
+ * byte that replaces the syscall instruction's first (0f) is 0x06, an
+ * invalid opcode in 64-bit mode (the third byte of a table address
+ * 0x0006xxxx), and it is written first; then the rest, the jump's opcode
+ * last.  A thread caught between the old mov and the new bytes faults
+ * with SIGILL at site + 5, and the sentry sends it back to the site's
+ * start (usertrap_fixup); one that still ran the old syscall instruction
+ * traps through SIGSYS, and its syscall counts as a patched site's for a
+ * restart.  (gVisor does the same.)  A page shared copy-on-write with a
+ * forked process is copied first (mm_write_code).  The table and the
+ * patched pages are inherited by fork; execve starts afresh.
  * Patching stops for an address space when the table is full or cannot be
  * placed (something already mapped there); --no-syscall-patching turns it
  * off altogether.
@@ -51,6 +57,7 @@
 #define USERTRAP_OFF    UINT32_MAX
 
 bool usertrap_enabled = true;
+static pthread_mutex_t usertrap_lock = PTHREAD_MUTEX_INITIALIZER;
 
 /* Slot layout: the jump's target pointer, then the code. */
 #define SLOT_CODE 8
@@ -100,27 +107,66 @@ static bool site_patchable(const uint8_t b[7], uint64_t nr)
 	return memcmp(b, mov_r9, 5) == 0;
 }
 
+/* Is b (seven bytes) a jump into mm's trampoline table? */
+static bool is_patched(struct mm *mm, const uint8_t b[7])
+{
+	uint32_t abs;
+
+	if (!mm->usertrap_base || b[0] != 0xff || b[1] != 0x24 || b[2] != 0x25)
+		return false;
+	memcpy(&abs, b + 3, 4);
+	return abs >= mm->usertrap_base && abs < mm->usertrap_base + USERTRAP_SIZE;
+}
+
+/* Writes the jump over the site in the order described above. */
+static int write_jump(struct mm *mm, uint64_t site, uint32_t abs)
+{
+	uint8_t jmp[7] = { 0xff, 0x24, 0x25 };
+
+	memcpy(jmp + 3, &abs, 4);
+	if (mm_write_code(mm, site + 5, jmp + 5, 1) ||
+	    mm_write_code(mm, site + 1, jmp + 1, 4) ||
+	    mm_write_code(mm, site + 6, jmp + 6, 1) ||
+	    mm_write_code(mm, site, jmp, 1))
+		return -EFAULT;
+	return 0;
+}
+
 void usertrap_maybe_patch(struct task *t)
 {
 	struct mm *mm = t->mm;
 	uint64_t site = t->regs.rip - 7;
-	uint8_t old[7], slot[USERTRAP_SLOT], jmp[7];
+	uint8_t old[7], slot[USERTRAP_SLOT];
 
-	if (!usertrap_enabled || mm->usertrap_next == USERTRAP_OFF)
+	if (!usertrap_enabled || t->regs.rip < 7 || t->regs.rip > mm->task_size ||
+	    READ_ONCE(mm->usertrap_next) == USERTRAP_OFF)
 		return;
-	if (__atomic_load_n(&t->tg->nr_threads, __ATOMIC_RELAXED) != 1 ||
-	    __atomic_load_n(&mm->refs, __ATOMIC_RELAXED) != 1)
+	/* A first look without the lock: most sites that trap now are
+	 * sites that cannot be patched. */
+	if (mm_copy_in(mm, old, site, sizeof(old)))
 		return;
-	if (t->regs.rip < 7 || t->regs.rip > mm->task_size ||
-	    mm_copy_in(mm, old, site, sizeof(old)) || !site_patchable(old, t->regs.orig_rax))
+	if (!is_patched(mm, old) && !site_patchable(old, t->regs.orig_rax))
 		return;
+	pthread_mutex_lock(&usertrap_lock);
+	if (mm->usertrap_next == USERTRAP_OFF || mm_copy_in(mm, old, site, sizeof(old)))
+		goto out;
+	if (is_patched(mm, old)) {
+		/* Another thread patched it while this one ran the old code:
+		 * the syscall instruction is gone for a restart. */
+		moat_log("task %d: syscall from a site patched meanwhile at %#lx",
+			 t->tid, (unsigned long)site);
+		t->syscall_patched = true;
+		goto out;
+	}
+	if (!site_patchable(old, t->regs.orig_rax))
+		goto out;
 	if (!mm->usertrap_base && !table_create(mm)) {
 		mm->usertrap_next = USERTRAP_OFF;
-		return;
+		goto out;
 	}
 	if (mm->usertrap_next >= USERTRAP_SLOTS) {
 		mm->usertrap_next = USERTRAP_OFF;
-		return;
+		goto out;
 	}
 
 	/* The trampoline: <displaced instruction>; movabs $site+7, %rcx;
@@ -137,20 +183,33 @@ void usertrap_maybe_patch(struct task *t)
 	put_jmp_gs_entry(slot + SLOT_CODE + 15);
 	memcpy(slot + 40, old, sizeof(old));
 	if (mm_copy_out_force(mm, at, slot, sizeof(slot)))
-		return;
-
-	/* The site: jmp *at (ff 24 25 abs32). */
-	uint32_t abs = (uint32_t)at;
-	jmp[0] = 0xff;
-	jmp[1] = 0x24;
-	jmp[2] = 0x25;
-	memcpy(jmp + 3, &abs, 4);
-	if (mm_write_code(mm, site, jmp, sizeof(jmp)) == 0) {
-		mm->usertrap_next++;
+		goto out;
+	mm->usertrap_next++;
+	if (write_jump(mm, site, (uint32_t)at) == 0) {
 		/* The syscall instruction is gone: a restart of this very
 		 * call must go through the table too. */
 		t->syscall_patched = true;
 	}
+out:
+	pthread_mutex_unlock(&usertrap_lock);
+}
+
+bool usertrap_fixup(struct task *t, uint64_t addr)
+{
+	uint8_t b[7];
+	bool ok;
+
+	if (!t->mm->usertrap_base || addr < 5)
+		return false;
+	pthread_mutex_lock(&usertrap_lock);
+	ok = mm_copy_in(t->mm, b, addr - 5, sizeof(b)) == 0 && is_patched(t->mm, b);
+	pthread_mutex_unlock(&usertrap_lock);
+	if (ok) {
+		moat_log("task %d: SIGILL at %#lx inside a site patched meanwhile: rerun",
+			 t->tid, (unsigned long)addr);
+		t->regs.rip = addr - 5;
+	}
+	return ok;
 }
 
 void usertrap_restart(struct task *t)

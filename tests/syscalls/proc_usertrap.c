@@ -12,7 +12,9 @@
  *   with SA_RESTART and fails with EINTR without it;
  * - a handler's change to the interrupted code's SSE registers (in its
  *   ucontext) takes effect; a fork child starts with its parent's;
- * - a fork child and threads run the patched sites too.
+ * - a fork child and threads run the patched sites too;
+ * - threads racing through 200 fresh sites, which get patched while the
+ *   others run them, all get the right results.
  */
 #define _GNU_SOURCE
 #include <pthread.h>
@@ -297,6 +299,48 @@ static void test_fork_and_threads(void)
 	}
 }
 
+/* 200 distinct `mov $SYS_getppid, %eax; syscall` sites in a row. */
+static long many_sites(void)
+{
+	long sum = 0;
+
+	__asm__ volatile(".rept 200\n\t"
+			 "mov $110, %%eax\n\t"
+			 "syscall\n\t"
+			 "add %%rax, %0\n\t"
+			 ".endr"
+			 : "+r"(sum) : : "rax", "rcx", "r11", "memory");
+	return sum;
+}
+
+static pthread_barrier_t race_barrier;
+
+static void *race_thread(void *arg)
+{
+	long ok = 1, want = 200L * getppid();
+
+	(void)arg;
+	pthread_barrier_wait(&race_barrier);
+	for (int n = 0; n < 3; n++)
+		ok &= many_sites() == want;
+	return (void *)ok;
+}
+
+static void test_concurrent_patching(void)
+{
+	pthread_t th[4];
+
+	pthread_barrier_init(&race_barrier, NULL, 4);
+	for (int i = 0; i < 4; i++)
+		CHECK_EQ(pthread_create(&th[i], NULL, race_thread, NULL), 0);
+	for (int i = 0; i < 4; i++) {
+		void *ok = NULL;
+		pthread_join(th[i], &ok);
+		CHECK(ok == (void *)1);
+	}
+	pthread_barrier_destroy(&race_barrier);
+}
+
 int main(void)
 {
 	test_registers();
@@ -305,5 +349,6 @@ int main(void)
 	test_handler_edits_fp();
 	test_restart();
 	test_fork_and_threads();
+	test_concurrent_patching();
 	return check_done();
 }

@@ -90,7 +90,7 @@ struct platform_ctx {
 	int trapped;                      /* the sentry owns the thread */
 	uint64_t fs_base_applied;
 	uint64_t spin_ns;                 /* adaptive sentry spin budget */
-	uint64_t stat_spins, stat_sleeps, stat_traps;
+	uint64_t stat_spins, stat_sleeps, stat_traps, stat_patched;
 	/* Mappings queued to run as the thread resumes, kept to check. */
 	struct stub_op deferred[STUB_MAX_OPS];
 	uint32_t ndeferred;
@@ -949,7 +949,7 @@ struct platform_ctx *platform_ctx_new(struct platform_as *as)
 		ctx->next_idle = NULL;
 		platform_ctx_blocking(ctx, 0);
 		ctx->spin_ns = SPIN_MAX_NS;
-		ctx->stat_spins = ctx->stat_sleeps = ctx->stat_traps = 0;
+		ctx->stat_spins = ctx->stat_sleeps = ctx->stat_traps = ctx->stat_patched = 0;
 		return ctx;
 	}
 	if (as->first) {
@@ -1150,6 +1150,7 @@ void platform_switch(struct platform_ctx *ctx, struct stub_regs *regs,
 		trap->kind = TRAP_SYSCALL;
 		trap->arch = READ_ONCE(m->syscall_arch);
 		trap->patched = READ_ONCE(m->patched) != 0;
+		ctx->stat_patched += trap->patched;
 		return;
 	case STUB_TRAP_INTERRUPT:
 		trap->kind = TRAP_INTERRUPT;
@@ -1187,8 +1188,9 @@ void platform_interrupt(struct platform_ctx *ctx)
 
 void platform_log_stats(struct platform_ctx *ctx)
 {
-	moat_log("ctx %d: %lu traps; sentry spins %lu sleeps %lu; stub spins %lu sleeps %lu; tsc/us %lu",
-		 ctx->tid, (unsigned long)ctx->stat_traps,
+	moat_log("ctx %d: %lu traps (%lu from patched sites); sentry spins %lu sleeps %lu; "
+		 "stub spins %lu sleeps %lu; tsc/us %lu",
+		 ctx->tid, (unsigned long)ctx->stat_traps, (unsigned long)ctx->stat_patched,
 		 (unsigned long)ctx->stat_spins, (unsigned long)ctx->stat_sleeps,
 		 (unsigned long)ctx->m->stat_stub_spins,
 		 (unsigned long)ctx->m->stat_stub_sleeps,
