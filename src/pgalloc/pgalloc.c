@@ -4,11 +4,18 @@
  * The file is created at its maximum size (sparse: tmpfs only stores pages
  * that have been written) and mapped whole, MAP_SHARED|MAP_NORESERVE.
  *
- * Free space is a sorted array of free extents below a high-water mark
+ * Free space is two sorted arrays of free extents below a high-water mark
  * ("top"); allocation is first fit, falling back to bumping top, so that
  * consecutive allocations tend to be contiguous (which lets one host mmap
  * map a whole fault-around window).  Freed extents are coalesced with their
- * neighbours and punched out of the file.
+ * neighbours.  Up to DIRTY_MAX pages of them are kept as they are ("dirty":
+ * still backed by host memory, still mapped by the sentry) and handed out
+ * first, zeroed by the sentry; the rest are punched out of the file
+ * ("clean": they read as zeros).  Punching costs the host a zap of every
+ * mapping of the range with a TLB shootdown on each CPU, and a page that
+ * comes back later costs a host page fault that allocates and zeroes it:
+ * a process that exits and one that starts would pay both for the same
+ * memory.
  *
  * Reference counts are one 32-bit word per page in a lazily-touched
  * anonymous array; they are changed atomically so that get/put need no lock.
@@ -37,8 +44,16 @@ static int memfd = -1;
 uint8_t *pgalloc_base;
 static uint32_t *refs;
 static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
-static struct extent *free_ext;
-static size_t nfree, capfree;
+/* A sorted set of free extents, coalesced. */
+struct extset {
+	struct extent *ext;
+	size_t n, cap;
+};
+
+#define DIRTY_MAX 8192                     /* pages: 32 MiB kept unpunched */
+
+static struct extset clean, dirty;
+static size_t dirty_pages;
 static uint64_t top;                       /* pages below top are managed */
 static size_t used;
 static bool dying;
@@ -63,44 +78,113 @@ int pgalloc_init(void)
 
 int pgalloc_fd(void) { return memfd; }
 
-static void remove_extent(size_t i)
+static void remove_extent(struct extset *set, size_t i)
 {
-	memmove(&free_ext[i], &free_ext[i + 1], (nfree - i - 1) * sizeof(*free_ext));
-	nfree--;
+	memmove(&set->ext[i], &set->ext[i + 1], (set->n - i - 1) * sizeof(*set->ext));
+	set->n--;
 }
 
-static uint64_t alloc_locked(size_t want, size_t min, size_t *got)
+/* Takes want pages (or the largest run >= min) from set; PGALLOC_FAIL if
+ * none fits. */
+static uint64_t take(struct extset *set, size_t want, size_t min, size_t *got)
 {
 	size_t best = (size_t)-1;
 
 	/* First fit for the whole request; else the largest extent >= min. */
-	for (size_t i = 0; i < nfree; i++) {
-		if (free_ext[i].npages >= want) {
+	for (size_t i = 0; i < set->n; i++) {
+		if (set->ext[i].npages >= want) {
 			best = i;
 			break;
 		}
-		if (free_ext[i].npages >= min &&
-		    (best == (size_t)-1 || free_ext[i].npages > free_ext[best].npages))
+		if (set->ext[i].npages >= min &&
+		    (best == (size_t)-1 || set->ext[i].npages > set->ext[best].npages))
 			best = i;
 	}
-	if (best != (size_t)-1 && (free_ext[best].npages >= want || top + want > FILE_PAGES)) {
-		struct extent *e = &free_ext[best];
-		uint64_t start = e->start;
-		size_t n = MIN(want, e->npages);
-		e->start += n;
-		e->npages -= n;
-		if (e->npages == 0)
-			remove_extent(best);
-		*got = n;
-		return start;
+	if (best == (size_t)-1)
+		return PGALLOC_FAIL;
+	struct extent *e = &set->ext[best];
+	uint64_t start = e->start;
+	size_t n = MIN(want, e->npages);
+	e->start += n;
+	e->npages -= n;
+	if (e->npages == 0)
+		remove_extent(set, best);
+	*got = n;
+	return start;
+}
+
+static void insert(struct extset *set, uint64_t start, uint64_t n)
+{
+	size_t i, lo = 0, hi = set->n;
+
+	while (lo < hi) {         /* binary search for the insertion point */
+		size_t mid = (lo + hi) / 2;
+		if (set->ext[mid].start < start)
+			lo = mid + 1;
+		else
+			hi = mid;
 	}
+	i = lo;
+	if (i > 0 && set->ext[i - 1].start + set->ext[i - 1].npages == start) {
+		set->ext[i - 1].npages += n;
+		if (i < set->n && set->ext[i - 1].start + set->ext[i - 1].npages == set->ext[i].start) {
+			set->ext[i - 1].npages += set->ext[i].npages;
+			remove_extent(set, i);
+		}
+	} else if (i < set->n && start + n == set->ext[i].start) {
+		set->ext[i].start = start;
+		set->ext[i].npages += n;
+	} else {
+		if (set->n == set->cap) {
+			set->cap = set->cap ? set->cap * 2 : 64;
+			set->ext = realloc(set->ext, set->cap * sizeof(*set->ext));
+			if (!set->ext)
+				panic("out of memory for free extents");
+		}
+		memmove(&set->ext[i + 1], &set->ext[i], (set->n - i) * sizeof(*set->ext));
+		set->ext[i] = (struct extent){ start, n };
+		set->n++;
+	}
+}
+
+static uint64_t take_dirty(size_t want, size_t min, size_t *got, bool *was_dirty)
+{
+	uint64_t start = take(&dirty, want, min, got);
+
+	if (start != PGALLOC_FAIL) {
+		dirty_pages -= *got;
+		*was_dirty = true;
+	}
+	return start;
+}
+
+/*
+ * Dirty pages first, in runs of at least 16 (or the whole request): a
+ * fault-around window wants contiguous memory more than reused memory.
+ * Then a clean extent that fits, the bump pointer, and what is left.
+ * *was_dirty: the pages hold old contents the caller must clear.
+ */
+static uint64_t alloc_locked(size_t want, size_t min, size_t *got, bool *was_dirty)
+{
+	uint64_t start;
+
+	*was_dirty = false;
+	start = take_dirty(want, MAX(min, MIN(want, 16)), got, was_dirty);
+	if (start != PGALLOC_FAIL)
+		return start;
+	start = take(&clean, want, want, got);
+	if (start != PGALLOC_FAIL)
+		return start;
 	if (top + want <= FILE_PAGES) {
-		uint64_t start = top;
+		start = top;
 		top += want;
 		*got = want;
 		return start;
 	}
-	return PGALLOC_FAIL;
+	start = take(&clean, want, min, got);
+	if (start != PGALLOC_FAIL)
+		return start;
+	return take_dirty(want, min, got, was_dirty);
 }
 
 static uint64_t do_alloc(size_t npages, size_t min, size_t *got)
@@ -109,13 +193,17 @@ static uint64_t do_alloc(size_t npages, size_t min, size_t *got)
 
 	if (npages == 0 || npages > FILE_PAGES)
 		return PGALLOC_FAIL;
+	bool was_dirty;
+
 	pthread_mutex_lock(&lock);
-	start = alloc_locked(npages, min, got);
+	start = alloc_locked(npages, min, got, &was_dirty);
 	if (start != PGALLOC_FAIL)
 		used += *got;
 	pthread_mutex_unlock(&lock);
 	if (start == PGALLOC_FAIL)
 		return PGALLOC_FAIL;
+	if (was_dirty)
+		memset(pgalloc_base + (start << PAGE_SHIFT), 0, *got << PAGE_SHIFT);
 	for (size_t i = 0; i < *got; i++)
 		__atomic_store_n(&refs[start + i], 1, __ATOMIC_RELAXED);
 	return start << PAGE_SHIFT;
@@ -132,50 +220,28 @@ uint64_t pgalloc_alloc_exact(size_t npages)
 	return do_alloc(npages, npages, &got);
 }
 
-/* Returns [start, start+n) to the free set and the host. */
+/* Returns [start, start+n) to a free set: the dirty one while it has
+ * room, else the clean one (punched out of the file). */
 static void free_range(uint64_t start, uint64_t n)
 {
-	size_t i, lo = 0, hi;
-
+	pthread_mutex_lock(&lock);
+	used -= n;
+	if (dirty_pages + n <= DIRTY_MAX) {
+		insert(&dirty, start, n);
+		dirty_pages += n;
+		pthread_mutex_unlock(&lock);
+		return;
+	}
+	pthread_mutex_unlock(&lock);
 	if (!__atomic_load_n(&dying, __ATOMIC_RELAXED))
 		fallocate(memfd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE,
 			  (off_t)(start << PAGE_SHIFT), (off_t)(n << PAGE_SHIFT));
 	pthread_mutex_lock(&lock);
-	used -= n;
-	/* Binary search for the insertion point. */
-	hi = nfree;
-	while (lo < hi) {
-		size_t mid = (lo + hi) / 2;
-		if (free_ext[mid].start < start)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	i = lo;
-	if (i > 0 && free_ext[i - 1].start + free_ext[i - 1].npages == start) {
-		free_ext[i - 1].npages += n;
-		if (i < nfree && free_ext[i - 1].start + free_ext[i - 1].npages == free_ext[i].start) {
-			free_ext[i - 1].npages += free_ext[i].npages;
-			remove_extent(i);
-		}
-	} else if (i < nfree && start + n == free_ext[i].start) {
-		free_ext[i].start = start;
-		free_ext[i].npages += n;
-	} else {
-		if (nfree == capfree) {
-			capfree = capfree ? capfree * 2 : 64;
-			free_ext = realloc(free_ext, capfree * sizeof(*free_ext));
-			if (!free_ext)
-				panic("out of memory for free extents");
-		}
-		memmove(&free_ext[i + 1], &free_ext[i], (nfree - i) * sizeof(*free_ext));
-		free_ext[i] = (struct extent){ start, n };
-		nfree++;
-	}
+	insert(&clean, start, n);
 	/* Give the top of the file back to the bump pointer. */
-	if (nfree && free_ext[nfree - 1].start + free_ext[nfree - 1].npages == top) {
-		top = free_ext[nfree - 1].start;
-		nfree--;
+	if (clean.n && clean.ext[clean.n - 1].start + clean.ext[clean.n - 1].npages == top) {
+		top = clean.ext[clean.n - 1].start;
+		clean.n--;
 	}
 	pthread_mutex_unlock(&lock);
 }

@@ -5,8 +5,9 @@
  * in one memfd.  The sentry maps the whole file once, so application memory
  * is reached by pointer arithmetic (pgalloc_ptr), never by a syscall.  Page
  * ranges are handed out with a reference count per page; when a page's
- * count drops to zero its range is punched out of the file, returning the
- * memory to the host.
+ * count drops to zero its range is kept for reuse (up to 32 MiB, zeroed
+ * when handed out again) or punched out of the file, returning the memory
+ * to the host.
  */
 #ifndef MOAT_PGALLOC_H
 #define MOAT_PGALLOC_H

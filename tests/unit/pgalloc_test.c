@@ -31,7 +31,8 @@ int main(void)
 	pgalloc_put(a, 4);
 	EXPECT_EQ(pgalloc_used_pages(), 4);
 
-	/* Freed pages come back punched (zero) and are reused first. */
+	/* Freed pages come back zeroed (kept, then cleared by the
+	 * allocator) and are reused first. */
 	uint64_t c = pgalloc_alloc(4, &got);
 	EXPECT_EQ(got, 4);
 	EXPECT_EQ(c, a);
@@ -53,6 +54,27 @@ int main(void)
 	EXPECT(e != PGALLOC_FAIL);
 	EXPECT_EQ(got, 1000);
 	pgalloc_put(e, 1000);
+	EXPECT_EQ(pgalloc_used_pages(), 0);
+
+	/* More than the allocator keeps unpunched: the rest is punched out;
+	 * either way every byte reads zero when the pages come back. */
+	uint64_t f = pgalloc_alloc_exact(20000);
+	EXPECT(f != PGALLOC_FAIL);
+	memset(pgalloc_ptr(f), 0x5a, 20000 * PAGE_SIZE);
+	pgalloc_put(f, 20000);
+	uint64_t g = pgalloc_alloc_exact(20000);
+	EXPECT(g != PGALLOC_FAIL);
+	size_t nonzero = 0;
+	for (size_t i = 0; i < 20000 * PAGE_SIZE; i += 509)
+		nonzero += ((unsigned char *)pgalloc_ptr(g))[i] != 0;
+	EXPECT_EQ(nonzero, 0);
+	for (int k = 0; k < 40; k++) {      /* small runs reuse kept pages */
+		uint64_t h = pgalloc_alloc_exact(3);
+		EXPECT_EQ(((unsigned char *)pgalloc_ptr(h))[PAGE_SIZE + 7], 0);
+		memset(pgalloc_ptr(h), 0x77, 3 * PAGE_SIZE);
+		pgalloc_put(h, 3);
+	}
+	pgalloc_put(g, 20000);
 	EXPECT_EQ(pgalloc_used_pages(), 0);
 	return unit_done();
 }
