@@ -82,6 +82,7 @@ build/gen/vdso_blob.S: build/vdso/vdso.so
 	$(call blob_asm,vdso,$<,$@)
 
 build/obj/%_blob.o: build/gen/%_blob.S
+	@mkdir -p $(dir $@)
 	$(CC) -c $< -o $@
 build/asan/obj/%_blob.o: build/obj/%_blob.o
 	@mkdir -p $(dir $@)
