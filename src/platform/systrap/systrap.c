@@ -49,6 +49,7 @@ extern const char stub_blob[], stub_blob_end[];
 
 #define SPIN_MAX_NS 20000      /* never spin longer than 20 us */
 #define STUB_SPIN_NS 20000     /* stub spins this long for the sentry */
+#define SPIN_QUICK_NS 2000     /* first part of a spin: no spinner count */
 #define CTRL_DEAD 0xffffffffU
 
 struct platform_as {
@@ -813,31 +814,40 @@ uint64_t platform_as_cpu_ns(struct platform_as *as)
 	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
 }
 
+/* Spins on m->state until it leaves cur or until the TSC passes end. */
+static int spin_until(struct sysmsg *m, uint32_t cur, uint64_t end, uint32_t *st)
+{
+	for (unsigned i = 0;; i++) {
+		*st = __atomic_load_n(&m->state, __ATOMIC_ACQUIRE);
+		if (*st != cur)
+			return 1;
+		__asm__ volatile("pause");
+		if ((i & 31) == 31 && rdtsc() >= end)
+			return 0;
+	}
+}
+
 static uint32_t ctx_wait(struct platform_ctx *ctx, uint32_t cur)
 {
 	struct sysmsg *m = ctx->m;
 	uint32_t st;
-	uint64_t start = host_now_ns(), budget = ctx->spin_ns, waited;
+	uint64_t start = rdtsc(), budget = ctx->spin_ns, waited;
+	uint64_t per_us = READ_ONCE(global->tsc_per_us);
 	int spun = 0;
 
-	if (budget && __atomic_load_n(&global->spinners, __ATOMIC_RELAXED) <
-			      __atomic_load_n(&global->max_spinners, __ATOMIC_RELAXED)) {
-		__atomic_fetch_add(&global->spinners, 1, __ATOMIC_RELAXED);
-		for (unsigned i = 0;; i++) {
-			st = __atomic_load_n(&m->state, __ATOMIC_ACQUIRE);
-			if (st != cur) {
-				spun = 1;
-				break;
-			}
-			__asm__ volatile("pause");
-			if ((i & 31) == 31) {
-				uint64_t spent = host_now_ns() - start;
-				if (spent >= budget)
-					break;
-
-			}
+	/* A short first spin without registering as a spinner: most
+	 * handoffs end within it, and the shared counter's cache line
+	 * would cost every one of them two trips between CPUs. */
+	if (budget && global->max_spinners) {
+		uint64_t quick = MIN(budget, (uint64_t)SPIN_QUICK_NS);
+		spun = spin_until(m, cur, start + quick * per_us / 1000, &st);
+		if (!spun && budget > quick &&
+		    __atomic_load_n(&global->spinners, __ATOMIC_RELAXED) <
+		    __atomic_load_n(&global->max_spinners, __ATOMIC_RELAXED)) {
+			__atomic_fetch_add(&global->spinners, 1, __ATOMIC_RELAXED);
+			spun = spin_until(m, cur, start + budget * per_us / 1000, &st);
+			__atomic_fetch_sub(&global->spinners, 1, __ATOMIC_RELAXED);
 		}
-		__atomic_fetch_sub(&global->spinners, 1, __ATOMIC_RELAXED);
 	}
 	if (spun) {
 		ctx->stat_spins++;
@@ -855,7 +865,7 @@ static uint32_t ctx_wait(struct platform_ctx *ctx, uint32_t cur)
 
 	/* Adapt: spin about twice as long as traps take to arrive, but give
 	 * up spinning on threads that compute for long stretches. */
-	waited = host_now_ns() - start;
+	waited = (rdtsc() - start) * 1000 / per_us;
 	if (spun)
 		budget = MAX(budget, 2 * waited);
 	else if (waited < SPIN_MAX_NS)

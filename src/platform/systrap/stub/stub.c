@@ -188,14 +188,19 @@ static uint32_t wait_change(uint32_t *word, uint32_t cur, uint32_t *waiting,
 	struct stub_global *g = global();
 	uint32_t v;
 
-	if (budget && __atomic_load_n(&g->spinners, __ATOMIC_RELAXED) <
-			      __atomic_load_n(&g->max_spinners, __ATOMIC_RELAXED)) {
-		uint64_t start = rdtsc(), now;
-		__atomic_fetch_add(&g->spinners, 1, __ATOMIC_RELAXED);
-		do {
+	/* A short first spin (2 us) without registering as a spinner: most
+	 * handoffs end within it, and the shared counter's cache line would
+	 * cost every one of them two trips between CPUs. */
+	if (budget && g->max_spinners) {
+		uint64_t start = rdtsc(), quick = 2 * g->tsc_per_us;
+		int counted = 0;
+		if (quick > budget)
+			quick = budget;
+		for (;;) {
 			v = __atomic_load_n(word, __ATOMIC_ACQUIRE);
 			if (v != cur) {
-				__atomic_fetch_sub(&g->spinners, 1, __ATOMIC_RELAXED);
+				if (counted)
+					__atomic_fetch_sub(&g->spinners, 1, __ATOMIC_RELAXED);
 				if (spins)
 					(*spins)++;
 				return v;
@@ -203,9 +208,19 @@ static uint32_t wait_change(uint32_t *word, uint32_t cur, uint32_t *waiting,
 			if (no_spin && __atomic_load_n(no_spin, __ATOMIC_RELAXED))
 				break;
 			cpu_relax();
-			now = rdtsc();
-		} while (now - start < budget);
-		__atomic_fetch_sub(&g->spinners, 1, __ATOMIC_RELAXED);
+			uint64_t spent = rdtsc() - start;
+			if (spent >= budget)
+				break;
+			if (!counted && spent >= quick) {
+				if (__atomic_load_n(&g->spinners, __ATOMIC_RELAXED) >=
+				    __atomic_load_n(&g->max_spinners, __ATOMIC_RELAXED))
+					break;
+				__atomic_fetch_add(&g->spinners, 1, __ATOMIC_RELAXED);
+				counted = 1;
+			}
+		}
+		if (counted)
+			__atomic_fetch_sub(&g->spinners, 1, __ATOMIC_RELAXED);
 	}
 	if (sleeps)
 		(*sleeps)++;
