@@ -92,6 +92,10 @@ struct platform_ctx {
 	uint64_t fs_base_applied;
 	uint64_t spin_ns;                 /* adaptive sentry spin budget */
 	uint64_t stat_spins, stat_sleeps, stat_traps, stat_patched;
+	/* What sysmsg's registers held when the sentry last read or wrote
+	 * them (valid after the first trap): only changes are written back. */
+	struct stub_regs last;
+	int last_valid;
 	/* Mappings queued to run as the thread resumes, kept to check. */
 	struct stub_op deferred[STUB_MAX_OPS];
 	uint32_t ndeferred;
@@ -1120,7 +1124,17 @@ void platform_switch(struct platform_ctx *ctx, struct stub_regs *regs,
 	}
 	ctx->ndeferred = m->nops;
 	memcpy(ctx->deferred, m->ops, ctx->ndeferred * sizeof(ctx->deferred[0]));
-	m->regs = *regs;
+	/* Only the registers that changed (a syscall: rax): every store takes
+	 * a cache line away from the stub, which reads them all next. */
+	if (ctx->last_valid) {
+		const uint64_t *src = (const uint64_t *)regs, *old = (const uint64_t *)&ctx->last;
+		uint64_t *dst = (uint64_t *)&m->regs;
+		for (size_t i = 0; i < sizeof(*regs) / sizeof(uint64_t); i++)
+			if (src[i] != old[i])
+				dst[i] = src[i];
+	} else {
+		m->regs = *regs;
+	}
 	if (fs_base != ctx->fs_base_applied) {
 		m->fs_dirty = 1;
 		ctx->fs_base_applied = fs_base;
@@ -1151,6 +1165,8 @@ void platform_switch(struct platform_ctx *ctx, struct stub_regs *regs,
 	/* Read everything once; never trust it further than its type. */
 	kind = READ_ONCE(m->trap);
 	out = m->regs;
+	ctx->last = out;
+	ctx->last_valid = 1;
 	out.fs_base = fs_base;
 	out.gs_base = gs_base;
 	*regs = out;
