@@ -476,16 +476,11 @@ long sys_sendmmsg(struct task *t, const uint64_t a[6])
 	return sent;
 }
 
-long sys_recvmmsg(struct task *t, const uint64_t a[6])
+static long recvmmsg_loop(struct task *t, const uint64_t a[6], unsigned n, int flags,
+			  struct timespec *left, uint64_t end)
 {
-	unsigned n = (unsigned)MIN(a[2], (uint64_t)IOV_MAX_K);
-	int flags = (int)a[3];
 	long got = 0;
 
-	if (a[4]) {
-		moat_log("recvmmsg with a timeout is not implemented: ENOSYS");
-		return -ENOSYS;
-	}
 	for (unsigned i = 0; i < n; i++) {
 		struct k_mmsghdr m;
 		uint64_t at = a[1] + i * sizeof(m);
@@ -502,7 +497,42 @@ long sys_recvmmsg(struct task *t, const uint64_t a[6])
 		if (mm_copy_out(t->mm, at, &m, sizeof(m)))
 			return got ? got : -EFAULT;
 		got++;
+		if (left) {
+			uint64_t now = moat_now_ns(), rem = end > now ? end - now : 0;
+			left->tv_sec = (time_t)(rem / 1000000000ULL);
+			left->tv_nsec = (long)(rem % 1000000000ULL);
+			if (!rem)
+				break;
+		}
 	}
+	return got;
+}
+
+/*
+ * Linux: net/socket.c do_recvmmsg.  The timeout is looked at only after
+ * each datagram (a receive still blocks as long as it would); the time
+ * left is written back when datagrams came (__sys_recvmmsg).
+ */
+long sys_recvmmsg(struct task *t, const uint64_t a[6])
+{
+	unsigned n = (unsigned)MIN(a[2], (uint64_t)IOV_MAX_K);
+	int flags = (int)a[3];
+	long got = 0;
+	struct timespec left;
+	uint64_t end = 0;
+
+	if (a[4]) {
+		if (mm_copy_in(t->mm, &left, a[4], sizeof(left)))
+			return -EFAULT;
+		if (left.tv_sec < 0 || left.tv_nsec < 0 || left.tv_nsec >= 1000000000L)
+			return -EINVAL;
+		uint64_t ns = (uint64_t)left.tv_sec >= UINT64_MAX / 1000000000ULL / 2 ? UINT64_MAX / 2
+			      : (uint64_t)left.tv_sec * 1000000000ULL + (uint64_t)left.tv_nsec;
+		end = moat_now_ns() + ns;
+	}
+	got = recvmmsg_loop(t, a, n, flags, a[4] ? &left : NULL, end);
+	if (got > 0 && a[4] && mm_copy_out(t->mm, a[4], &left, sizeof(left)))
+		return -EFAULT;
 	return got;
 }
 

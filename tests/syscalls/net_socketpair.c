@@ -951,8 +951,62 @@ static void test_errors(void)
 	}
 }
 
+/* recvmmsg's timeout: looked at after each datagram, the time left
+ * written back (Linux: net/socket.c do_recvmmsg). */
+static void test_recvmmsg_timeout(void)
+{
+	int sv[2];
+	char bufs[4][8];
+	struct iovec iov[4];
+	struct mmsghdr msgs[4];
+	struct timespec ts;
+
+	if (!CHECK_EQ(socketpair(AF_UNIX, SOCK_DGRAM, 0, sv), 0))
+		return;
+	memset(msgs, 0, sizeof(msgs));
+	for (int i = 0; i < 4; i++) {
+		iov[i] = (struct iovec){ bufs[i], sizeof(bufs[i]) };
+		msgs[i].msg_hdr.msg_iov = &iov[i];
+		msgs[i].msg_hdr.msg_iovlen = 1;
+	}
+	for (int i = 0; i < 3; i++)
+		CHECK_EQ(send(sv[0], "dgram", 5, 0), 5);
+	/* A zero timeout has run out after the first datagram. */
+	ts = (struct timespec){ 0, 0 };
+	CHECK_EQ(recvmmsg(sv[1], msgs, 4, 0, &ts), 1);
+	CHECK(ts.tv_sec == 0 && ts.tv_nsec == 0);
+	CHECK_EQ(msgs[0].msg_len, 5);
+	/* A long one: the rest, then EAGAIN ends it (MSG_WAITFORONE); the
+	 * time left comes back, less than given. */
+	ts = (struct timespec){ 100, 0 };
+	CHECK_EQ(recvmmsg(sv[1], msgs, 4, MSG_WAITFORONE, &ts), 2);
+	CHECK(ts.tv_sec >= 90 && ts.tv_sec <= 100 && ts.tv_nsec >= 0 && ts.tv_nsec < 1000000000);
+	CHECK(!(ts.tv_sec == 100 && ts.tv_nsec == 0));
+	/* Nothing received: the timeout is left alone. */
+	ts = (struct timespec){ 7, 5 };
+	errno = 0;
+	CHECK_EQ(recvmmsg(sv[1], msgs, 4, MSG_DONTWAIT, &ts), -1);
+	CHECK_EQ(errno, EAGAIN);
+	CHECK(ts.tv_sec == 7 && ts.tv_nsec == 5);
+	/* A bad timeout: EINVAL, before the descriptor is looked at. */
+	ts = (struct timespec){ 0, 1000000000 };
+	errno = 0;
+	CHECK_EQ(recvmmsg(sv[1], msgs, 4, 0, &ts), -1);
+	CHECK_EQ(errno, EINVAL);
+	ts = (struct timespec){ -1, 0 };
+	errno = 0;
+	CHECK_EQ(recvmmsg(-1, msgs, 4, 0, &ts), -1);
+	CHECK_EQ(errno, EINVAL);
+	errno = 0;
+	CHECK_EQ(recvmmsg(sv[1], msgs, 4, 0, (struct timespec *)8), -1);
+	CHECK_EQ(errno, EFAULT);
+	close(sv[0]);
+	close(sv[1]);
+}
+
 int main(void)
 {
+	test_recvmmsg_timeout();
 	test_stream_basic();
 	test_flags();
 	test_stream_big();
