@@ -111,10 +111,11 @@ static bool msg_based(const struct usock *s)
 	return s->type != SOCK_STREAM;
 }
 
-/* Copies n bytes between the application's iovec, from byte skip on,
- * and buf; false on a bad address. */
-static bool copy_iov(struct task *t, const struct iovec *iov, int iovcnt, size_t skip,
-		     void *buf, size_t n, bool in)
+/* Copies n bytes between the iovec, from byte skip on, and buf; false on
+ * a bad address.  The iovec holds application addresses, or with kbuf
+ * (sendfile and splice, never a syscall's own iovec) sentry ones. */
+static bool copy_iov(struct task *t, const struct iovec *iov, int iovcnt, bool kbuf,
+		     size_t skip, void *buf, size_t n, bool in)
 {
 	for (int i = 0; i < iovcnt && n; i++) {
 		size_t k = iov[i].iov_len;
@@ -124,8 +125,14 @@ static bool copy_iov(struct task *t, const struct iovec *iov, int iovcnt, size_t
 		}
 		size_t take = MIN(k - skip, n);
 		uint64_t addr = (uint64_t)iov[i].iov_base + skip;
-		if (in ? mm_copy_in(t->mm, buf, addr, take) : mm_copy_out(t->mm, addr, buf, take))
+		if (kbuf) {
+			if (in)
+				memcpy(buf, (const void *)addr, take);
+			else
+				memcpy((void *)addr, buf, take);
+		} else if (in ? mm_copy_in(t->mm, buf, addr, take) : mm_copy_out(t->mm, addr, buf, take)) {
 			return false;
+		}
 		buf = (char *)buf + take;
 		n -= take;
 		skip = 0;
@@ -228,9 +235,9 @@ long unix_send(struct task *t, struct file *f, const struct iovec *iov, int iovc
 	return unix_sendto(t, f, iov, iovcnt, fds, nfds, flags, NULL, 0);
 }
 
-long unix_sendto(struct task *t, struct file *f, const struct iovec *iov, int iovcnt,
-		 struct file **fds, int nfds, int flags, const struct sockaddr_un *to,
-		 socklen_t tolen)
+static long send_common(struct task *t, struct file *f, const struct iovec *iov, int iovcnt,
+			bool kbuf, struct file **fds, int nfds, int flags,
+			const struct sockaddr_un *to, socklen_t tolen)
 {
 	struct usock *s = f->priv;
 	size_t len = 0, sent = 0;
@@ -335,7 +342,7 @@ queue:;
 		}
 		*m = (struct umsg){ .len = n, .from = s->addr, .fromlen = s->addrlen,
 				    .cred = { t->tg->tgid, t->ids.euid, t->ids.egid } };
-		if (!copy_iov(t, iov, iovcnt, sent, m->data, n, true)) {
+		if (!copy_iov(t, iov, iovcnt, kbuf, sent, m->data, n, true)) {
 			free(m);
 			err = -EFAULT;
 			break;
@@ -381,9 +388,9 @@ long unix_recv(struct task *t, struct file *f, const struct iovec *iov, int iovc
 	return unix_recvfrom(t, f, iov, iovcnt, rights, cred, flags, msg_flags, NULL, NULL);
 }
 
-long unix_recvfrom(struct task *t, struct file *f, const struct iovec *iov, int iovcnt,
-		   struct unix_rights *rights, struct ucred *cred, int flags, int *msg_flags,
-		   struct sockaddr_un *from, socklen_t *fromlen)
+static long recv_common(struct task *t, struct file *f, const struct iovec *iov, int iovcnt,
+			bool kbuf, struct unix_rights *rights, struct ucred *cred, int flags,
+			int *msg_flags, struct sockaddr_un *from, socklen_t *fromlen)
 {
 	struct usock *s = f->priv;
 	size_t len = 0, done = 0;
@@ -433,7 +440,7 @@ long unix_recvfrom(struct task *t, struct file *f, const struct iovec *iov, int 
 		if (done && m->nfds)
 			break;
 		size_t avail = m->len - m_off, n = MIN(avail, len - done);
-		if (!copy_iov(t, iov, iovcnt, done, m->data + m_off, n, false)) {
+		if (!copy_iov(t, iov, iovcnt, kbuf, done, m->data + m_off, n, false)) {
 			err = -EFAULT;
 			break;
 		}
@@ -595,7 +602,52 @@ static void usock_free(struct usock *s)
 	free(s);
 }
 
+long unix_sendto(struct task *t, struct file *f, const struct iovec *iov, int iovcnt,
+		 struct file **fds, int nfds, int flags, const struct sockaddr_un *to,
+		 socklen_t tolen)
+{
+	return send_common(t, f, iov, iovcnt, false, fds, nfds, flags, to, tolen);
+}
+
+long unix_recvfrom(struct task *t, struct file *f, const struct iovec *iov, int iovcnt,
+		   struct unix_rights *rights, struct ucred *cred, int flags, int *msg_flags,
+		   struct sockaddr_un *from, socklen_t *fromlen)
+{
+	return recv_common(t, f, iov, iovcnt, false, rights, cred, flags, msg_flags, from,
+			   fromlen);
+}
+
+/*
+ * Reads and writes with a sentry buffer, for sendfile and splice (read(2)
+ * and write(2) on a socket take sock_rw's iovec path).  The caller raises
+ * SIGPIPE; descriptors that came with the data are dropped, as Linux's
+ * splice from a socket does.
+ */
+static long unix_fop_write(struct file *f, struct task *t, const void *buf, size_t len,
+			   int64_t *off)
+{
+	struct iovec kv = { (void *)buf, len };
+
+	(void)off;
+	return send_common(t, f, &kv, 1, true, NULL, 0, MSG_NOSIGNAL, NULL, 0);
+}
+
+static long unix_fop_read(struct file *f, struct task *t, void *buf, size_t len, int64_t *off)
+{
+	struct unix_rights rights = { NULL, 0 };
+	struct iovec kv = { buf, len };
+	int mflags;
+
+	(void)off;
+	long r = recv_common(t, f, &kv, 1, true, &rights, NULL, 0, &mflags, NULL, NULL);
+	for (int i = 0; i < rights.nfds; i++)
+		file_put(rights.fds[i]);
+	free(rights.fds);
+	return r;
+}
+
 static const struct file_ops unix_ops = {
+	.read = unix_fop_read, .write = unix_fop_write,
 	.ioctl = unix_ioctl, .poll = unix_poll, .waitq = unix_waitq,
 	.release = unix_release, .anon_name = NULL,
 };

@@ -38,6 +38,7 @@
 #include <sys/epoll.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
+#include <sys/sendfile.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/uio.h>
@@ -1004,9 +1005,58 @@ static void test_recvmmsg_timeout(void)
 	close(sv[1]);
 }
 
+/* sendfile into a socket, splice in and out of one. */
+static void test_sendfile_splice(void)
+{
+	int sv[2], p[2];
+	char path[] = "/tmp/moat-sendfile-XXXXXX", buf[256];
+	int fd = mkstemp(path);
+
+	if (!CHECK(fd >= 0))
+		return;
+	unlink(path);
+	CHECK_EQ(write(fd, "0123456789abcdefghij", 20), 20);
+	if (!CHECK_EQ(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0) || !CHECK_EQ(pipe(p), 0))
+		return;
+	/* From the file's position, then from an offset (position kept). */
+	CHECK_EQ(lseek(fd, 5, SEEK_SET), 5);
+	CHECK_EQ(sendfile(sv[0], fd, NULL, 4), 4);
+	CHECK_EQ(lseek(fd, 0, SEEK_CUR), 9);
+	off_t off = 15;
+	CHECK_EQ(sendfile(sv[0], fd, &off, 100), 5);
+	CHECK_EQ(off, 20);
+	CHECK_EQ(lseek(fd, 0, SEEK_CUR), 9);
+	CHECK_EQ(recv(sv[1], buf, sizeof(buf), 0), 9);
+	CHECK(memcmp(buf, "5678fghij", 9) == 0);
+	/* socket -> pipe -> socket. */
+	CHECK_EQ(send(sv[0], "spliced", 7, 0), 7);
+	CHECK_EQ(splice(sv[1], NULL, p[1], NULL, 100, 0), 7);
+	CHECK_EQ(splice(p[0], NULL, sv[1], NULL, 100, 0), 7);
+	CHECK_EQ(recv(sv[0], buf, sizeof(buf), 0), 7);
+	CHECK(memcmp(buf, "spliced", 7) == 0);
+	/* An empty, non-blocking socket: EAGAIN. */
+	CHECK_EQ(fcntl(sv[1], F_SETFL, O_NONBLOCK), 0);
+	errno = 0;
+	CHECK_EQ(splice(sv[1], NULL, p[1], NULL, 100, 0), -1);
+	CHECK_EQ(errno, EAGAIN);
+	/* The peer gone: EPIPE, and SIGPIPE (ignored here). */
+	close(sv[1]);
+	signal(SIGPIPE, SIG_IGN);
+	off = 0;
+	errno = 0;
+	CHECK_EQ(sendfile(sv[0], fd, &off, 10), -1);
+	CHECK_EQ(errno, EPIPE);
+	signal(SIGPIPE, SIG_DFL);
+	close(sv[0]);
+	close(p[0]);
+	close(p[1]);
+	close(fd);
+}
+
 int main(void)
 {
 	test_recvmmsg_timeout();
+	test_sendfile_splice();
 	test_stream_basic();
 	test_flags();
 	test_stream_big();
