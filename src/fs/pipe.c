@@ -72,6 +72,33 @@ static int pipe_wait(struct pipe *p, struct task *t, unsigned events)
 	       ? -ERESTARTSYS : 0;
 }
 
+long pipe_room(struct file *f, struct task *t)
+{
+	struct pipe *p = f->priv;
+	long ret;
+
+	pthread_mutex_lock(&p->lock);
+	for (;;) {
+		if (p->readers == 0) {
+			ret = -EPIPE;
+			break;
+		}
+		if (p->len < p->cap) {
+			ret = (long)(p->cap - p->len);
+			break;
+		}
+		if ((f->flags & O_NONBLOCK) || (t && t->io_nonblock)) {
+			ret = -EAGAIN;
+			break;
+		}
+		ret = pipe_wait(p, t, POLLOUT);
+		if (ret)
+			break;
+	}
+	pthread_mutex_unlock(&p->lock);
+	return ret;
+}
+
 static long pipe_read(struct file *f, struct task *t, void *buf, size_t len, int64_t *off)
 {
 	struct pipe *p = f->priv;
@@ -86,7 +113,7 @@ static long pipe_read(struct file *f, struct task *t, void *buf, size_t len, int
 			pthread_mutex_unlock(&p->lock);
 			return 0;
 		}
-		if (f->flags & O_NONBLOCK) {
+		if ((f->flags & O_NONBLOCK) || (t && t->io_nonblock)) {
 			pthread_mutex_unlock(&p->lock);
 			return -EAGAIN;
 		}
@@ -126,7 +153,7 @@ static long pipe_write(struct file *f, struct task *t, const void *buf, size_t l
 		}
 		/* Writes of up to PIPE_BUF bytes are atomic: all or wait. */
 		if (room == 0 || (len <= PIPE_BUF && room < len)) {
-			if (f->flags & O_NONBLOCK) {
+			if ((f->flags & O_NONBLOCK) || (t && t->io_nonblock)) {
 				err = -EAGAIN;
 				break;
 			}

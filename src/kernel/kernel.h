@@ -185,6 +185,8 @@ struct task {
 	uint64_t real_blocked;    /* the mask sigtimedwait lifted (k->lock) */
 	bool restore_sigmask;
 	bool syscall_patched;     /* the current syscall came from a patched site */
+	bool io_nonblock;         /* splice(SPLICE_F_NONBLOCK): pipe and socket
+				   * reads and writes of this call do not block */
 	struct sigpending pending; /* thread-directed signals (k->lock) */
 	uint32_t sig_flag;        /* atomic: a signal or a kill may need action */
 	uint32_t in_app;          /* atomic: running application code */

@@ -629,7 +629,8 @@ static long unix_fop_write(struct file *f, struct task *t, const void *buf, size
 	struct iovec kv = { (void *)buf, len };
 
 	(void)off;
-	return send_common(t, f, &kv, 1, true, NULL, 0, MSG_NOSIGNAL, NULL, 0);
+	return send_common(t, f, &kv, 1, true, NULL, 0,
+			   MSG_NOSIGNAL | (t->io_nonblock ? MSG_DONTWAIT : 0), NULL, 0);
 }
 
 static long unix_fop_read(struct file *f, struct task *t, void *buf, size_t len, int64_t *off)
@@ -639,7 +640,8 @@ static long unix_fop_read(struct file *f, struct task *t, void *buf, size_t len,
 	int mflags;
 
 	(void)off;
-	long r = recv_common(t, f, &kv, 1, true, &rights, NULL, 0, &mflags, NULL, NULL);
+	long r = recv_common(t, f, &kv, 1, true, &rights, NULL,
+			     t->io_nonblock ? MSG_DONTWAIT : 0, &mflags, NULL, NULL);
 	for (int i = 0; i < rights.nfds; i++)
 		file_put(rights.fds[i]);
 	free(rights.fds);

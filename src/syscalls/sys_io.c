@@ -280,10 +280,20 @@ static long copy_between(struct task *t, struct file *in, int64_t *inpos,
 	while ((size_t)done < len) {
 		size_t n = MIN(len - (size_t)done, (size_t)TASK_IOBUF_SIZE);
 		int64_t *ip = inpos, *op = outpos;
-		/* A pipe without readers fails before any input is used. */
-		if (file_is_pipe(out) && (out->ops->poll(out) & POLLERR)) {
-			err = -EPIPE;
-			break;
+		/* Into a pipe: no more input is taken than the pipe has room
+		 * for (a pipe without readers fails before any is used). */
+		if (file_is_pipe(out)) {
+			bool nb = t->io_nonblock;
+			if (done)
+				t->io_nonblock = true;   /* some moved: stop, not wait */
+			long room = pipe_room(out, t);
+			t->io_nonblock = nb;
+			if (room < 0) {
+				if (!done)
+					err = room;
+				break;
+			}
+			n = MIN(n, (size_t)room);
 		}
 		if (!ip && !in->no_pos) {
 			pthread_mutex_lock(&in->pos_lock);
@@ -413,8 +423,13 @@ long sys_splice(struct task *t, const uint64_t a[6])
 		ret = -ESPIPE;
 	else if (out->flags & O_APPEND)
 		ret = -EINVAL;
-	else
+	else {
+		/* Linux: SPLICE_F_NONBLOCK makes the pipe (and socket) side
+		 * not block; a file still may. */
+		t->io_nonblock = a[5] & SPLICE_F_NONBLOCK;
 		ret = copy_user_offsets(t, in, a[1], out, a[3], a[4], -EINVAL);
+		t->io_nonblock = false;
+	}
 	if (in)
 		file_put(in);
 	if (out)

@@ -612,6 +612,10 @@ int pipe_create(int flags, struct file **rd, struct file **wr);
 int fifo_open(struct inode *inode, struct file *f, struct task *t);
 bool file_is_pipe(struct file *f);
 long pipe_tee(struct task *t, struct file *in, struct file *out, size_t len, bool nonblock);
+/* Waits until the pipe f writes to has room (not with O_NONBLOCK or
+ * t->io_nonblock: -EAGAIN); returns the free bytes, -EPIPE without
+ * readers, or -ERESTARTSYS.  Linux: fs/splice.c wait_for_space. */
+long pipe_room(struct file *f, struct task *t);
 /* F_GETPIPE_SZ (set false) and F_SETPIPE_SZ; -EBADF if f is no pipe. */
 long pipe_fcntl_size(struct file *f, bool set, uint64_t size);
 

@@ -1034,6 +1034,26 @@ static void test_sendfile_splice(void)
 	CHECK_EQ(splice(p[0], NULL, sv[1], NULL, 100, 0), 7);
 	CHECK_EQ(recv(sv[0], buf, sizeof(buf), 0), 7);
 	CHECK(memcmp(buf, "spliced", 7) == 0);
+	/* SPLICE_F_NONBLOCK: an empty socket and an empty pipe do not
+	 * block (both descriptors are blocking). */
+	errno = 0;
+	CHECK_EQ(splice(sv[1], NULL, p[1], NULL, 100, SPLICE_F_NONBLOCK), -1);
+	CHECK_EQ(errno, EAGAIN);
+	errno = 0;
+	CHECK_EQ(splice(p[0], NULL, sv[1], NULL, 100, SPLICE_F_NONBLOCK), -1);
+	CHECK_EQ(errno, EAGAIN);
+	/* Into a full pipe: EAGAIN without taking data from the socket. */
+	int big = fcntl(p[1], F_GETPIPE_SZ);
+	char *fill = calloc(1, (size_t)big);
+	CHECK_EQ(write(p[1], fill, (size_t)big), big);
+	CHECK_EQ(send(sv[0], "kept", 4, 0), 4);
+	errno = 0;
+	CHECK_EQ(splice(sv[1], NULL, p[1], NULL, 100, SPLICE_F_NONBLOCK), -1);
+	CHECK_EQ(errno, EAGAIN);
+	CHECK_EQ(read(p[0], fill, (size_t)big), big);
+	free(fill);
+	CHECK_EQ(recv(sv[1], buf, sizeof(buf), 0), 4);
+	CHECK(memcmp(buf, "kept", 4) == 0);
 	/* An empty, non-blocking socket: EAGAIN. */
 	CHECK_EQ(fcntl(sv[1], F_SETFL, O_NONBLOCK), 0);
 	errno = 0;
