@@ -80,6 +80,9 @@ int platform_as_unmap(struct platform_as *as, uint64_t addr, uint64_t len);
 int platform_as_protect(struct platform_as *as, uint64_t addr, uint64_t len, int prot);
 /* Carries out queued changes; returns 0 or the first error. */
 int platform_as_flush(struct platform_as *as);
+/* Unmaps the whole application range at once (execve reusing the stub),
+ * synchronously; 0 or -errno. */
+int platform_as_reset(struct platform_as *as);
 
 /* Creates a context (a stub thread) in as.  NULL with errno on failure. */
 struct platform_ctx *platform_ctx_new(struct platform_as *as);

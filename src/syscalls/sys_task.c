@@ -678,10 +678,19 @@ static long do_execve(struct task *t, const char *path, char **argv, char **envp
 		return -ENOMEM;
 	nm->stack_rlimit = old_mm->stack_rlimit;
 	nm->as_limit = old_mm->as_limit;
-	nm->as = kernel_new_as(k);
-	if (!nm->as) {
-		mm_put(nm);
-		return -EAGAIN;
+	/* A single-threaded process alone in its address space keeps its
+	 * stub process and thread: the new image loads without one (the
+	 * loader only writes through the memory file) and the stub is wiped
+	 * at the point of no return.  Otherwise a new stub starts up while
+	 * the program loads. */
+	bool reuse = tg->nr_threads == 1 && __atomic_load_n(&old_mm->refs, __ATOMIC_ACQUIRE) == 1 &&
+		     old_mm->as && t->ctx;
+	if (!reuse) {
+		nm->as = kernel_new_as(k);
+		if (!nm->as) {
+			mm_put(nm);
+			return -EAGAIN;
+		}
 	}
 	memcpy(old_auxv, tg->auxv, sizeof(old_auxv));
 	path_get(&old_exe);
@@ -710,24 +719,40 @@ static long do_execve(struct task *t, const char *path, char **argv, char **envp
 	timers_exit(tg, true);
 	pthread_mutex_unlock(&k->lock);
 
-	struct platform_ctx *nctx = platform_ctx_new(nm->as);
-	if (!nctx) {
-		moat_warn("execve: cannot start a stub thread: %s", strerror(errno));
-		t->mm = old_mm;
-		mm_put(nm);
-		kernel_group_exit(t, SIGKILL);
-		return 0;
+	if (reuse) {
+		/* The old image leaves the stub before its pages are freed. */
+		if (platform_as_reset(old_mm->as) != 0) {
+			t->mm = old_mm;
+			mm_put(nm);
+			kernel_group_exit(t, SIGKILL);
+			return 0;
+		}
+		nm->as = old_mm->as;
+		old_mm->as = NULL;
+		platform_ctx_reset_fp(t->ctx);
+		task_release_mm(t, old_mm);
+		t->robust_list = 0;
+		mm_put(old_mm);
+	} else {
+		struct platform_ctx *nctx = platform_ctx_new(nm->as);
+		if (!nctx) {
+			moat_warn("execve: cannot start a stub thread: %s", strerror(errno));
+			t->mm = old_mm;
+			mm_put(nm);
+			kernel_group_exit(t, SIGKILL);
+			return 0;
+		}
+		platform_ctx_reset_fp(nctx);
+		/* CLONE_CHILD_CLEARTID and a vfork parent, as the old memory goes. */
+		task_release_mm(t, old_mm);
+		t->robust_list = 0;
+		platform_ctx_release(t->ctx);
+		t->ctx = nctx;
+		platform_set_current(nctx);
+		if (__atomic_load_n(&old_mm->refs, __ATOMIC_ACQUIRE) == 1)
+			tg->cpu_exec_ns += platform_as_cpu_ns(old_mm->as);
+		mm_put(old_mm);
 	}
-	platform_ctx_reset_fp(nctx);
-	/* CLONE_CHILD_CLEARTID and a vfork parent, as the old memory goes. */
-	task_release_mm(t, old_mm);
-	t->robust_list = 0;
-	platform_ctx_release(t->ctx);
-	t->ctx = nctx;
-	platform_set_current(nctx);
-	if (__atomic_load_n(&old_mm->refs, __ATOMIC_ACQUIRE) == 1)
-		tg->cpu_exec_ns += platform_as_cpu_ns(old_mm->as);
-	mm_put(old_mm);
 
 	/* Files: unshared, close-on-exec ones closed. */
 	if (__atomic_load_n(&t->fdt->refs, __ATOMIC_ACQUIRE) > 1) {

@@ -780,6 +780,18 @@ int platform_as_unmap(struct platform_as *as, uint64_t addr, uint64_t len)
 	return queue_op(as, &op);
 }
 
+int platform_as_reset(struct platform_as *as)
+{
+	/* The start-up placeholder again, over everything (stub_main). */
+	struct stub_op op = {
+		.nr = __NR_mmap,
+		.args = { 0x10000, region - 0x10000, PROT_NONE, MAP_SHARED | MAP_FIXED, STUB_MEMFD, 0 },
+	};
+	int err = queue_op(as, &op);
+
+	return err ? err : platform_as_flush(as);
+}
+
 /* ---- contexts ---- */
 
 void platform_set_current(struct platform_ctx *ctx) { current_ctx = ctx; }
