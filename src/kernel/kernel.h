@@ -74,14 +74,19 @@ struct creds {
 	bool keep_caps;
 };
 
-/* A timer that raises a signal (timer.c); k->lock. */
+/*
+ * A timer that raises a signal or calls fn (timer.c); k->lock.  Its clock
+ * is CLOCK_MONOTONIC (other wall clocks are converted when armed), or,
+ * when cpu is set, the CPU time of a process (cpu_tg) or of a thread
+ * (cpu_task): deadline and interval then count that clock's ns.
+ */
 struct ktimer {
-	struct ktimer *next;      /* in the armed list */
+	struct ktimer *next;      /* in the armed list (CLOCK_MONOTONIC) */
 	struct ktimer *tg_next;   /* in tg->timers (POSIX timers) */
-	struct thread_group *tg;
-	int id;                   /* POSIX timer ID, or -1 (ITIMER_REAL) */
-	clockid_t clock;
-	uint64_t deadline;        /* CLOCK_MONOTONIC ns; 0: disarmed */
+	struct thread_group *tg;  /* the owner, which gets the signal */
+	int id;                   /* POSIX timer ID, or -1 (itimers, internal) */
+	clockid_t clock;          /* as timer_create named it */
+	uint64_t deadline;        /* on the timer's clock, in ns; 0: disarmed */
 	uint64_t interval;        /* ns; 0: one-shot */
 	int notify;               /* SIGEV_SIGNAL, SIGEV_NONE, | SIGEV_THREAD_ID */
 	int signo;
@@ -91,6 +96,12 @@ struct ktimer {
 	void (*fn)(struct ktimer *tm);  /* instead of a signal */
 	uint64_t fired;           /* for fn: expirations this time (missed too) */
 	int overrun, overrun_last;
+	/* CPU-time clocks (timer_attach_cpu_clock): both owners become NULL
+	 * when the one whose clock it is goes away. */
+	bool cpu;                 /* on timer.c's list of CPU-clock timers */
+	struct thread_group *cpu_tg;
+	struct task *cpu_task;
+	struct ktimer *cpu_next;  /* in that list */
 };
 
 /* Job-control state of a thread group. */
@@ -136,14 +147,8 @@ struct thread_group {
 	uint64_t children_utime_ns;
 	struct ktimer itimer_real;  /* setitimer(ITIMER_REAL), alarm */
 	struct ktimer *timers;      /* timer_create's */
-	struct ktimer cpu_timer;    /* RLIMIT_CPU checks */
-	/* ITIMER_VIRTUAL and ITIMER_PROF: CPU-time deadlines, polled. */
-	struct cpu_itimer {
-		struct ktimer poll;
-		uint64_t expires_cpu;   /* 0: disarmed */
-		uint64_t interval;
-		int signo;
-	} itimer_cpu[2];
+	struct ktimer cpu_timer;    /* RLIMIT_CPU, on the process's CPU clock */
+	struct ktimer itimer_cpu[2];  /* ITIMER_VIRTUAL, ITIMER_PROF: likewise */
 	uint64_t xcpu_next_ns;      /* CPU time of the next SIGXCPU */
 	int next_timer_id;
 
@@ -272,6 +277,8 @@ void kernel_group_exit(struct task *t, int wait_status);
 struct platform_as *kernel_new_as(struct kernel *k);
 /* The CPU time t's process has used (stub CPU clocks), in ns. */
 uint64_t task_cpu_ns(struct task *t);
+/* The same for any process, a zombie too (its total); k->lock held. */
+uint64_t tg_cpu_ns(struct thread_group *tg);
 /* Starts a new task's sentry thread. */
 int task_start(struct task *t);
 /* Lookups; k->lock held. */
@@ -302,16 +309,44 @@ void futex_wake_addr(struct mm *mm, uint64_t addr, int n);
 void robust_list_exit(struct task *t);
 void futex_owner_died(struct task *t, uint64_t uaddr);
 /* Timers (timer.c); k->lock held unless noted. */
+/* Arms tm to go off at deadline on its clock (0 disarms), then every
+ * interval ns. */
 void timer_arm(struct ktimer *tm, uint64_t deadline, uint64_t interval);
+/* The time left on an armed timer: at least 1 ns until it has fired,
+ * except that an expired one-shot SIGEV_NONE timer says 0, as a disarmed
+ * one does. */
 uint64_t timer_remaining(const struct ktimer *tm);
+/*
+ * Puts tm on the CPU clock of process tg, or of thread task (tg NULL):
+ * from now on it is polled with the other CPU-clock timers.  It stays
+ * there until timer_release, also after the clock's owner is gone.
+ */
+void timer_attach_cpu_clock(struct ktimer *tm, struct thread_group *tg, struct task *task);
+/* Reads tm's clock (CLOCK_MONOTONIC or its CPU clock): false when its
+ * CPU clock is gone. */
+bool timer_clock_now(const struct ktimer *tm, uint64_t *now);
+/*
+ * timer_settime and setitimer (Linux: common_timer_set,
+ * posix_cpu_timer_set): the old setting into *old_value and *old_interval,
+ * then arms tm at value ns on its clock, relative or absolute (abs; a
+ * wall clock's absolute value is converted), re-arming every interval; a
+ * value of 0 disarms.  An absolute CPU-clock deadline already passed
+ * fires at once.  0, or -ESRCH when tm's CPU clock is gone.
+ */
+int timer_set(struct ktimer *tm, uint64_t value, bool abs, uint64_t interval,
+	      uint64_t *old_value, uint64_t *old_interval);
+/* Disarms tm and takes it off the CPU-clock list, before it is freed. */
+void timer_release(struct ktimer *tm);
+/*
+ * A thread (task) or a process (tg, once reaped) goes away: the timers on
+ * its CPU clock are disarmed and lose it (Linux: posix_cpu_timers_exit,
+ * posix_cpu_timers_exit_group).
+ */
+void cpu_clock_gone(struct thread_group *tg, struct task *task);
 /* A timer's signal left its queue: report and reset the overrun. */
 void timer_dequeued(struct thread_group *tg, siginfo_t *info);
 /* Deletes the POSIX timers and (unless keep_itimer) disarms the rest. */
 void timers_exit(struct thread_group *tg, bool keep_itimer);
-/* setitimer/getitimer for ITIMER_VIRTUAL (0) and ITIMER_PROF (1): the old
- * remaining CPU time and interval; value 0 disarms.  k->lock held. */
-void cpu_itimer_set(struct thread_group *tg, int which, uint64_t value, uint64_t interval,
-		    uint64_t *old_value, uint64_t *old_interval);
 /* Starts or stops RLIMIT_CPU enforcement for tg. */
 void rlimit_cpu_arm(struct thread_group *tg);
 /* Stops the timer thread (no lock held). */

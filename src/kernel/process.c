@@ -49,6 +49,12 @@ struct thread_group *thread_group_new(struct kernel *k, int tgid)
 	tg->itimer_real.signo = SIGALRM;
 	tg->cpu_timer.tg = tg;
 	tg->cpu_timer.id = -1;
+	for (int i = 0; i < 2; i++) {
+		tg->itimer_cpu[i].tg = tg;
+		tg->itimer_cpu[i].id = -1;
+		tg->itimer_cpu[i].notify = SIGEV_SIGNAL;
+		tg->itimer_cpu[i].signo = i ? SIGPROF : SIGVTALRM;
+	}
 	for (int r = 0; r < RLIM_NLIMITS; r++)
 		getrlimit(r, &tg->rlimits[r]);
 	return tg;
@@ -57,6 +63,15 @@ struct thread_group *thread_group_new(struct kernel *k, int tgid)
 uint64_t task_cpu_ns(struct task *t)
 {
 	return t->tg->cpu_exec_ns + (t->mm && t->mm->as ? platform_as_cpu_ns(t->mm->as) : 0);
+}
+
+/*
+ * Once its last thread began exiting (live 0), a process's CPU time is
+ * the total task_exit recorded: its threads' mm may be going away.
+ */
+uint64_t tg_cpu_ns(struct thread_group *tg)
+{
+	return tg->live == 0 || !tg->tasks ? tg->cpu_ns : task_cpu_ns(tg->tasks);
 }
 
 struct sighand *sighand_new(void)
@@ -134,6 +149,7 @@ void tg_release(struct thread_group *tg)
 				break;
 			}
 	timers_exit(tg, false);
+	cpu_clock_gone(tg, NULL);
 	sigpending_flush(&tg->shared, ~0ULL);
 	path_put(&tg->exe);
 	tg->exe = (struct path){ 0 };
@@ -291,6 +307,9 @@ void task_exit(struct task *t)
 	/* The last thread to begin exiting gives the status (Linux 6.0+),
 	 * decided before anyone can see this thread gone. */
 	pthread_mutex_lock(&k->lock);
+	/* Timers on this thread's CPU clock stop before its stub thread
+	 * goes; no new ones can start (exiting is set). */
+	cpu_clock_gone(NULL, t);
 	if (--tg->live == 0) {
 		if (!tg->group_exit) {
 			tg->exit_status = t->exit_code;

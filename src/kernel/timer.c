@@ -1,13 +1,35 @@
 /*
- * timer.c: interval timers and POSIX timers that raise signals.
- * Linux: kernel/time/itimer.c, kernel/time/posix-timers.c.
+ * timer.c: interval timers, POSIX timers and RLIMIT_CPU.
+ * Linux: kernel/time/itimer.c, kernel/time/posix-timers.c,
+ * kernel/time/posix-cpu-timers.c.
  *
- * Every armed timer is on one list ordered by deadline (CLOCK_MONOTONIC
- * ns; realtime deadlines are converted when armed).  One sentry thread
- * sleeps until the earliest deadline and fires what is due: it queues the
- * timer's signal (or counts an overrun while the last one is still
- * queued) and re-arms interval timers.  Timers, their list and the timer
- * thread's sleep are all under k->lock.
+ * One sentry thread, the timer thread, fires every timer.  A timer counts
+ * one of two kinds of clock:
+ *
+ * - CLOCK_MONOTONIC: alarm, ITIMER_REAL, timerfds and POSIX timers on the
+ *   wall clocks (an absolute realtime deadline is converted when armed).
+ *   The armed ones are on one list ordered by deadline, and the thread
+ *   sleeps until the earliest.
+ * - a CPU-time clock: a process's (its stub process's CPU clock plus its
+ *   earlier images', tg_cpu_ns) or a thread's (its stub thread's).  No
+ *   event says that such a clock passed a deadline, so it is sampled:
+ *   while any of these timers is armed, cpu_poll looks at all of them
+ *   every 10 ms.  They are ITIMER_VIRTUAL and ITIMER_PROF, RLIMIT_CPU,
+ *   POSIX timers on CPU clocks and clock_nanosleep's on a CPU clock.  One
+ *   fires up to 10 ms of real time late, never early.  Linux's three CPU
+ *   clocks (PROF, VIRT, SCHED) are the same clock here: the sentry's time
+ *   for the application's syscalls is not told apart.
+ *
+ * Either way a due timer goes through timer_expire: an interval timer is
+ * re-armed past now, counting the intervals it missed (overruns), and
+ * timer_fire queues the timer's signal (or counts an overrun while the
+ * last one is still queued) or calls its fn.  Timers, both lists and the
+ * timer thread's sleep are all under k->lock.
+ *
+ * A CPU-clock timer points at the process or thread whose clock it
+ * counts.  task_exit and tg_release call cpu_clock_gone before that one
+ * goes, which disarms such timers and clears the pointer (Linux keeps the
+ * timer too, disarmed: timer_settime then fails with ESRCH).
  */
 #include "kernel/kernel.h"
 
@@ -20,8 +42,15 @@
 #include "mm/mm.h"
 #include "util/util.h"
 
+#define NSEC_PER_SEC 1000000000ULL
+#define CPU_POLL_NS 10000000ULL       /* CPU clocks are looked at every 10 ms */
+
+static void cpu_timers_poll(struct ktimer *poll);
+
 static pthread_cond_t timer_cond;
-static struct ktimer *armed;          /* sorted by deadline */
+static struct ktimer *armed;          /* CLOCK_MONOTONIC, sorted by deadline */
+static struct ktimer *cpu_timers;     /* every CPU-clock timer, through cpu_next */
+static struct ktimer cpu_poll = { .id = -1, .fn = cpu_timers_poll };
 static bool thread_started, thread_stop;
 static pthread_t timer_thread;
 
@@ -81,6 +110,29 @@ static void timer_fire(struct ktimer *tm)
 		tm->sig_queued = false;
 }
 
+/*
+ * tm is due: now, read from its clock, has reached its deadline, and it is
+ * off the armed list.  Re-arms an interval timer at its next deadline past
+ * now (Linux: bump_cpu_timer, hrtimer_forward) and fires it.
+ */
+static void timer_expire(struct ktimer *tm, uint64_t now)
+{
+	tm->fired = 1;
+	if (tm->interval) {
+		/* Deadlines and intervals stay below 2^63 (callers clamp). */
+		uint64_t missed = (now - tm->deadline) / tm->interval;
+		tm->deadline += (missed + 1) * tm->interval;
+		if (tm->id >= 0)
+			tm->overrun += (int)MIN(missed, (uint64_t)INT32_MAX);
+		tm->fired += missed;
+		if (!tm->cpu)
+			link_armed(tm);
+	} else {
+		tm->deadline = 0;
+	}
+	timer_fire(tm);
+}
+
 static void *timer_main(void *arg)
 {
 	struct kernel *k = arg;
@@ -92,24 +144,13 @@ static void *timer_main(void *arg)
 			struct ktimer *tm = armed;
 			armed = tm->next;
 			tm->next = NULL;
-			tm->fired = 1;
-			if (tm->interval) {
-				uint64_t missed = (now - tm->deadline) / tm->interval;
-				tm->deadline += (missed + 1) * tm->interval;
-				if (tm->id >= 0)
-					tm->overrun += (int)MIN(missed, (uint64_t)INT32_MAX);
-				tm->fired += missed;
-				link_armed(tm);
-			} else {
-				tm->deadline = 0;
-			}
-			timer_fire(tm);
+			timer_expire(tm, now);
 		}
 		if (armed) {
 			struct timespec ts;
 			uint64_t d = armed->deadline;
-			ts.tv_sec = (time_t)(d / 1000000000ULL);
-			ts.tv_nsec = (long)(d % 1000000000ULL);
+			ts.tv_sec = (time_t)(d / NSEC_PER_SEC);
+			ts.tv_nsec = (long)(d % NSEC_PER_SEC);
 			pthread_cond_timedwait(&timer_cond, &k->lock, &ts);
 		} else {
 			pthread_cond_wait(&timer_cond, &k->lock);
@@ -119,15 +160,21 @@ static void *timer_main(void *arg)
 	return NULL;
 }
 
-/* Arms (deadline != 0) or disarms tm; k->lock held. */
 void timer_arm(struct ktimer *tm, uint64_t deadline, uint64_t interval)
 {
-	if (tm->deadline)
+	if (tm->deadline && !tm->cpu)
 		unlink_armed(tm);
+	if (tm->cpu && !tm->cpu_tg && !tm->cpu_task)
+		deadline = 0;           /* its clock is gone */
 	tm->deadline = deadline;
 	tm->interval = deadline ? interval : 0;
 	if (!deadline)
 		return;
+	if (tm->cpu) {
+		if (!cpu_poll.deadline)
+			timer_arm(&cpu_poll, moat_now_ns() + CPU_POLL_NS, CPU_POLL_NS);
+		return;
+	}
 	link_armed(tm);
 	if (!thread_started) {
 		pthread_condattr_t ca;
@@ -144,13 +191,118 @@ void timer_arm(struct ktimer *tm, uint64_t deadline, uint64_t interval)
 	pthread_cond_signal(&timer_cond);
 }
 
+bool timer_clock_now(const struct ktimer *tm, uint64_t *now)
+{
+	if (!tm->cpu)
+		*now = moat_now_ns();
+	else if (tm->cpu_task)
+		*now = platform_ctx_cpu_ns(tm->cpu_task->ctx);
+	else if (tm->cpu_tg)
+		*now = tg_cpu_ns(tm->cpu_tg);
+	else
+		return false;
+	return true;
+}
+
 uint64_t timer_remaining(const struct ktimer *tm)
 {
-	uint64_t now = moat_now_ns();
+	uint64_t now;
 
-	if (!tm->deadline)
+	if (!tm->deadline || !timer_clock_now(tm, &now))
 		return 0;
-	return tm->deadline > now ? tm->deadline - now : 1;
+	if (tm->deadline > now)
+		return tm->deadline - now;
+	/* Due, not yet seen by the timer thread.  Linux (common_timer_get,
+	 * posix_cpu_timer_get): a one-shot SIGEV_NONE timer has expired (0),
+	 * a periodic one is forwarded, anything else is about to fire. */
+	if (tm->notify == SIGEV_NONE)
+		return tm->interval ? tm->interval - (now - tm->deadline) % tm->interval : 0;
+	return 1;
+}
+
+int timer_set(struct ktimer *tm, uint64_t value, bool abs, uint64_t interval,
+	      uint64_t *old_value, uint64_t *old_interval)
+{
+	uint64_t now, deadline = 0;
+
+	if (!timer_clock_now(tm, &now))
+		return -ESRCH;          /* Linux: posix_cpu_timer_set */
+	*old_value = timer_remaining(tm);
+	*old_interval = tm->interval;
+	if (value && !abs) {
+		deadline = now + value;
+	} else if (value && tm->cpu) {
+		deadline = value;
+	} else if (value) {
+		struct timespec ts;
+		clock_ts(tm->clock, &ts);       /* before moat_now_ns: never early */
+		uint64_t wall = (uint64_t)ts.tv_sec * NSEC_PER_SEC + (uint64_t)ts.tv_nsec;
+		deadline = moat_now_ns() + (value > wall ? value - wall : 0);
+	}
+	tm->overrun = 0;
+	timer_arm(tm, deadline, interval);
+	/* Linux (posix_cpu_timer_set): a CPU-clock deadline already passed
+	 * fires now, even if that clock never moves again. */
+	if (tm->cpu && deadline && deadline <= now)
+		timer_expire(tm, now);
+	return 0;
+}
+
+void timer_attach_cpu_clock(struct ktimer *tm, struct thread_group *tg, struct task *task)
+{
+	if (!tm->cpu) {
+		tm->cpu = true;
+		tm->cpu_next = cpu_timers;
+		cpu_timers = tm;
+	}
+	tm->cpu_tg = task ? NULL : tg;
+	tm->cpu_task = task;
+}
+
+void timer_release(struct ktimer *tm)
+{
+	timer_arm(tm, 0, 0);
+	if (!tm->cpu)
+		return;
+	for (struct ktimer **pp = &cpu_timers; *pp; pp = &(*pp)->cpu_next)
+		if (*pp == tm) {
+			*pp = tm->cpu_next;
+			break;
+		}
+	tm->cpu = false;
+	tm->cpu_next = NULL;
+	tm->cpu_tg = NULL;
+	tm->cpu_task = NULL;
+}
+
+void cpu_clock_gone(struct thread_group *tg, struct task *task)
+{
+	for (struct ktimer *tm = cpu_timers; tm; tm = tm->cpu_next)
+		if ((tg && tm->cpu_tg == tg) || (task && tm->cpu_task == task)) {
+			timer_arm(tm, 0, 0);
+			tm->cpu_tg = NULL;
+			tm->cpu_task = NULL;
+		}
+}
+
+/*
+ * The 10 ms poll of the CPU clocks (Linux samples them at every tick of
+ * a thread that runs: run_posix_cpu_timers).  It stops itself when no
+ * CPU-clock timer is armed; timer_arm starts it again.
+ */
+static void cpu_timers_poll(struct ktimer *poll)
+{
+	bool any = false;
+	uint64_t now;
+
+	for (struct ktimer *tm = cpu_timers, *next; tm; tm = next) {
+		next = tm->cpu_next;
+		if (tm->deadline && timer_clock_now(tm, &now) && now >= tm->deadline)
+			timer_expire(tm, now);
+		any |= tm->deadline != 0;
+	}
+	if (!any)
+		timer_arm(poll, 0, 0);
 }
 
 void timer_dequeued(struct thread_group *tg, siginfo_t *info)
@@ -165,89 +317,51 @@ void timer_dequeued(struct thread_group *tg, siginfo_t *info)
 		}
 }
 
+static uint64_t rlim_ns(rlim_t secs)
+{
+	if (secs == RLIM_INFINITY || secs >= INT64_MAX / NSEC_PER_SEC)
+		return UINT64_MAX;
+	return secs * NSEC_PER_SEC;
+}
+
 /*
  * RLIMIT_CPU (Linux: check_process_timers): past the soft limit SIGXCPU,
- * again every second, and SIGKILL past the hard limit.  The stub's CPU
- * clock is looked at every 100 ms.
+ * again at each further second of CPU time, and SIGKILL past the hard
+ * limit.  tg->cpu_timer is armed at the next of these on tg's CPU clock.
  */
-static void cpu_check(struct ktimer *tm)
+static void rlimit_cpu_fire(struct ktimer *tm)
 {
 	struct thread_group *tg = tm->tg;
-	const struct rlimit *r = &tg->rlimits[RLIMIT_CPU];
-	uint64_t used;
+	uint64_t hard = rlim_ns(tg->rlimits[RLIMIT_CPU].rlim_max), used;
 
-	if (tg->zombie || tg->group_exit || !tg->tasks || !tg->tasks->mm)
+	if (tg->zombie || tg->group_exit || !timer_clock_now(tm, &used))
 		return;
-	used = task_cpu_ns(tg->tasks);
-	if (r->rlim_max != RLIM_INFINITY && used >= r->rlim_max * 1000000000ULL) {
+	if (used >= hard) {
 		send_signal_locked(tg, NULL, SIGKILL, NULL);
 		return;
 	}
-	if (r->rlim_cur != RLIM_INFINITY && used >= tg->xcpu_next_ns) {
+	if (used >= tg->xcpu_next_ns) {
 		send_signal_locked(tg, NULL, SIGXCPU, NULL);
-		tg->xcpu_next_ns = used + 1000000000ULL;
+		while (tg->xcpu_next_ns <= used)
+			tg->xcpu_next_ns += NSEC_PER_SEC;
 	}
-}
-
-/*
- * ITIMER_VIRTUAL and ITIMER_PROF count the process's CPU time (both the
- * stub's: the sentry's time for its syscalls is not told apart).  They
- * are looked at every 10 ms on the timer thread.
- */
-static void cpu_itimer_check(struct ktimer *tm)
-{
-	struct cpu_itimer *it = (struct cpu_itimer *)((char *)tm - offsetof(struct cpu_itimer, poll));
-	struct thread_group *tg = tm->tg;
-
-	if (!it->expires_cpu || tg->zombie || tg->group_exit || !tg->tasks)
-		return;
-	uint64_t used = task_cpu_ns(tg->tasks);
-	if (used < it->expires_cpu)
-		return;
-	send_signal_locked(tg, NULL, it->signo, NULL);
-	if (it->interval) {
-		while (it->expires_cpu <= used)
-			it->expires_cpu += it->interval;
-	} else {
-		it->expires_cpu = 0;
-		timer_arm(tm, 0, 0);
-	}
-}
-
-void cpu_itimer_set(struct thread_group *tg, int which, uint64_t value, uint64_t interval,
-		    uint64_t *old_value, uint64_t *old_interval)
-{
-	struct cpu_itimer *it = &tg->itimer_cpu[which];
-	uint64_t used = tg->tasks ? task_cpu_ns(tg->tasks) : 0;
-
-	*old_value = it->expires_cpu ? (it->expires_cpu > used ? it->expires_cpu - used : 1) : 0;
-	*old_interval = it->interval;
-	it->signo = which ? SIGPROF : SIGVTALRM;
-	it->poll.tg = tg;
-	it->poll.id = -1;
-	it->poll.fn = cpu_itimer_check;
-	it->interval = value ? interval : 0;
-	it->expires_cpu = value ? used + value : 0;
-	if (!value)
-		timer_arm(&it->poll, 0, 0);
-	else if (!it->poll.deadline)
-		timer_arm(&it->poll, moat_now_ns() + 10000000ULL, 10000000ULL);
+	timer_arm(tm, MIN(tg->xcpu_next_ns, hard), 0);
 }
 
 void rlimit_cpu_arm(struct thread_group *tg)
 {
 	const struct rlimit *r = &tg->rlimits[RLIMIT_CPU];
+	struct ktimer *tm = &tg->cpu_timer;
 
-	tg->cpu_timer.tg = tg;
-	tg->cpu_timer.id = -1;
-	tg->cpu_timer.fn = cpu_check;
-	if (r->rlim_cur == RLIM_INFINITY && r->rlim_max == RLIM_INFINITY) {
-		timer_arm(&tg->cpu_timer, 0, 0);
+	tg->xcpu_next_ns = rlim_ns(r->rlim_cur);
+	uint64_t first = MIN(tg->xcpu_next_ns, rlim_ns(r->rlim_max));
+	if (first == UINT64_MAX) {
+		timer_release(tm);
 		return;
 	}
-	tg->xcpu_next_ns = r->rlim_cur == RLIM_INFINITY ? UINT64_MAX : r->rlim_cur * 1000000000ULL;
-	if (!tg->cpu_timer.deadline)
-		timer_arm(&tg->cpu_timer, moat_now_ns() + 100000000ULL, 100000000ULL);
+	tm->fn = rlimit_cpu_fire;
+	timer_attach_cpu_clock(tm, tg, NULL);
+	timer_arm(tm, first ? first : 1, 0);
 }
 
 void timers_exit(struct thread_group *tg, bool keep_itimer)
@@ -255,14 +369,14 @@ void timers_exit(struct thread_group *tg, bool keep_itimer)
 	while (tg->timers) {
 		struct ktimer *tm = tg->timers;
 		tg->timers = tm->tg_next;
-		timer_arm(tm, 0, 0);
+		timer_release(tm);
 		free(tm);
 	}
 	if (!keep_itimer) {
-		timer_arm(&tg->itimer_real, 0, 0);
-		timer_arm(&tg->cpu_timer, 0, 0);
-		timer_arm(&tg->itimer_cpu[0].poll, 0, 0);
-		timer_arm(&tg->itimer_cpu[1].poll, 0, 0);
+		timer_release(&tg->itimer_real);
+		timer_release(&tg->cpu_timer);
+		timer_release(&tg->itimer_cpu[0]);
+		timer_release(&tg->itimer_cpu[1]);
 	}
 }
 
@@ -277,4 +391,6 @@ void timers_shutdown(struct kernel *k)
 	pthread_join(timer_thread, NULL);
 	thread_started = false;
 	armed = NULL;
+	cpu_poll.deadline = 0;
+	cpu_poll.next = NULL;
 }

@@ -654,6 +654,18 @@ static void de_thread(struct task *t)
 	tg->exec_task = NULL;
 }
 
+/*
+ * Switches t to another mm under k->lock: the timer thread reads a
+ * process's CPU clock through its first thread's mm (tg_cpu_ns) under
+ * that lock, so the mm it sees is not freed under it.
+ */
+static void task_switch_mm(struct task *t, struct mm *mm)
+{
+	pthread_mutex_lock(&t->k->lock);
+	t->mm = mm;
+	pthread_mutex_unlock(&t->k->lock);
+}
+
 static long do_execve(struct task *t, const char *path, char **argv, char **envp)
 {
 	struct kernel *k = t->k;
@@ -694,10 +706,10 @@ static long do_execve(struct task *t, const char *path, char **argv, char **envp
 	}
 	memcpy(old_auxv, tg->auxv, sizeof(old_auxv));
 	path_get(&old_exe);
-	t->mm = nm;
+	task_switch_mm(t, nm);
 	err = loader_load(t, path, argv, envp);
 	if (err) {
-		t->mm = old_mm;
+		task_switch_mm(t, old_mm);
 		t->regs = old_regs;
 		memcpy(tg->auxv, old_auxv, sizeof(old_auxv));
 		tg->auxv_len = old_auxv_len;
@@ -722,7 +734,7 @@ static long do_execve(struct task *t, const char *path, char **argv, char **envp
 	if (reuse) {
 		/* The old image leaves the stub before its pages are freed. */
 		if (platform_as_reset(old_mm->as) != 0) {
-			t->mm = old_mm;
+			task_switch_mm(t, old_mm);
 			mm_put(nm);
 			kernel_group_exit(t, SIGKILL);
 			return 0;
@@ -737,7 +749,7 @@ static long do_execve(struct task *t, const char *path, char **argv, char **envp
 		struct platform_ctx *nctx = platform_ctx_new(nm->as);
 		if (!nctx) {
 			moat_warn("execve: cannot start a stub thread: %s", strerror(errno));
-			t->mm = old_mm;
+			task_switch_mm(t, old_mm);
 			mm_put(nm);
 			kernel_group_exit(t, SIGKILL);
 			return 0;

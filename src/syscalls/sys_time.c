@@ -1,10 +1,11 @@
 /*
- * sys_time.c: clocks and sleeping.
+ * sys_time.c: clocks, sleeping, interval timers and POSIX timers.
  *
- * Wall and monotonic clocks are the host's.  The CPU-time clocks measure
- * where the application's code runs: a process's is its stub process's
- * (plus its earlier images'), a thread's is its stub thread's.
- * TODO(events issue): moat's own vDSO so clock reads do not trap.
+ * Wall and monotonic clocks are the sandbox's (kernel/clock.c).  The
+ * CPU-time clocks measure where the application's code runs: a process's
+ * is its stub process's (plus its earlier images'), a thread's is its
+ * stub thread's.  Timers and clock_nanosleep on those clocks are
+ * kernel/timer.c's CPU-clock timers, which sample them every 10 ms.
  */
 #include <errno.h>
 #include <stdbool.h>
@@ -21,15 +22,14 @@
 #define NSEC_PER_SEC 1000000000LL
 
 /* Maps an application clock id to a host one, or -EINVAL. */
-static long host_clock(struct task *t, uint64_t id, clockid_t *out)
+static long host_clock(clockid_t id, clockid_t *out)
 {
-	(void)t;
-	switch ((int64_t)id) {
+	switch (id) {
 	case CLOCK_REALTIME: case CLOCK_MONOTONIC: case CLOCK_MONOTONIC_RAW:
 	case CLOCK_REALTIME_COARSE: case CLOCK_MONOTONIC_COARSE:
 	case CLOCK_BOOTTIME: case CLOCK_TAI:
 	case CLOCK_REALTIME_ALARM: case CLOCK_BOOTTIME_ALARM:
-		*out = (clockid_t)id;
+		*out = id;
 		return 0;
 	default:
 		return -EINVAL;
@@ -37,83 +37,160 @@ static long host_clock(struct task *t, uint64_t id, clockid_t *out)
 }
 
 /*
- * CPU-time clocks: CLOCK_PROCESS/THREAD_CPUTIME_ID and the ids of
- * clock_getcpuclockid/pthread_getcpuclockid (~pid << 3 | type, 4 for a
- * thread).  Returns 0 with *ns, 1 if id is no CPU clock, or -errno.
+ * Clock ids (Linux: include/linux/posix-timers.h, clockid_to_kclock):
+ * besides the fixed ones, a negative id is a CPU-time clock,
+ * ~pid << 3 | which (which 0-2: PROF, VIRT, SCHED, all one clock here),
+ * with bit 2 set for a thread's clock (clock_getcpuclockid,
+ * pthread_getcpuclockid), or, with the low bits 3 (CLOCKFD), a posix
+ * clock device's ~fd << 3 | 3, none of which exists here.
  */
-static long cpu_clock(struct task *t, uint64_t id, uint64_t *ns)
-{
-	int cid = (int)id;
+#define CPUCLOCK_PERTHREAD_MASK 4
+#define CPUCLOCK_WHICH(c) ((c) & 3)
+#define CPUCLOCK_MAX 3
+#define CLOCKFD 3
+#define CLOCKFD_MASK 7
 
-	if (cid == CLOCK_PROCESS_CPUTIME_ID) {
+static bool is_cpu_clock(clockid_t c)
+{
+	return c == CLOCK_PROCESS_CPUTIME_ID || c == CLOCK_THREAD_CPUTIME_ID ||
+	       (c < 0 && (c & CLOCKFD_MASK) != CLOCKFD);
+}
+
+static bool is_fd_clock(clockid_t c)
+{
+	return c < 0 && (c & CLOCKFD_MASK) == CLOCKFD;
+}
+
+/*
+ * Whether clock c can have timers and sleeps (Linux: clockid_to_kclock,
+ * then the k_clock's timer_create and nsleep): 0, -EINVAL for no such
+ * clock, -EOPNOTSUPP for one without (MONOTONIC_RAW, the COARSE clocks,
+ * posix clock devices).  A CPU clock's id is checked later, against
+ * the processes and threads there are.
+ */
+static long clock_has_timers(clockid_t c)
+{
+	if (is_cpu_clock(c))
+		return 0;
+	if (is_fd_clock(c))
+		return -EOPNOTSUPP;
+	switch (c) {
+	case CLOCK_REALTIME: case CLOCK_MONOTONIC: case CLOCK_BOOTTIME:
+	case CLOCK_TAI: case CLOCK_REALTIME_ALARM: case CLOCK_BOOTTIME_ALARM:
+		return 0;
+	case CLOCK_MONOTONIC_RAW: case CLOCK_REALTIME_COARSE: case CLOCK_MONOTONIC_COARSE:
+		return -EOPNOTSUPP;
+	default:
+		return -EINVAL;
+	}
+}
+
+/*
+ * Whose CPU clock c (is_cpu_clock) is (Linux: pid_for_clock): a process
+ * in *tg or a thread in *thread.  CLOCK_PROCESS_CPUTIME_ID,
+ * CLOCK_THREAD_CPUTIME_ID and PID 0 are the caller's; a thread must be
+ * one of the caller's process (and not exiting: its stub thread may be
+ * going); a PID must name a process, a zombie too, except that
+ * clock_gettime (gettime) also takes the caller's own thread ID.
+ * 0 or -EINVAL; k->lock held.
+ */
+static long cpu_clock_owner(struct task *t, clockid_t c, bool gettime,
+			    struct thread_group **tg, struct task **thread)
+{
+	*tg = NULL;
+	*thread = NULL;
+	if (c == CLOCK_PROCESS_CPUTIME_ID) {
+		*tg = t->tg;
+		return 0;
+	}
+	if (c == CLOCK_THREAD_CPUTIME_ID) {
+		*thread = t;
+		return 0;
+	}
+	if (CPUCLOCK_WHICH(c) >= CPUCLOCK_MAX)
+		return -EINVAL;
+	int pid = ~(c >> 3);
+	if (c & CPUCLOCK_PERTHREAD_MASK) {
+		struct task *o = pid ? task_by_tid(t->k, pid) : t;
+		if (!o || o->tg != t->tg || __atomic_load_n(&o->exiting, __ATOMIC_ACQUIRE))
+			return -EINVAL;
+		*thread = o;
+		return 0;
+	}
+	if (pid == 0 || (gettime && pid == t->tid)) {
+		*tg = t->tg;
+		return 0;
+	}
+	*tg = tg_by_pid(t->k, pid);
+	return *tg ? 0 : -EINVAL;
+}
+
+/*
+ * Reads CPU clock c (is_cpu_clock) into *ns, or checks it when ns is
+ * NULL (clock_getres: no gettime exception).  0 or -EINVAL.
+ */
+static long cpu_clock_get(struct task *t, clockid_t c, uint64_t *ns)
+{
+	struct thread_group *tg;
+	struct task *thread;
+	long err;
+
+	/* The caller's own clocks need no lock. */
+	if (ns && c == CLOCK_PROCESS_CPUTIME_ID) {
 		*ns = task_cpu_ns(t);
 		return 0;
 	}
-	if (cid == CLOCK_THREAD_CPUTIME_ID) {
+	if (ns && c == CLOCK_THREAD_CPUTIME_ID) {
 		*ns = platform_ctx_cpu_ns(t->ctx);
 		return 0;
 	}
-	if (cid >= 0)
-		return 1;
-	int pid = ~(cid >> 3), type = cid & 3;
-	bool thread = cid & 4;
-	if (type == 3 || (thread && (cid & 3) == 3))
-		return -EINVAL;
-	long ret = 0;
 	pthread_mutex_lock(&t->k->lock);
-	if (thread) {
-		struct task *o = pid ? task_by_tid(t->k, pid) : t;
-		if (!o || o->tg != t->tg)
-			ret = -EINVAL;          /* Linux: threads of one's own group */
-		else
-			*ns = platform_ctx_cpu_ns(o->ctx);
-	} else {
-		struct thread_group *tg = pid ? tg_by_pid(t->k, pid) : t->tg;
-		if (!tg || !tg->tasks)
-			ret = -EINVAL;
-		else
-			*ns = task_cpu_ns(tg->tasks);
-	}
+	err = cpu_clock_owner(t, c, ns != NULL, &tg, &thread);
+	if (!err && ns)
+		*ns = thread ? platform_ctx_cpu_ns(thread->ctx) : tg_cpu_ns(tg);
 	pthread_mutex_unlock(&t->k->lock);
-	return ret;
-}long sys_clock_gettime(struct task *t, const uint64_t a[6])
+	return err;
+}
+
+long sys_clock_gettime(struct task *t, const uint64_t a[6])
 {
-	clockid_t c;
+	clockid_t c = (clockid_t)a[0], hc;
 	struct timespec ts;
 	uint64_t ns;
-	long err = cpu_clock(t, a[0], &ns);
+	long err;
 
-	if (err < 0)
-		return err;
-	if (err == 0) {
+	if (is_cpu_clock(c)) {
+		err = cpu_clock_get(t, c, &ns);
+		if (err)
+			return err;
 		ts.tv_sec = (time_t)(ns / NSEC_PER_SEC);
 		ts.tv_nsec = (long)(ns % NSEC_PER_SEC);
 	} else {
-		err = host_clock(t, a[0], &c);
+		err = host_clock(c, &hc);
 		if (err)
 			return err;
-		clock_ts(c, &ts);
+		clock_ts(hc, &ts);
 	}
 	return mm_copy_out(t->mm, a[1], &ts, sizeof(ts)) ? -EFAULT : 0;
 }
 
 long sys_clock_getres(struct task *t, const uint64_t a[6])
 {
-	clockid_t c;
+	clockid_t c = (clockid_t)a[0], hc;
 	struct timespec ts;
-	uint64_t ns;
-	long err = cpu_clock(t, a[0], &ns);
+	long err;
 
-	if (err < 0)
-		return err;
-	if (err == 0) {
+	if (is_cpu_clock(c)) {
+		err = cpu_clock_get(t, c, NULL);
+		if (err)
+			return err;
 		ts.tv_sec = 0;
 		ts.tv_nsec = 1;         /* Linux reports 1 ns for CPU clocks */
 	} else {
-		err = host_clock(t, a[0], &c);
+		err = host_clock(c, &hc);
 		if (err)
 			return err;
-		if (clock_getres(c, &ts) < 0)
+		if (clock_getres(hc, &ts) < 0)
 			return -errno;
 	}
 	if (a[1] && mm_copy_out(t->mm, a[1], &ts, sizeof(ts)))
@@ -147,6 +224,18 @@ long sys_time(struct task *t, const uint64_t a[6])
 }
 
 /*
+ * A valid timespec or timeval in ns, clamped at 2^63 - 1 as Linux's
+ * timespec64_to_ktime clamps (KTIME_MAX): deadlines computed from it stay
+ * below 2^64.
+ */
+static uint64_t ts_ns(const struct timespec *ts)
+{
+	if ((uint64_t)ts->tv_sec >= (uint64_t)INT64_MAX / NSEC_PER_SEC)
+		return INT64_MAX;
+	return (uint64_t)ts->tv_sec * NSEC_PER_SEC + (uint64_t)ts->tv_nsec;
+}
+
+/*
  * Sleeps until the deadline on the given clock.  Returns 0, or -EINTR with
  * the time left in *left (for nanosleep's rem argument).
  */
@@ -158,10 +247,9 @@ static long sleep_until(struct task *t, clockid_t c, const struct timespec *req,
 
 	clock_ts(c, &now);       /* before moat_now_ns: never early */
 	now_ns = now.tv_sec * NSEC_PER_SEC + now.tv_nsec;
-	target = req->tv_sec * NSEC_PER_SEC + req->tv_nsec;
+	target = (int64_t)ts_ns(req);
 	if (!abs)
-		target = req->tv_sec > (INT64_MAX / NSEC_PER_SEC) - now.tv_sec - 1
-			 ? INT64_MAX : now_ns + target;
+		target = target > INT64_MAX - now_ns ? INT64_MAX : now_ns + target;
 	if (target <= now_ns)
 		return 0;
 	/* Wait on CLOCK_MONOTONIC; realtime deadlines are converted once.
@@ -245,33 +333,125 @@ long sys_nanosleep(struct task *t, const uint64_t a[6])
 	return ret;
 }
 
+/*
+ * clock_nanosleep on a CPU-time clock (Linux: posix_cpu_nsleep,
+ * do_cpu_nanosleep): a timer on that clock (kernel/timer.c, polled every
+ * 10 ms) wakes the sleeper once the clock reaches the deadline, value
+ * itself or (relative) the clock's current value plus value.  Sleeping
+ * on one's own thread's clock is EINVAL, as it could never end; on one's
+ * own process's it ends when other threads have run long enough.
+ * Returns 0, -errno, or -EINTR with the deadline in *deadline and the CPU
+ * time still to go in *left.  A sleep on a clock whose owner goes away
+ * (cpu_clock_gone) lasts until a signal, as in Linux.
+ */
+struct cpu_sleeper {
+	struct ktimer tm;
+	struct task *t;
+};
+
+static void cpu_sleeper_wake(struct ktimer *tm)
+{
+	task_wake(container_of(tm, struct cpu_sleeper, tm)->t);
+}
+
+static long cpu_sleep(struct task *t, clockid_t c, uint64_t value, bool abs,
+		      uint64_t *deadline, uint64_t *left)
+{
+	struct cpu_sleeper s = { .tm = { .id = -1, .tg = t->tg, .fn = cpu_sleeper_wake }, .t = t };
+	struct thread_group *tg;
+	struct task *thread;
+	uint64_t now;
+	int pid = ~(c >> 3);
+	long err;
+
+	if (c < 0 && (c & CPUCLOCK_PERTHREAD_MASK) && (pid == 0 || pid == t->tid))
+		return -EINVAL;
+	*left = 0;
+	pthread_mutex_lock(&t->k->lock);
+	err = cpu_clock_owner(t, c, false, &tg, &thread);
+	if (err) {
+		pthread_mutex_unlock(&t->k->lock);
+		return err;
+	}
+	timer_attach_cpu_clock(&s.tm, tg, thread);
+	timer_clock_now(&s.tm, &now);
+	*deadline = abs ? value : now + value;
+	if (*deadline > now) {
+		timer_arm(&s.tm, *deadline, 0);
+		while (!s.tm.fired) {
+			pthread_mutex_unlock(&t->k->lock);
+			int r = task_block(t, 0);
+			pthread_mutex_lock(&t->k->lock);
+			if (r == -EINTR)
+				break;
+		}
+		/* Linux reports the request itself when the clock is gone
+		 * (posix_cpu_timer_set fails with ESRCH), and a restart
+		 * then fails with EINVAL. */
+		if (!s.tm.fired)
+			*left = s.tm.cpu_tg || s.tm.cpu_task ? timer_remaining(&s.tm) : value;
+	}
+	timer_release(&s.tm);
+	pthread_mutex_unlock(&t->k->lock);
+	return *left ? -EINTR : 0;
+}
+
+static long cpu_nanosleep_restart(struct task *t);
+
+/* Interrupted: the time left to rem_addr, and restart_syscall sleeps on
+ * to the same deadline (Linux: posix_cpu_nsleep_restart). */
+static long cpu_sleep_interrupted(struct task *t, clockid_t c, uint64_t deadline, uint64_t left,
+				  uint64_t rem_addr)
+{
+	struct timespec ts = { (time_t)(left / NSEC_PER_SEC), (long)(left % NSEC_PER_SEC) };
+
+	if (rem_addr && mm_copy_out(t->mm, rem_addr, &ts, sizeof(ts)))
+		return -EFAULT;
+	t->restart.fn = cpu_nanosleep_restart;
+	t->restart.clock = c;
+	t->restart.deadline_ns = deadline;
+	t->restart.rem_addr = rem_addr;
+	return -ERESTART_RESTARTBLOCK;
+}
+
+static long cpu_nanosleep_restart(struct task *t)
+{
+	clockid_t c = t->restart.clock;
+	uint64_t deadline, left;
+	long ret = cpu_sleep(t, c, t->restart.deadline_ns, true, &deadline, &left);
+
+	if (ret == -EINTR)
+		return cpu_sleep_interrupted(t, c, deadline, left, t->restart.rem_addr);
+	return ret;
+}
+
 long sys_clock_nanosleep(struct task *t, const uint64_t a[6])
 {
 	struct timespec req, left;
-	clockid_t c;
-	int flags = (int)a[1];
+	clockid_t c = (clockid_t)a[0];
+	bool abs = (int)a[1] & TIMER_ABSTIME;
 	long ret;
 
-	switch ((int64_t)a[0]) {
-	case CLOCK_REALTIME: case CLOCK_MONOTONIC: case CLOCK_BOOTTIME:
-	case CLOCK_TAI: case CLOCK_REALTIME_ALARM: case CLOCK_BOOTTIME_ALARM:
-		c = (clockid_t)a[0];
-		break;
-	case CLOCK_THREAD_CPUTIME_ID:
-		return -EINVAL;
-	case CLOCK_PROCESS_CPUTIME_ID:
-		/* TODO(events issue): sleeping on CPU clocks. */
-		moat_log("clock_nanosleep on a CPU clock: not supported, EOPNOTSUPP");
+	/* The thread's own CPU clock has timers, no nsleep (glibc's
+	 * clock_nanosleep itself says EINVAL for it). */
+	ret = clock_has_timers(c);
+	if (ret)
+		return ret;
+	if (c == CLOCK_THREAD_CPUTIME_ID)
 		return -EOPNOTSUPP;
-	default:
-		return -EINVAL;
-	}
 	ret = read_timespec(t, a[2], &req);
 	if (ret)
 		return ret;
-	ret = sleep_until(t, c, &req, flags & TIMER_ABSTIME, &left);
+	if (is_cpu_clock(c)) {
+		uint64_t deadline, rem;
+		ret = cpu_sleep(t, c, ts_ns(&req), abs, &deadline, &rem);
+		if (ret == -EINTR)
+			return abs ? -ERESTARTNOHAND : cpu_sleep_interrupted(t, c, deadline, rem, a[3]);
+		return ret;
+	}
+	ret = sleep_until(t, c, &req, abs, &left);
 	if (ret == -EINTR)
-		return (flags & TIMER_ABSTIME) ? -ERESTARTNOHAND : interrupted_sleep(t, &left, a[3]);
+		return abs ? -ERESTARTNOHAND : interrupted_sleep(t, &left, a[3]);
 	return ret;
 }
 
@@ -279,7 +459,9 @@ long sys_clock_nanosleep(struct task *t, const uint64_t a[6])
 
 static uint64_t tv_ns(const struct timeval *tv)
 {
-	return (uint64_t)tv->tv_sec * NSEC_PER_SEC + (uint64_t)tv->tv_usec * 1000;
+	struct timespec ts = { tv->tv_sec, tv->tv_usec * 1000 };
+
+	return ts_ns(&ts);
 }
 
 static struct timeval ns_tv(uint64_t ns)
@@ -292,40 +474,28 @@ static struct timespec ns_ts(uint64_t ns)
 	return (struct timespec){ (time_t)(ns / NSEC_PER_SEC), (long)(ns % NSEC_PER_SEC) };
 }
 
-static void itimer_get(struct task *t, struct itimerval *old)
-{
-	struct ktimer *tm = &t->tg->itimer_real;
-
-	old->it_value = ns_tv(timer_remaining(tm));
-	old->it_interval = ns_tv(tm->interval);
-}
-
 static long itimer_which(int which)
 {
 	return which == ITIMER_REAL || which == ITIMER_VIRTUAL || which == ITIMER_PROF ? 0 : -EINVAL;
 }
 
-/* Sets (value != NULL) and reads an interval timer; k->lock held. */
+/*
+ * Sets (nv != NULL) and reads an interval timer; k->lock held.
+ * ITIMER_VIRTUAL and ITIMER_PROF count the process's CPU clock.
+ */
 static void itimer_set(struct task *t, int which, const struct itimerval *nv, struct itimerval *old)
 {
-	if (which == ITIMER_REAL) {
-		itimer_get(t, old);
-		if (nv) {
-			uint64_t v = tv_ns(&nv->it_value);
-			timer_arm(&t->tg->itimer_real, v ? moat_now_ns() + v : 0,
-				  tv_ns(&nv->it_interval));
-		}
-		return;
-	}
-	int i = which == ITIMER_PROF;
+	struct ktimer *tm = which == ITIMER_REAL ? &t->tg->itimer_real
+						 : &t->tg->itimer_cpu[which == ITIMER_PROF];
 	uint64_t ov, oi;
+
 	if (nv) {
-		cpu_itimer_set(t->tg, i, tv_ns(&nv->it_value), tv_ns(&nv->it_interval), &ov, &oi);
+		if (which != ITIMER_REAL)
+			timer_attach_cpu_clock(tm, t->tg, NULL);
+		timer_set(tm, tv_ns(&nv->it_value), false, tv_ns(&nv->it_interval), &ov, &oi);
 	} else {
-		struct cpu_itimer *it = &t->tg->itimer_cpu[i];
-		uint64_t used = task_cpu_ns(t);
-		ov = it->expires_cpu ? (it->expires_cpu > used ? it->expires_cpu - used : 1) : 0;
-		oi = it->interval;
+		ov = timer_remaining(tm);
+		oi = tm->interval;
 	}
 	old->it_value = ns_tv(ov);
 	old->it_interval = ns_tv(oi);
@@ -368,12 +538,10 @@ long sys_setitimer(struct task *t, const uint64_t a[6])
 
 long sys_alarm(struct task *t, const uint64_t a[6])
 {
-	struct itimerval old;
-	unsigned secs = (unsigned)a[0];
+	struct itimerval nv = { { 0, 0 }, { (time_t)(unsigned)a[0], 0 } }, old;
 
 	pthread_mutex_lock(&t->k->lock);
-	itimer_get(t, &old);
-	timer_arm(&t->tg->itimer_real, secs ? moat_now_ns() + (uint64_t)secs * NSEC_PER_SEC : 0, 0);
+	itimer_set(t, ITIMER_REAL, &nv, &old);
 	pthread_mutex_unlock(&t->k->lock);
 	/* Linux rounds to the nearest second, and never says 0 for a
 	 * pending alarm. */
@@ -392,23 +560,23 @@ static struct ktimer *find_timer(struct task *t, uint64_t id)
 	return NULL;
 }
 
+/*
+ * Linux: kernel/time/posix-timers.c do_timer_create.  The sigevent is
+ * read first; then the clock must have timers (EINVAL for no clock,
+ * EOPNOTSUPP for one without); a CPU-time clock must name the caller's
+ * process or thread, another thread of its process, or any process
+ * (posix_cpu_timer_create: no permission check).
+ */
 long sys_timer_create(struct task *t, const uint64_t a[6])
 {
 	struct sigevent ev;
 	struct ktimer *tm;
 	clockid_t c = (clockid_t)a[0];
+	struct thread_group *ctg = NULL;
+	struct task *cthread = NULL;
+	long err;
 	int id;
 
-	switch (c) {
-	case CLOCK_REALTIME: case CLOCK_MONOTONIC: case CLOCK_BOOTTIME:
-	case CLOCK_TAI: case CLOCK_REALTIME_ALARM: case CLOCK_BOOTTIME_ALARM:
-		break;
-	case CLOCK_PROCESS_CPUTIME_ID: case CLOCK_THREAD_CPUTIME_ID:
-		moat_log("timer_create on a CPU clock is not implemented: ENOSYS");
-		return -ENOSYS;
-	default:
-		return -EINVAL;
-	}
 	if (a[1]) {
 		if (mm_copy_in(t->mm, &ev, a[1], sizeof(ev)))
 			return -EFAULT;
@@ -417,10 +585,16 @@ long sys_timer_create(struct task *t, const uint64_t a[6])
 		ev.sigev_notify = SIGEV_SIGNAL;
 		ev.sigev_signo = SIGALRM;
 	}
+	err = clock_has_timers(c);
+	if (err)
+		return err;
+	/* Linux: good_sigevent.  SIGEV_THREAD is glibc's business: to the
+	 * kernel it is a signal to the process. */
 	switch (ev.sigev_notify) {
 	case SIGEV_NONE:
 		break;
 	case SIGEV_SIGNAL:
+	case SIGEV_THREAD:
 	case SIGEV_SIGNAL | SIGEV_THREAD_ID:
 		if (ev.sigev_signo < 1 || ev.sigev_signo > NSIG_K)
 			return -EINVAL;
@@ -440,6 +614,15 @@ long sys_timer_create(struct task *t, const uint64_t a[6])
 			return -EINVAL;
 		}
 	}
+	if (is_cpu_clock(c)) {
+		err = cpu_clock_owner(t, c, false, &ctg, &cthread);
+		if (err) {
+			pthread_mutex_unlock(&t->k->lock);
+			free(tm);
+			return err;
+		}
+		timer_attach_cpu_clock(tm, ctg, cthread);
+	}
 	id = t->tg->next_timer_id++;
 	tm->tg = t->tg;
 	tm->id = id;
@@ -458,6 +641,7 @@ long sys_timer_create(struct task *t, const uint64_t a[6])
 				*pp = tm->tg_next;
 				break;
 			}
+		timer_release(tm);
 		pthread_mutex_unlock(&t->k->lock);
 		free(tm);
 		return -EFAULT;
@@ -465,54 +649,43 @@ long sys_timer_create(struct task *t, const uint64_t a[6])
 	return 0;
 }
 
-static void timer_value(struct ktimer *tm, struct itimerspec *v)
+static long read_itimerspec(struct task *t, uint64_t addr, struct itimerspec *v)
 {
-	v->it_value = ns_ts(timer_remaining(tm));
-	v->it_interval = ns_ts(tm->interval);
+	if (mm_copy_in(t->mm, v, addr, sizeof(*v)))
+		return -EFAULT;
+	if (v->it_value.tv_nsec < 0 || v->it_value.tv_nsec >= NSEC_PER_SEC || v->it_value.tv_sec < 0 ||
+	    v->it_interval.tv_nsec < 0 || v->it_interval.tv_nsec >= NSEC_PER_SEC ||
+	    v->it_interval.tv_sec < 0)
+		return -EINVAL;
+	return 0;
 }
 
+/* ESRCH for a CPU-clock timer whose process or thread is gone. */
 long sys_timer_settime(struct task *t, const uint64_t a[6])
 {
 	struct itimerspec nv, old;
 	struct ktimer *tm;
-	int flags = (int)a[1];
+	uint64_t ov = 0, oi = 0;
+	long ret = read_itimerspec(t, a[2], &nv);
 
-	if (mm_copy_in(t->mm, &nv, a[2], sizeof(nv)))
-		return -EFAULT;
-	if (nv.it_value.tv_nsec < 0 || nv.it_value.tv_nsec >= NSEC_PER_SEC || nv.it_value.tv_sec < 0 ||
-	    nv.it_interval.tv_nsec < 0 || nv.it_interval.tv_nsec >= NSEC_PER_SEC ||
-	    nv.it_interval.tv_sec < 0)
-		return -EINVAL;
+	if (ret)
+		return ret;
 	pthread_mutex_lock(&t->k->lock);
 	tm = find_timer(t, a[0]);
-	if (!tm) {
-		pthread_mutex_unlock(&t->k->lock);
-		return -EINVAL;
-	}
-	timer_value(tm, &old);
-	uint64_t v = (uint64_t)nv.it_value.tv_sec * NSEC_PER_SEC + (uint64_t)nv.it_value.tv_nsec;
-	uint64_t deadline = 0;
-	if (v) {
-		if (flags & TIMER_ABSTIME) {
-			struct timespec now;
-			clock_ts(tm->clock, &now);
-			uint64_t n = (uint64_t)now.tv_sec * NSEC_PER_SEC + (uint64_t)now.tv_nsec;
-			deadline = moat_now_ns() + (v > n ? v - n : 0);
-			if (deadline == 0)
-				deadline = 1;
-		} else {
-			deadline = moat_now_ns() + v;
-		}
-	}
-	tm->overrun = 0;
-	timer_arm(tm, deadline, (uint64_t)nv.it_interval.tv_sec * NSEC_PER_SEC +
-				(uint64_t)nv.it_interval.tv_nsec);
+	ret = tm ? timer_set(tm, ts_ns(&nv.it_value), (int)a[1] & TIMER_ABSTIME,
+			     ts_ns(&nv.it_interval), &ov, &oi)
+		 : -EINVAL;
 	pthread_mutex_unlock(&t->k->lock);
+	if (ret)
+		return ret;
+	old.it_value = ns_ts(ov);
+	old.it_interval = ns_ts(oi);
 	if (a[3] && mm_copy_out(t->mm, a[3], &old, sizeof(old)))
 		return -EFAULT;
 	return 0;
 }
 
+/* A CPU-clock timer whose process or thread is gone reads as zero. */
 long sys_timer_gettime(struct task *t, const uint64_t a[6])
 {
 	struct itimerspec v;
@@ -520,8 +693,10 @@ long sys_timer_gettime(struct task *t, const uint64_t a[6])
 
 	pthread_mutex_lock(&t->k->lock);
 	tm = find_timer(t, a[0]);
-	if (tm)
-		timer_value(tm, &v);
+	if (tm) {
+		v.it_value = ns_ts(timer_remaining(tm));
+		v.it_interval = ns_ts(tm->interval);
+	}
 	pthread_mutex_unlock(&t->k->lock);
 	if (!tm)
 		return -EINVAL;
@@ -549,7 +724,7 @@ long sys_timer_delete(struct task *t, const uint64_t a[6])
 		if ((uint64_t)(*pp)->id == a[0]) {
 			tm = *pp;
 			*pp = tm->tg_next;
-			timer_arm(tm, 0, 0);
+			timer_release(tm);
 			break;
 		}
 	pthread_mutex_unlock(&t->k->lock);
