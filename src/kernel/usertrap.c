@@ -141,12 +141,18 @@ void usertrap_maybe_patch(struct task *t)
 	if (!usertrap_enabled || t->regs.rip < 7 || t->regs.rip > mm->task_size ||
 	    READ_ONCE(mm->usertrap_next) == USERTRAP_OFF)
 		return;
-	/* A first look without the lock: most sites that trap now are
-	 * sites that cannot be patched. */
+	/* Most sites that still trap cannot be patched: remember them (a
+	 * racy hint: at worst a site is looked at again, or not patched). */
+	uint64_t *nope = &mm->usertrap_nope[(t->regs.rip >> 1) % ARRAY_SIZE(mm->usertrap_nope)];
+	if (READ_ONCE(*nope) == t->regs.rip)
+		return;
+	/* A first look without the lock. */
 	if (mm_copy_in(mm, old, site, sizeof(old)))
 		return;
-	if (!is_patched(mm, old) && !site_patchable(old, t->regs.orig_rax))
+	if (!is_patched(mm, old) && !site_patchable(old, t->regs.orig_rax)) {
+		WRITE_ONCE(*nope, t->regs.rip);
 		return;
+	}
 	pthread_mutex_lock(&usertrap_lock);
 	if (mm->usertrap_next == USERTRAP_OFF || mm_copy_in(mm, old, site, sizeof(old)))
 		goto out;
