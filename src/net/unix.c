@@ -12,6 +12,7 @@
  * yet: those calls fail with ENOSYS, logged.
  */
 #include "net/net.h"
+#include "net/netdev.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -76,11 +77,7 @@ static struct usock *bound;          /* every named socket (unix_lock) */
 #define UNNAMED_LEN ((socklen_t)sizeof(sa_family_t))
 
 static const struct file_ops unix_ops;
-
-struct usock *sock_of(struct file *f)
-{
-	return f->ops == &unix_ops ? f->priv : NULL;
-}
+static const struct sock_ops unix_sock_ops;
 
 static void free_msg(struct umsg *m)
 {
@@ -229,12 +226,6 @@ static void uname_put(struct uname *u)
 	u->inode = NULL;
 }
 
-long unix_send(struct task *t, struct file *f, const struct iovec *iov, int iovcnt,
-	       struct file **fds, int nfds, int flags)
-{
-	return unix_sendto(t, f, iov, iovcnt, fds, nfds, flags, NULL, 0);
-}
-
 static long send_common(struct task *t, struct file *f, const struct iovec *iov, int iovcnt,
 			bool kbuf, struct file **fds, int nfds, int flags,
 			const struct sockaddr_un *to, socklen_t tolen)
@@ -380,12 +371,6 @@ static void dequeue(struct usock *s, struct umsg *m)
 	if (!s->head)
 		s->tail = &s->head;
 	s->queued -= m->len - m->off;
-}
-
-long unix_recv(struct task *t, struct file *f, const struct iovec *iov, int iovcnt,
-	       struct unix_rights *rights, struct ucred *cred, int flags, int *msg_flags)
-{
-	return unix_recvfrom(t, f, iov, iovcnt, rights, cred, flags, msg_flags, NULL, NULL);
 }
 
 static long recv_common(struct task *t, struct file *f, const struct iovec *iov, int iovcnt,
@@ -546,7 +531,7 @@ static long unix_ioctl(struct file *f, struct task *t, unsigned cmd, uint64_t ar
 		n = 0;
 		return mm_copy_out(t->mm, arg, &n, sizeof(n)) ? -EFAULT : 0;
 	default:
-		return -ENOTTY;
+		return netdev_ioctl(t, cmd, arg);
 	}
 }
 
@@ -602,19 +587,20 @@ static void usock_free(struct usock *s)
 	free(s);
 }
 
-long unix_sendto(struct task *t, struct file *f, const struct iovec *iov, int iovcnt,
-		 struct file **fds, int nfds, int flags, const struct sockaddr_un *to,
-		 socklen_t tolen)
+static long unix_sendmsg(struct task *t, struct file *f, const struct iovec *iov, int iovcnt,
+			 struct file **fds, int nfds, int flags, const struct sockaddr *to,
+			 socklen_t tolen)
 {
-	return send_common(t, f, iov, iovcnt, false, fds, nfds, flags, to, tolen);
+	return send_common(t, f, iov, iovcnt, false, fds, nfds, flags,
+			   (const struct sockaddr_un *)to, tolen);
 }
 
-long unix_recvfrom(struct task *t, struct file *f, const struct iovec *iov, int iovcnt,
-		   struct unix_rights *rights, struct ucred *cred, int flags, int *msg_flags,
-		   struct sockaddr_un *from, socklen_t *fromlen)
+static long unix_recvmsg(struct task *t, struct file *f, const struct iovec *iov, int iovcnt,
+			 struct unix_rights *rights, struct ucred *cred, int flags, int *msg_flags,
+			 struct sockaddr_storage *from, socklen_t *fromlen)
 {
-	return recv_common(t, f, iov, iovcnt, false, rights, cred, flags, msg_flags, from,
-			   fromlen);
+	return recv_common(t, f, iov, iovcnt, false, rights, cred, flags, msg_flags,
+			   (struct sockaddr_un *)from, fromlen);
 }
 
 /*
@@ -651,7 +637,7 @@ static long unix_fop_read(struct file *f, struct task *t, void *buf, size_t len,
 static const struct file_ops unix_ops = {
 	.read = unix_fop_read, .write = unix_fop_write,
 	.ioctl = unix_ioctl, .poll = unix_poll, .waitq = unix_waitq,
-	.release = unix_release, .anon_name = NULL,
+	.release = unix_release, .anon_name = NULL, .sock = &unix_sock_ops,
 };
 
 static struct usock *usock_new(int type, struct task *t)
@@ -711,7 +697,7 @@ int unix_pair(struct task *t, int type, int flags, struct file **a, struct file 
 	return 0;
 }
 
-int unix_shutdown(struct file *f, int how)
+static int unix_shutdown(struct file *f, int how)
 {
 	struct usock *s = f->priv;
 	struct usock *p;
@@ -738,10 +724,15 @@ int unix_shutdown(struct file *f, int how)
 	return 0;
 }
 
-int unix_getsockopt(struct file *f, int name, int *val, struct ucred *cred)
+static int unix_getsockopt(struct task *t, struct file *f, int level, int name,
+			   uint32_t optlen, int *val, struct ucred *cred)
 {
 	struct usock *s = f->priv;
 
+	(void)t;
+	(void)optlen;
+	if (level != SOL_SOCKET)
+		return -EOPNOTSUPP;
 	switch (name) {
 	case SO_TYPE: *val = s->type; return 0;
 	case SO_DOMAIN: *val = AF_UNIX; return 0;
@@ -760,10 +751,15 @@ int unix_getsockopt(struct file *f, int name, int *val, struct ucred *cred)
 	}
 }
 
-int unix_setsockopt(struct file *f, int name, int val, uint64_t timeo_ns)
+static int unix_setsockopt(struct task *t, struct file *f, int level, int name, int val,
+			   uint32_t optlen, uint64_t timeo_ns)
 {
 	struct usock *s = f->priv;
 
+	(void)t;
+	(void)optlen;
+	if (level != SOL_SOCKET)
+		return -EOPNOTSUPP;
 	switch (name) {
 	case SO_RCVBUF:
 	case SO_SNDBUF: {
@@ -795,7 +791,7 @@ int unix_setsockopt(struct file *f, int name, int val, uint64_t timeo_ns)
 	}
 }
 
-bool unix_passcred(struct file *f)
+static bool unix_passcred(struct file *f)
 {
 	return ((struct usock *)f->priv)->passcred;
 }
@@ -823,8 +819,9 @@ static void autobind(struct usock *s)
 	bound = s;
 }
 
-long unix_bind(struct task *t, struct file *f, const struct sockaddr_un *a, socklen_t len)
+static long unix_bind(struct task *t, struct file *f, const struct sockaddr *addr, socklen_t len)
 {
+	const struct sockaddr_un *a = (const struct sockaddr_un *)addr;
 	struct usock *s = f->priv;
 	char path[sizeof(a->sun_path) + 1];
 	long kind = parse_addr(a, len, path);
@@ -883,7 +880,7 @@ long unix_bind(struct task *t, struct file *f, const struct sockaddr_un *a, sock
 	return err;
 }
 
-long unix_listen(struct file *f, int backlog)
+static long unix_listen(struct file *f, int backlog)
 {
 	struct usock *s = f->priv;
 	long err = 0;
@@ -904,8 +901,10 @@ long unix_listen(struct file *f, int backlog)
 	return err;
 }
 
-long unix_connect(struct task *t, struct file *f, const struct sockaddr_un *a, socklen_t len)
+static long unix_connect(struct task *t, struct file *f, const struct sockaddr *addr,
+			 socklen_t len)
 {
+	const struct sockaddr_un *a = (const struct sockaddr_un *)addr;
 	struct usock *s = f->priv;
 	struct uname u;
 	bool nonblock = f->flags & O_NONBLOCK;
@@ -988,9 +987,10 @@ long unix_connect(struct task *t, struct file *f, const struct sockaddr_un *a, s
 	return err;
 }
 
-long unix_accept(struct task *t, struct file *f, int flags, struct file **out,
-		 struct sockaddr_un *peer, socklen_t *peerlen)
+static long unix_accept(struct task *t, struct file *f, int flags, struct file **out,
+			struct sockaddr_storage *ss, socklen_t *peerlen)
 {
+	struct sockaddr_un *peer = (struct sockaddr_un *)ss;
 	struct usock *s = f->priv, *srv = NULL;
 	bool nonblock = f->flags & O_NONBLOCK;
 	long err = 0;
@@ -1038,8 +1038,9 @@ long unix_accept(struct task *t, struct file *f, int flags, struct file **out,
 	return 0;
 }
 
-long unix_name(struct file *f, bool peer, struct sockaddr_un *a, socklen_t *len)
+static long unix_name(struct file *f, bool peer, struct sockaddr_storage *ss, socklen_t *len)
 {
+	struct sockaddr_un *a = (struct sockaddr_un *)ss;
 	struct usock *s = f->priv;
 	long err = 0;
 
@@ -1067,8 +1068,15 @@ long unix_name(struct file *f, bool peer, struct sockaddr_un *a, socklen_t *len)
 	return err;
 }
 
-int unix_socket(struct task *t, int type, int flags, struct file **out)
+int unix_create(struct task *t, int type, int protocol, int flags, struct file **out)
 {
+	if (type == SOCK_RAW)
+		type = SOCK_DGRAM;          /* Linux: unix_create */
+	if (type != SOCK_STREAM && type != SOCK_DGRAM && type != SOCK_SEQPACKET)
+		return -ESOCKTNOSUPPORT;
+	if (protocol != 0 && protocol != PF_UNIX)
+		return -EPROTONOSUPPORT;
+
 	struct usock *s = usock_new(type, t);
 
 	if (!s)
@@ -1080,3 +1088,12 @@ int unix_socket(struct task *t, int type, int flags, struct file **out)
 	}
 	return 0;
 }
+
+static const struct sock_ops unix_sock_ops = {
+	.family = AF_UNIX,
+	.sendmsg = unix_sendmsg, .recvmsg = unix_recvmsg,
+	.bind = unix_bind, .connect = unix_connect, .listen = unix_listen,
+	.accept = unix_accept, .name = unix_name, .shutdown = unix_shutdown,
+	.getsockopt = unix_getsockopt, .setsockopt = unix_setsockopt,
+	.passcred = unix_passcred,
+};

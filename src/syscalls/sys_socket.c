@@ -1,11 +1,12 @@
 /*
  * sys_socket.c: the socket syscalls.  Linux: net/socket.c.
  *
- * Only AF_UNIX exists so far (net/unix.c): pairs and named sockets, the
- * send and receive calls (with SCM_RIGHTS and SCM_CREDENTIALS), bind,
- * listen, connect, accept, shutdown, socket options and names.  socket()
- * of another family is EAFNOSUPPORT, as the issue asks until networking
- * exists, so that programs fall back.
+ * Each call copies its arguments in, calls the socket's family
+ * operations (struct sock_ops, net/net.h) and copies results out.
+ * Families: AF_UNIX (net/unix.c: pairs and named sockets, SCM_RIGHTS and
+ * SCM_CREDENTIALS) and AF_NETLINK of protocol NETLINK_ROUTE
+ * (net/netlink.c).  socket() of another family is EAFNOSUPPORT, as the
+ * issue asks until networking exists, so that programs fall back.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -23,8 +24,9 @@
 
 #define IOV_MAX_K 1024
 
-/* The socket at fd: referenced in *fp, or -EBADF / -ENOTSOCK. */
-static long sock_get(struct task *t, uint64_t fd, struct file **fp)
+/* The socket at fd: referenced in *fp with its operations in *ops, or
+ * -EBADF / -ENOTSOCK. */
+static long sock_get(struct task *t, uint64_t fd, struct file **fp, const struct sock_ops **ops)
 {
 	struct file *f = fget(t, fd);
 
@@ -35,28 +37,30 @@ static long sock_get(struct task *t, uint64_t fd, struct file **fp)
 		return -ENOTSOCK;
 	}
 	*fp = f;
+	*ops = sock_of(f);
 	return 0;
 }
 
 long sys_socket(struct task *t, const uint64_t a[6])
 {
 	int family = (int)a[0], type = (int)a[1] & ~(SOCK_NONBLOCK | SOCK_CLOEXEC);
+	int flags = ((int)a[1] & SOCK_NONBLOCK) ? O_NONBLOCK : 0;
+	struct file *f;
+	long err;
 
-	(void)t;
 	if ((int)a[1] & ~(0xf | SOCK_NONBLOCK | SOCK_CLOEXEC))
 		return -EINVAL;
-	if (family != AF_UNIX) {
+	switch (family) {
+	case AF_UNIX:
+		err = unix_create(t, type, (int)a[2], flags, &f);
+		break;
+	case AF_NETLINK:
+		err = netlink_create(t, type, (int)a[2], flags, &f);
+		break;
+	default:
 		moat_log("socket(family %d): no networking yet: EAFNOSUPPORT", family);
 		return -EAFNOSUPPORT;
 	}
-	if (type == SOCK_RAW)
-		type = SOCK_DGRAM;          /* Linux: unix_create */
-	if (type != SOCK_STREAM && type != SOCK_DGRAM && type != SOCK_SEQPACKET)
-		return -ESOCKTNOSUPPORT;
-	if (a[2] != 0 && a[2] != PF_UNIX)
-		return -EPROTONOSUPPORT;
-	struct file *f;
-	long err = unix_socket(t, type, ((int)a[1] & SOCK_NONBLOCK) ? O_NONBLOCK : 0, &f);
 	if (err)
 		return err;
 	long fd = fdtable_install(t->fdt, f, 0, ((int)a[1] & SOCK_CLOEXEC) ? FD_CLOEXEC : 0,
@@ -66,8 +70,8 @@ long sys_socket(struct task *t, const uint64_t a[6])
 	return fd;
 }
 
-/* A sockaddr from the application, at most sizeof(struct sockaddr_un). */
-static long get_addr(struct task *t, uint64_t uaddr, uint64_t len, struct sockaddr_un *a)
+/* A sockaddr from the application (Linux: move_addr_to_kernel). */
+static long get_addr(struct task *t, uint64_t uaddr, uint64_t len, struct sockaddr_storage *a)
 {
 	memset(a, 0, sizeof(*a));
 	if ((int64_t)len < 0 || len > sizeof(*a))
@@ -79,7 +83,7 @@ static long get_addr(struct task *t, uint64_t uaddr, uint64_t len, struct sockad
 
 /* Writes a name back: at most *ulen bytes, and the real length. */
 static long put_addr(struct task *t, uint64_t uaddr, uint64_t ulen,
-		     const struct sockaddr_un *a, socklen_t len)
+		     const struct sockaddr_storage *a, socklen_t len)
 {
 	uint32_t room;
 
@@ -105,8 +109,9 @@ long sys_socketpair(struct task *t, const uint64_t a[6])
 
 	if ((int)a[1] & ~(0xf | SOCK_NONBLOCK | SOCK_CLOEXEC))
 		return -EINVAL;
-	if (family != AF_UNIX)
-		return family == AF_INET || family == AF_INET6 ? -EOPNOTSUPP : -EAFNOSUPPORT;
+	if (family != AF_UNIX)          /* Linux: sock_no_socketpair */
+		return family == AF_INET || family == AF_INET6 || family == AF_NETLINK
+		       ? -EOPNOTSUPP : -EAFNOSUPPORT;
 	if (type == SOCK_RAW)
 		type = SOCK_DGRAM;          /* Linux: unix_create */
 	if (type != SOCK_STREAM && type != SOCK_DGRAM && type != SOCK_SEQPACKET)
@@ -236,9 +241,10 @@ static long parse_rights(struct task *t, uint64_t uctl, uint64_t len, struct fil
 static long do_sendmsg(struct task *t, uint64_t fd, const struct k_msghdr *mh, int flags)
 {
 	struct file *f, *fds[253];
+	const struct sock_ops *ops;
 	struct iovec *iov;
 	int nfds;
-	long ret = sock_get(t, fd, &f);
+	long ret = sock_get(t, fd, &f, &ops);
 
 	if (ret)
 		return ret;
@@ -250,7 +256,7 @@ static long do_sendmsg(struct task *t, uint64_t fd, const struct k_msghdr *mh, i
 		file_put(f);
 		return -EOPNOTSUPP;
 	}
-	struct sockaddr_un to;
+	struct sockaddr_storage to;
 	if (mh->name && (ret = get_addr(t, mh->name, mh->namelen, &to))) {
 		file_put(f);
 		return ret;
@@ -262,8 +268,9 @@ static long do_sendmsg(struct task *t, uint64_t fd, const struct k_msghdr *mh, i
 	}
 	ret = parse_rights(t, mh->control, mh->controllen, fds, &nfds);
 	if (!ret)
-		ret = unix_sendto(t, f, iov, (int)mh->iovlen, fds, nfds, flags,
-				  mh->name ? &to : NULL, mh->name ? mh->namelen : 0);
+		ret = ops->sendmsg(t, f, iov, (int)mh->iovlen, fds, nfds, flags,
+				   mh->name ? (struct sockaddr *)&to : NULL,
+				   mh->name ? mh->namelen : 0);
 	for (int i = 0; i < nfds; i++)
 		file_put(fds[i]);
 	free(iov);
@@ -272,22 +279,23 @@ static long do_sendmsg(struct task *t, uint64_t fd, const struct k_msghdr *mh, i
 }
 
 /* Writes the control messages for what came with the data. */
-static long put_control(struct task *t, struct file *f, struct k_msghdr *mh, struct unix_rights *r,
-			const struct ucred *cred, int flags)
+static long put_control(struct task *t, const struct sock_ops *ops, struct file *f,
+			struct k_msghdr *mh, struct unix_rights *r, const struct ucred *cred,
+			int flags)
 {
 	uint8_t buf[CMSG_SPACE(253 * sizeof(int)) + CMSG_SPACE(sizeof(struct ucred))];
 	size_t used = 0, room = mh->control ? mh->controllen : 0;
 	int installed = 0;
 
 	memset(buf, 0, sizeof(buf));
-	if (unix_passcred(f) && room >= used + CMSG_SPACE(sizeof(*cred))) {
+	if (ops->passcred(f) && room >= used + CMSG_SPACE(sizeof(*cred))) {
 		struct cmsghdr *c = (struct cmsghdr *)(buf + used);
 		c->cmsg_len = CMSG_LEN(sizeof(*cred));
 		c->cmsg_level = SOL_SOCKET;
 		c->cmsg_type = SCM_CREDENTIALS;
 		memcpy(CMSG_DATA(c), cred, sizeof(*cred));
 		used += CMSG_SPACE(sizeof(*cred));
-	} else if (unix_passcred(f)) {
+	} else if (ops->passcred(f)) {
 		mh->flags |= MSG_CTRUNC;
 	}
 	if (r->nfds) {
@@ -331,10 +339,11 @@ static long do_recvmsg(struct task *t, uint64_t fd, struct k_msghdr *mh, int fla
 {
 	struct unix_rights rights = { NULL, 0 };
 	struct ucred cred = { 0, 0, 0 };
+	const struct sock_ops *ops;
 	struct iovec *iov;
 	struct file *f;
 	int mflags;
-	long ret = sock_get(t, fd, &f);
+	long ret = sock_get(t, fd, &f, &ops);
 
 	if (ret)
 		return ret;
@@ -352,17 +361,17 @@ static long do_recvmsg(struct task *t, uint64_t fd, struct k_msghdr *mh, int fla
 		file_put(f);
 		return ret;
 	}
-	struct sockaddr_un from;
+	struct sockaddr_storage from;
 	socklen_t fromlen;
-	ret = unix_recvfrom(t, f, iov, (int)mh->iovlen, &rights, &cred, flags, &mflags,
-			    &from, &fromlen);
+	ret = ops->recvmsg(t, f, iov, (int)mh->iovlen, &rights, &cred, flags, &mflags,
+			   &from, &fromlen);
 	mh->flags = mflags | (flags & MSG_CMSG_CLOEXEC);   /* Linux echoes it */
 	if (ret >= 0 && mh->name && fromlen) {
 		if (mm_copy_out(t->mm, mh->name, &from, MIN(mh->namelen, (uint32_t)fromlen)))
 			ret = -EFAULT;
 	}
 	if (ret >= 0) {
-		long err = put_control(t, f, mh, &rights, &cred, flags);
+		long err = put_control(t, ops, f, mh, &rights, &cred, flags);
 		if (err)
 			ret = err;
 	} else {
@@ -401,9 +410,10 @@ long sys_recvmsg(struct task *t, const uint64_t a[6])
 long sys_sendto(struct task *t, const uint64_t a[6])
 {
 	struct iovec iov = { (void *)(uintptr_t)a[1], a[2] };
-	struct sockaddr_un to;
+	const struct sock_ops *ops;
+	struct sockaddr_storage to;
 	struct file *f;
-	long ret = sock_get(t, a[0], &f);
+	long ret = sock_get(t, a[0], &f, &ops);
 
 	if (ret)
 		return ret;
@@ -412,8 +422,8 @@ long sys_sendto(struct task *t, const uint64_t a[6])
 	else if (a[4] && (ret = get_addr(t, a[4], a[5], &to)))
 		;
 	else
-		ret = unix_sendto(t, f, &iov, 1, NULL, 0, (int)a[3], a[4] ? &to : NULL,
-				  (socklen_t)a[5]);
+		ret = ops->sendmsg(t, f, &iov, 1, NULL, 0, (int)a[3],
+				   a[4] ? (struct sockaddr *)&to : NULL, (socklen_t)a[5]);
 	file_put(f);
 	return ret;
 }
@@ -422,9 +432,10 @@ long sys_recvfrom(struct task *t, const uint64_t a[6])
 {
 	struct iovec iov = { (void *)(uintptr_t)a[1], a[2] };
 	struct unix_rights rights = { NULL, 0 };
+	const struct sock_ops *ops;
 	struct file *f;
 	int mflags, flags = (int)a[3];
-	long ret = sock_get(t, a[0], &f);
+	long ret = sock_get(t, a[0], &f, &ops);
 
 	if (ret)
 		return ret;
@@ -433,9 +444,9 @@ long sys_recvfrom(struct task *t, const uint64_t a[6])
 		file_put(f);
 		return -EINVAL;
 	}
-	struct sockaddr_un from;
+	struct sockaddr_storage from;
 	socklen_t fromlen;
-	ret = unix_recvfrom(t, f, &iov, 1, &rights, NULL, flags, &mflags, &from, &fromlen);
+	ret = ops->recvmsg(t, f, &iov, 1, &rights, NULL, flags, &mflags, &from, &fromlen);
 	/* Descriptors received without a control buffer are dropped. */
 	for (int i = 0; i < rights.nfds; i++)
 		file_put(rights.fds[i]);
@@ -538,23 +549,25 @@ long sys_recvmmsg(struct task *t, const uint64_t a[6])
 
 long sys_shutdown(struct task *t, const uint64_t a[6])
 {
+	const struct sock_ops *ops;
 	struct file *f;
-	long ret = sock_get(t, a[0], &f);
+	long ret = sock_get(t, a[0], &f, &ops);
 
 	if (ret)
 		return ret;
-	ret = unix_shutdown(f, (int)a[1]);
+	ret = ops->shutdown(f, (int)a[1]);
 	file_put(f);
 	return ret;
 }
 
 long sys_getsockopt(struct task *t, const uint64_t a[6])
 {
+	const struct sock_ops *ops;
 	struct file *f;
 	int level = (int)a[1], name = (int)a[2], val = 0;
 	struct ucred cred;
 	uint32_t len;
-	long ret = sock_get(t, a[0], &f);
+	long ret = sock_get(t, a[0], &f, &ops);
 
 	if (ret)
 		return ret;
@@ -566,11 +579,11 @@ long sys_getsockopt(struct task *t, const uint64_t a[6])
 		file_put(f);
 		return -EINVAL;
 	}
-	ret = level == SOL_SOCKET ? unix_getsockopt(f, name, &val, &cred) : -EOPNOTSUPP;
+	ret = ops->getsockopt(t, f, level, name, len, &val, &cred);
 	file_put(f);
 	if (ret)
 		return ret;
-	if (name == SO_PEERCRED) {
+	if (level == SOL_SOCKET && name == SO_PEERCRED) {
 		len = MIN(len, (uint32_t)sizeof(cred));
 		ret = mm_copy_out(t->mm, a[3], &cred, len);
 	} else {
@@ -584,18 +597,19 @@ long sys_getsockopt(struct task *t, const uint64_t a[6])
 
 long sys_setsockopt(struct task *t, const uint64_t a[6])
 {
+	const struct sock_ops *ops;
 	struct file *f;
 	int level = (int)a[1], name = (int)a[2], val = 0;
 	uint64_t timeo = 0;
-	long ret = sock_get(t, a[0], &f);
+	long ret = sock_get(t, a[0], &f, &ops);
 
 	if (ret)
 		return ret;
 	if (level != SOL_SOCKET) {
-		file_put(f);
-		return -EOPNOTSUPP;
-	}
-	if (name == SO_RCVTIMEO || name == SO_SNDTIMEO) {
+		/* A protocol's options: an int, 0 when shorter (as netlink). */
+		if ((uint32_t)a[4] >= sizeof(int) && mm_copy_in(t->mm, &val, a[3], sizeof(val)))
+			ret = -EFAULT;
+	} else if (name == SO_RCVTIMEO || name == SO_SNDTIMEO) {
 		struct timeval tv;
 		if (a[4] < sizeof(tv) || mm_copy_in(t->mm, &tv, a[3], sizeof(tv)))
 			ret = a[4] < sizeof(tv) ? -EINVAL : -EFAULT;
@@ -613,21 +627,22 @@ long sys_setsockopt(struct task *t, const uint64_t a[6])
 			ret = -EFAULT;
 	}
 	if (!ret)
-		ret = unix_setsockopt(f, name, val, timeo);
+		ret = ops->setsockopt(t, f, level, name, val, (uint32_t)a[4], timeo);
 	file_put(f);
 	return ret;
 }
 
 static long name_of(struct task *t, const uint64_t a[6], bool peer)
 {
-	struct sockaddr_un addr;
+	const struct sock_ops *ops;
+	struct sockaddr_storage addr;
 	socklen_t len;
 	struct file *f;
-	long ret = sock_get(t, a[0], &f);
+	long ret = sock_get(t, a[0], &f, &ops);
 
 	if (ret)
 		return ret;
-	ret = unix_name(f, peer, &addr, &len);
+	ret = ops->name(f, peer, &addr, &len);
 	file_put(f);
 	if (ret)
 		return ret;
@@ -641,59 +656,63 @@ long sys_getpeername(struct task *t, const uint64_t a[6]) { return name_of(t, a,
 
 long sys_bind(struct task *t, const uint64_t a[6])
 {
-	struct sockaddr_un addr;
+	const struct sock_ops *ops;
+	struct sockaddr_storage addr;
 	struct file *f;
-	long ret = sock_get(t, a[0], &f);
+	long ret = sock_get(t, a[0], &f, &ops);
 
 	if (ret)
 		return ret;
 	ret = get_addr(t, a[1], a[2], &addr);
 	if (!ret)
-		ret = unix_bind(t, f, &addr, (socklen_t)a[2]);
+		ret = ops->bind(t, f, (struct sockaddr *)&addr, (socklen_t)a[2]);
 	file_put(f);
 	return ret;
 }
 
 long sys_listen(struct task *t, const uint64_t a[6])
 {
+	const struct sock_ops *ops;
 	struct file *f;
-	long ret = sock_get(t, a[0], &f);
+	long ret = sock_get(t, a[0], &f, &ops);
 
 	if (ret)
 		return ret;
-	ret = unix_listen(f, (int)a[1]);
+	ret = ops->listen(f, (int)a[1]);
 	file_put(f);
 	return ret;
 }
 
 long sys_connect(struct task *t, const uint64_t a[6])
 {
-	struct sockaddr_un addr;
+	const struct sock_ops *ops;
+	struct sockaddr_storage addr;
 	struct file *f;
-	long ret = sock_get(t, a[0], &f);
+	long ret = sock_get(t, a[0], &f, &ops);
 
 	if (ret)
 		return ret;
 	ret = get_addr(t, a[1], a[2], &addr);
 	if (!ret)
-		ret = unix_connect(t, f, &addr, (socklen_t)a[2]);
+		ret = ops->connect(t, f, (struct sockaddr *)&addr, (socklen_t)a[2]);
 	file_put(f);
 	return ret;
 }
 
 static long do_accept(struct task *t, const uint64_t a[6], int flags)
 {
-	struct sockaddr_un peer;
+	const struct sock_ops *ops;
+	struct sockaddr_storage peer;
 	socklen_t peerlen;
 	struct file *f, *nf;
 	long ret, fd;
 
 	if (flags & ~(SOCK_NONBLOCK | SOCK_CLOEXEC))
 		return -EINVAL;
-	ret = sock_get(t, a[0], &f);
+	ret = sock_get(t, a[0], &f, &ops);
 	if (ret)
 		return ret;
-	ret = unix_accept(t, f, (flags & SOCK_NONBLOCK) ? O_NONBLOCK : 0, &nf, &peer, &peerlen);
+	ret = ops->accept(t, f, (flags & SOCK_NONBLOCK) ? O_NONBLOCK : 0, &nf, &peer, &peerlen);
 	file_put(f);
 	if (ret)
 		return ret == -EINTR ? -ERESTARTSYS : ret;
@@ -723,10 +742,10 @@ long sock_rw(struct task *t, struct file *f, const struct iovec *iov, long cnt, 
 	int mflags;
 	long ret;
 
-	/* The iovec holds application addresses, as unix_* expect. */
+	/* The iovec holds application addresses, as sock_ops expect. */
 	if (write)
-		return unix_send(t, f, iov, (int)cnt, NULL, 0, 0);
-	ret = unix_recv(t, f, iov, (int)cnt, &rights, NULL, 0, &mflags);
+		return sock_of(f)->sendmsg(t, f, iov, (int)cnt, NULL, 0, 0, NULL, 0);
+	ret = sock_of(f)->recvmsg(t, f, iov, (int)cnt, &rights, NULL, 0, &mflags, NULL, NULL);
 	for (int i = 0; i < rights.nfds; i++)
 		file_put(rights.fds[i]);
 	free(rights.fds);

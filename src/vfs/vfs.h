@@ -39,6 +39,7 @@ struct memobj;
 struct mm_file;
 struct statfs;
 struct path;
+struct sock_ops;
 
 extern pthread_mutex_t vfs_lock;
 
@@ -373,6 +374,8 @@ struct file_ops {
 	bool sees_empty_io;       /* read/write of 0 bytes reach the op */
 	/* An anonymous inode's name in /proc/PID/fd ("[pidfd]"). */
 	const char *anon_name;
+	/* A socket's family operations (net/net.h); NULL: not a socket. */
+	const struct sock_ops *sock;
 };
 
 struct file {
