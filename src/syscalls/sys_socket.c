@@ -605,7 +605,11 @@ long sys_setsockopt(struct task *t, const uint64_t a[6])
 
 	if (ret)
 		return ret;
-	if (level != SOL_SOCKET) {
+	if (level != SOL_SOCKET && ops->family == AF_UNIX) {
+		/* Linux: unix sockets have no protocol options, and say so
+		 * before looking at the value (__sys_setsockopt). */
+		ret = -EOPNOTSUPP;
+	} else if (level != SOL_SOCKET) {
 		/* A protocol's options: an int, 0 when shorter (as netlink). */
 		if ((uint32_t)a[4] >= sizeof(int) && mm_copy_in(t->mm, &val, a[3], sizeof(val)))
 			ret = -EFAULT;

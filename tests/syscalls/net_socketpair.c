@@ -912,6 +912,8 @@ static void test_errors(void)
 	/* Protocol 1 is PF_UNIX itself: accepted. */
 	if (CHECK_OK(socketpair(AF_UNIX, SOCK_STREAM, 1, sv))) {
 		CHECK_EQ(getint(sv[0], SO_TYPE), SOCK_STREAM);
+		/* No protocol options, said before the value is read. */
+		CHECK_ERR(setsockopt(sv[0], 6 /* IPPROTO_TCP */, 1, (void *)8, 4), EOPNOTSUPP);
 		closepair(sv);
 	}
 	/* SOCK_RAW quietly becomes SOCK_DGRAM. */
