@@ -50,6 +50,7 @@ extern const char stub_blob[], stub_blob_end[];
 #define SPIN_MAX_NS 20000      /* never spin longer than 20 us */
 #define STUB_SPIN_NS 20000     /* stub spins this long for the sentry */
 #define SPIN_QUICK_NS 2000     /* first part of a spin: no spinner count */
+#define SPIN_WOKE_NS 50000     /* after a futex wake of the peer: longer than its wake-up */
 #define CTRL_DEAD 0xffffffffU
 
 struct platform_as {
@@ -665,7 +666,7 @@ static int queue_op(struct platform_as *as, const struct stub_op *op)
 }
 
 /* Waits until the stub hands ctx back: state leaves `cur`. */
-static uint32_t ctx_wait(struct platform_ctx *ctx, uint32_t cur);
+static uint32_t ctx_wait(struct platform_ctx *ctx, uint32_t cur, bool woke);
 
 static int check_op_results(const struct stub_op *ops, const int64_t *ret,
 			    uint32_t n)
@@ -717,7 +718,7 @@ int platform_as_flush(struct platform_as *as)
 		__atomic_store_n(&m->state, SM_OPS, __ATOMIC_SEQ_CST);
 		if (__atomic_load_n(&m->stub_waiting, __ATOMIC_SEQ_CST))
 			futex(&m->state, FUTEX_WAKE, 1, NULL);
-		st = ctx_wait(ctx, SM_OPS);
+		st = ctx_wait(ctx, SM_OPS, false);
 		if (st != SM_TRAPPED)
 			return -ESRCH;
 		for (uint32_t i = 0; i < n; i++)
@@ -843,11 +844,19 @@ static int spin_until(struct sysmsg *m, uint32_t cur, uint64_t end, uint32_t *st
 	}
 }
 
-static uint32_t ctx_wait(struct platform_ctx *ctx, uint32_t cur)
+/*
+ * Waits for the stub to leave state cur.  woke: the stub was asleep and
+ * has just been woken, so its answer comes a futex wake-up later: spin
+ * past that, or both sides keep sleeping on each other.
+ */
+static uint32_t ctx_wait(struct platform_ctx *ctx, uint32_t cur, bool woke)
 {
 	struct sysmsg *m = ctx->m;
 	uint32_t st;
 	uint64_t start = rdtsc(), budget = ctx->spin_ns, waited;
+
+	if (woke)
+		budget = MAX(budget, (uint64_t)SPIN_WOKE_NS);
 	uint64_t per_us = READ_ONCE(global->tsc_per_us);
 	int spun = 0;
 
@@ -946,7 +955,7 @@ static struct platform_ctx *ctx_finish(struct platform_ctx *ctx, int err, int64_
 		err = (int)ret;
 	if (err == 0) {
 		ctx->tid = (pid_t)ret;
-		if (ctx_wait(ctx, 0) != SM_TRAPPED || READ_ONCE(ctx->m->trap) != STUB_TRAP_INIT)
+		if (ctx_wait(ctx, 0, false) != SM_TRAPPED || READ_ONCE(ctx->m->trap) != STUB_TRAP_INIT)
 			err = -ESRCH;
 	}
 	if (err) {
@@ -1077,7 +1086,7 @@ void *platform_ctx_fpstate(struct platform_ctx *ctx, uint32_t *size)
 		__atomic_store_n(&m->state, SM_FPSAVE, __ATOMIC_SEQ_CST);
 		if (__atomic_load_n(&m->stub_waiting, __ATOMIC_SEQ_CST))
 			futex(&m->state, FUTEX_WAKE, 1, NULL);
-		ctx_wait(ctx, SM_FPSAVE);
+		ctx_wait(ctx, SM_FPSAVE, false);
 	}
 	uint32_t n = READ_ONCE(m->fp_size);
 	*size = n > AREA_FP_SIZE ? AREA_FP_SIZE : n;
@@ -1157,9 +1166,10 @@ void platform_switch(struct platform_ctx *ctx, struct stub_regs *regs,
 		m->stub_spin_cycles = ns_to_tsc(STUB_SPIN_NS);
 	}
 	__atomic_store_n(&m->state, SM_APP, __ATOMIC_SEQ_CST);
-	if (__atomic_load_n(&m->stub_waiting, __ATOMIC_SEQ_CST))
+	bool woke = __atomic_load_n(&m->stub_waiting, __ATOMIC_SEQ_CST);
+	if (woke)
 		futex(&m->state, FUTEX_WAKE, 1, NULL);
-	st = ctx_wait(ctx, SM_APP);
+	st = ctx_wait(ctx, SM_APP, woke);
 	ctx->trapped = 1;
 	if (st != SM_TRAPPED)
 		goto dead;

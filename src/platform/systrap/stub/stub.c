@@ -151,6 +151,8 @@ static inline uint64_t rdtsc(void)
 
 static inline void cpu_relax(void) { __asm__ volatile("pause" ::: "memory"); }
 
+static inline uint64_t MAX_U64(uint64_t a, uint64_t b) { return a > b ? a : b; }
+
 static void copy(void *dst, const void *src, uint64_t n)
 {
 	__asm__ volatile("rep movsb"
@@ -236,11 +238,15 @@ static uint32_t wait_change(uint32_t *word, uint32_t cur, uint32_t *waiting,
 }
 
 /* Publishes a new state and wakes the sentry if it sleeps on it. */
-static void set_state(uint32_t *word, uint32_t v, uint32_t *waiting)
+/* Publishes a new state and wakes the sentry if it sleeps on it;
+ * returns whether it had to. */
+static int set_state(uint32_t *word, uint32_t v, uint32_t *waiting)
 {
 	__atomic_store_n(word, v, __ATOMIC_SEQ_CST);
-	if (__atomic_load_n(waiting, __ATOMIC_SEQ_CST))
-		futex_wake(word);
+	if (!__atomic_load_n(waiting, __ATOMIC_SEQ_CST))
+		return 0;
+	futex_wake(word);
+	return 1;
 }
 
 static void run_ops(const struct stub_op *ops, int64_t *ret, uint32_t n)
@@ -363,12 +369,17 @@ static __attribute__((noinline)) void sentry_round_trip(struct sysmsg *m,
 							const struct _fpstate_64 *fp)
 {
 	uint32_t st;
+	/* The sentry was asleep: its answer comes a wake-up later, so spin
+	 * past that, or both sides keep missing each other. */
+	uint64_t budget = m->stub_spin_cycles;
+	if (set_state(&m->state, SM_TRAPPED, &m->sentry_waiting))
+		budget = MAX_U64(budget, 50 * global()->tsc_per_us);
 
-	set_state(&m->state, SM_TRAPPED, &m->sentry_waiting);
 	for (;;) {
 		st = wait_change(&m->state, SM_TRAPPED, &m->stub_waiting,
-				 m->stub_spin_cycles, &m->sentry_blocking,
+				 budget, &m->sentry_blocking,
 				 &m->stat_stub_spins, &m->stat_stub_sleeps);
+		budget = m->stub_spin_cycles;
 		if (st == SM_OPS) {
 			run_ops(m->ops, m->op_ret, m->nops);
 			m->nops = 0;
