@@ -95,16 +95,14 @@ static long do_epoll_wait(struct task *t, uint64_t epfd, uint64_t uevents, int m
 		file_put(epf);
 		return -EINVAL;
 	}
-	out = calloc((size_t)MIN(max, 1024), sizeof(*out));
-	if (!out) {
-		file_put(epf);
-		return -ENOMEM;
-	}
+	/* The events go through the task's I/O buffer (no file read or
+	 * write runs during the wait). */
+	_Static_assert(1024 * sizeof(*out) <= TASK_IOBUF_SIZE, "epoll events buffer");
+	out = (struct epoll_event *)t->iobuf;
 	n = epoll_wait_file(t, epf, out, MIN(max, 1024), deadline);
 	file_put(epf);
 	if (n > 0 && mm_copy_out(t->mm, uevents, out, (size_t)n * sizeof(*out)))
 		n = -EFAULT;
-	free(out);
 	return n == -EINTR ? -EINTR : n;    /* epoll_wait is never restarted */
 }
 
