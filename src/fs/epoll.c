@@ -376,11 +376,11 @@ long epoll_wait_file(struct task *t, struct file *epf, struct epoll_event *out, 
 {
 	struct epoll *ep = epf->priv;
 	struct waiter w = { .events = ~0U, .notify = task_waiter_wake, .arg = t };
+	bool waiting = false;
 	long n = 0;
 
 	if (!is_epoll(epf))
 		return -EINVAL;
-	waitq_add(&ep->wq, &w);
 	for (;;) {
 		bool rescan = false;
 		__atomic_store_n(&t->wake, 0, __ATOMIC_SEQ_CST);
@@ -462,6 +462,13 @@ long epoll_wait_file(struct task *t, struct file *epf, struct epoll_event *out, 
 		pthread_mutex_unlock(&epoll_mutex);
 		if (n || deadline == 1)
 			break;
+		if (!waiting) {
+			/* Something to wait for: register, then look once more
+			 * (a notification from now on sets t->wake). */
+			waitq_add(&ep->wq, &w);
+			waiting = true;
+			continue;
+		}
 		int err = task_wait_ready(t, deadline, rescan);
 		if (err) {
 			if (err == -EINTR)
@@ -469,7 +476,8 @@ long epoll_wait_file(struct task *t, struct file *epf, struct epoll_event *out, 
 			break;
 		}
 	}
-	waitq_remove(&ep->wq, &w);
+	if (waiting)
+		waitq_remove(&ep->wq, &w);
 	return n;
 }
 
