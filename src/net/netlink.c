@@ -119,12 +119,14 @@ static int port_insert(struct nlsock *s, struct task *t, uint32_t portid)
 /* Appends a datagram to s (nl_lock held).  A full queue drops it and
  * reports ENOBUFS on the next receive, as Linux does for the kernel's
  * messages (netlink_overrun), unless NETLINK_NO_ENOBUFS; force: a dump's
- * part, which Linux would send when room is made. */
+ * part, which Linux would send when room is made - up to four times the
+ * buffer, so that a program that never reads cannot grow the sentry's
+ * memory without bound. */
 static int queue_dgram(struct nlsock *s, uint32_t from, const void *data, size_t len, bool force)
 {
 	struct nl_dgram *d;
 
-	if (!force && s->queued > (size_t)s->rcvbuf) {
+	if (s->queued > (size_t)s->rcvbuf * (force ? 4 : 1)) {
 		if (!s->no_enobufs)
 			s->err = ENOBUFS;
 		waitq_notify(&s->wq, POLLERR);
