@@ -337,7 +337,9 @@ static void calibrate(void)
 {
 	uint64_t ns = host_now_ns() - ns0;
 
-	if (ns > 5000000) {
+	/* Over half a millisecond the rate is good to 1e-4, plenty for
+	 * spin budgets; the first trap comes later than that. */
+	if (ns > 500000) {
 		uint64_t rate = (rdtsc() - tsc0) * 1000 / ns;
 		if (rate > 100 && rate < 20000)
 			WRITE_ONCE(global->tsc_per_us, rate);
@@ -1161,7 +1163,10 @@ void platform_switch(struct platform_ctx *ctx, struct stub_regs *regs,
 		ctx->fs_base_applied = fs_base;
 	}
 	ctx->trapped = 0;
-	if ((++ctx->stat_traps & 1023) == 0) {
+	/* Spin budgets are in TSC cycles: refine the rate at a context's
+	 * first trap (short programs never reach the 1024th) and then every
+	 * 1024 traps. */
+	if ((++ctx->stat_traps & 1023) == 1) {
 		calibrate();
 		m->stub_spin_cycles = ns_to_tsc(STUB_SPIN_NS);
 	}
