@@ -220,6 +220,14 @@ long mm_copy_out_force(struct mm *mm, uint64_t dst, const void *src, size_t len)
 long mm_import_iovec(struct mm *mm, uint64_t uiov, uint64_t cnt,
 		     struct iovec **iov_out, size_t *total);
 
+/*
+ * Copies n bytes between an imported iovec (application addresses), from
+ * its byte skip on, and buf: into buf when in, else out of it.  0 or
+ * -EFAULT.
+ */
+long mm_copy_iovec(struct mm *mm, const struct iovec *iov, int iovcnt, size_t skip,
+		   void *buf, size_t n, bool in);
+
 /* Linux's cap on one read or write: INT_MAX rounded down to a page. */
 #define MAX_RW_COUNT (0x7fffffffUL & PAGE_MASK)
 

@@ -170,3 +170,23 @@ long mm_import_iovec(struct mm *mm, uint64_t uiov, uint64_t cnt,
 	*total = sum;
 	return (long)cnt;
 }
+
+long mm_copy_iovec(struct mm *mm, const struct iovec *iov, int iovcnt, size_t skip,
+		   void *buf, size_t n, bool in)
+{
+	for (int i = 0; i < iovcnt && n; i++) {
+		size_t k = iov[i].iov_len;
+		if (skip >= k) {
+			skip -= k;
+			continue;
+		}
+		size_t take = MIN(k - skip, n);
+		uint64_t addr = (uint64_t)iov[i].iov_base + skip;
+		if (in ? mm_copy_in(mm, buf, addr, take) : mm_copy_out(mm, addr, buf, take))
+			return -EFAULT;
+		buf = (char *)buf + take;
+		n -= take;
+		skip = 0;
+	}
+	return 0;
+}

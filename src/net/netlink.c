@@ -507,28 +507,6 @@ static void rtnl_rcv(struct nlsock *s, struct task *t, const uint8_t *data, size
 
 /* ---- socket operations ---- */
 
-/* Copies n bytes between the iovec (application addresses), from byte
- * skip on, and buf; false on a bad address. */
-static bool copy_iov(struct task *t, const struct iovec *iov, int iovcnt, size_t skip, void *buf,
-		     size_t n, bool in)
-{
-	for (int i = 0; i < iovcnt && n; i++) {
-		size_t k = iov[i].iov_len;
-		if (skip >= k) {
-			skip -= k;
-			continue;
-		}
-		size_t take = MIN(k - skip, n);
-		uint64_t addr = (uint64_t)iov[i].iov_base + skip;
-		if (in ? mm_copy_in(t->mm, buf, addr, take) : mm_copy_out(t->mm, addr, buf, take))
-			return false;
-		buf = (char *)buf + take;
-		n -= take;
-		skip = 0;
-	}
-	return true;
-}
-
 /* Linux: netlink_sendmsg. */
 static long nl_sendmsg(struct task *t, struct file *f, const struct iovec *iov, int iovcnt,
 		       struct file **fds, int nfds, int flags, const struct sockaddr *to,
@@ -568,7 +546,7 @@ static long nl_sendmsg(struct task *t, struct file *f, const struct iovec *iov, 
 	uint8_t *buf = malloc(len);
 	if (!buf)
 		return -ENOBUFS;
-	if (!copy_iov(t, iov, iovcnt, 0, buf, len, true)) {
+	if (mm_copy_iovec(t->mm, iov, iovcnt, 0, buf, len, true)) {
 		free(buf);
 		return -EFAULT;
 	}
@@ -630,7 +608,7 @@ static long nl_recvmsg(struct task *t, struct file *f, const struct iovec *iov, 
 	size_t n = MIN(len, d->len);
 	/* Linux takes the datagram off the queue before copying it: a bad
 	 * buffer loses it (skb_recv_datagram, then skb_copy_datagram_msg). */
-	ret = copy_iov(t, iov, iovcnt, 0, d->data, n, false) ? 0 : -EFAULT;
+	ret = mm_copy_iovec(t->mm, iov, iovcnt, 0, d->data, n, false);
 	if (!(flags & MSG_PEEK)) {
 		s->head = d->next;
 		if (!s->head)

@@ -110,30 +110,17 @@ static bool msg_based(const struct usock *s)
 
 /* Copies n bytes between the iovec, from byte skip on, and buf; false on
  * a bad address.  The iovec holds application addresses, or with kbuf
- * (sendfile and splice, never a syscall's own iovec) sentry ones. */
+ * one sentry buffer (sendfile and splice, never a syscall's own iovec). */
 static bool copy_iov(struct task *t, const struct iovec *iov, int iovcnt, bool kbuf,
 		     size_t skip, void *buf, size_t n, bool in)
 {
-	for (int i = 0; i < iovcnt && n; i++) {
-		size_t k = iov[i].iov_len;
-		if (skip >= k) {
-			skip -= k;
-			continue;
-		}
-		size_t take = MIN(k - skip, n);
-		uint64_t addr = (uint64_t)iov[i].iov_base + skip;
-		if (kbuf) {
-			if (in)
-				memcpy(buf, (const void *)addr, take);
-			else
-				memcpy((void *)addr, buf, take);
-		} else if (in ? mm_copy_in(t->mm, buf, addr, take) : mm_copy_out(t->mm, addr, buf, take)) {
-			return false;
-		}
-		buf = (char *)buf + take;
-		n -= take;
-		skip = 0;
-	}
+	if (!kbuf)
+		return mm_copy_iovec(t->mm, iov, iovcnt, skip, buf, n, in) == 0;
+	char *k = (char *)iov[0].iov_base + skip;
+	if (in)
+		memcpy(buf, k, n);
+	else
+		memcpy(k, buf, n);
 	return true;
 }
 

@@ -196,6 +196,23 @@ static struct itimerspec ns_its(uint64_t left, uint64_t interval)
 	return v;
 }
 
+/* The timerfd at fd: its file referenced in *fp; -EBADF or -EINVAL. */
+static long timerfd_fget(struct task *t, uint64_t fd, struct file **fp,
+			struct timerfd_state **tfp)
+{
+	struct file *f = fget(t, fd);
+
+	if (!f)
+		return -EBADF;
+	*tfp = timerfd_of(f);
+	if (!*tfp) {
+		file_put(f);
+		return -EINVAL;
+	}
+	*fp = f;
+	return 0;
+}
+
 long sys_timerfd_settime(struct task *t, const uint64_t a[6])
 {
 	struct itimerspec nv, old;
@@ -212,14 +229,9 @@ long sys_timerfd_settime(struct task *t, const uint64_t a[6])
 	    nv.it_interval.tv_sec < 0 || nv.it_interval.tv_nsec < 0 ||
 	    nv.it_interval.tv_nsec >= 1000000000L)
 		return -EINVAL;
-	f = fget(t, a[0]);
-	if (!f)
-		return -EBADF;
-	tf = timerfd_of(f);
-	if (!tf) {
-		file_put(f);
-		return -EINVAL;
-	}
+	long err = timerfd_fget(t, a[0], &f, &tf);
+	if (err)
+		return err;
 	uint64_t v = (uint64_t)nv.it_value.tv_sec * 1000000000ULL + (uint64_t)nv.it_value.tv_nsec;
 	if (v) {
 		if (flags & TFD_TIMER_ABSTIME) {
@@ -253,16 +265,12 @@ long sys_timerfd_gettime(struct task *t, const uint64_t a[6])
 {
 	struct timerfd_state *tf;
 	struct itimerspec v;
-	struct file *f = fget(t, a[0]);
+	struct file *f;
 	uint64_t left, interval;
 
-	if (!f)
-		return -EBADF;
-	tf = timerfd_of(f);
-	if (!tf) {
-		file_put(f);
-		return -EINVAL;
-	}
+	long err = timerfd_fget(t, a[0], &f, &tf);
+	if (err)
+		return err;
 	pthread_mutex_lock(&t->k->lock);
 	timerfd_get(tf, &left, &interval);
 	pthread_mutex_unlock(&t->k->lock);

@@ -658,7 +658,8 @@ static long name_of(struct task *t, const uint64_t a[6], bool peer)
 long sys_getsockname(struct task *t, const uint64_t a[6]) { return name_of(t, a, false); }
 long sys_getpeername(struct task *t, const uint64_t a[6]) { return name_of(t, a, true); }
 
-long sys_bind(struct task *t, const uint64_t a[6])
+/* bind and connect: a socket and a name. */
+static long to_addr(struct task *t, const uint64_t a[6], bool connect)
 {
 	const struct sock_ops *ops;
 	struct sockaddr_storage addr;
@@ -669,10 +670,14 @@ long sys_bind(struct task *t, const uint64_t a[6])
 		return ret;
 	ret = get_addr(t, a[1], a[2], &addr);
 	if (!ret)
-		ret = ops->bind(t, f, (struct sockaddr *)&addr, (socklen_t)a[2]);
+		ret = (connect ? ops->connect : ops->bind)(t, f, (struct sockaddr *)&addr,
+							  (socklen_t)a[2]);
 	file_put(f);
 	return ret;
 }
+
+long sys_bind(struct task *t, const uint64_t a[6]) { return to_addr(t, a, false); }
+long sys_connect(struct task *t, const uint64_t a[6]) { return to_addr(t, a, true); }
 
 long sys_listen(struct task *t, const uint64_t a[6])
 {
@@ -683,22 +688,6 @@ long sys_listen(struct task *t, const uint64_t a[6])
 	if (ret)
 		return ret;
 	ret = ops->listen(f, (int)a[1]);
-	file_put(f);
-	return ret;
-}
-
-long sys_connect(struct task *t, const uint64_t a[6])
-{
-	const struct sock_ops *ops;
-	struct sockaddr_storage addr;
-	struct file *f;
-	long ret = sock_get(t, a[0], &f, &ops);
-
-	if (ret)
-		return ret;
-	ret = get_addr(t, a[1], a[2], &addr);
-	if (!ret)
-		ret = ops->connect(t, f, (struct sockaddr *)&addr, (socklen_t)a[2]);
 	file_put(f);
 	return ret;
 }
