@@ -151,7 +151,7 @@ static inline uint64_t rdtsc(void)
 
 static inline void cpu_relax(void) { __asm__ volatile("pause" ::: "memory"); }
 
-static inline uint64_t MAX_U64(uint64_t a, uint64_t b) { return a > b ? a : b; }
+static inline uint64_t max_u64(uint64_t a, uint64_t b) { return a > b ? a : b; }
 
 static void copy(void *dst, const void *src, uint64_t n)
 {
@@ -373,7 +373,7 @@ static __attribute__((noinline)) void sentry_round_trip(struct sysmsg *m,
 	 * past that, or both sides keep missing each other. */
 	uint64_t budget = m->stub_spin_cycles;
 	if (set_state(&m->state, SM_TRAPPED, &m->sentry_waiting))
-		budget = MAX_U64(budget, 50 * global()->tsc_per_us);
+		budget = max_u64(budget, 50 * global()->tsc_per_us);
 
 	for (;;) {
 		st = wait_change(&m->state, SM_TRAPPED, &m->stub_waiting,
