@@ -247,6 +247,10 @@ int kernel_run(const struct kernel_config *cfg, int *load_err, const char **what
 		*load_err = -ENOMEM;
 		return abort_start(k, t, 125);
 	}
+	/* The sandbox starts with moat's limits; forks copy their parent's. */
+	for (int r = 0; r < RLIM_NLIMITS; r++)
+		getrlimit(r, &t->tg->rlimits[r]);
+	host_fds_reserve();
 	t->tg->pgid = t->tg->sid = 1;
 	t->tg->exit_signal = SIGCHLD;
 	k->groups = k->init = t->tg;

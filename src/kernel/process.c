@@ -55,8 +55,6 @@ struct thread_group *thread_group_new(struct kernel *k, int tgid)
 		tg->itimer_cpu[i].notify = SIGEV_SIGNAL;
 		tg->itimer_cpu[i].signo = i ? SIGPROF : SIGVTALRM;
 	}
-	for (int r = 0; r < RLIM_NLIMITS; r++)
-		getrlimit(r, &tg->rlimits[r]);
 	return tg;
 }
 

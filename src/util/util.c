@@ -4,10 +4,12 @@
 #include "util/util.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <sys/resource.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -78,6 +80,30 @@ void moat_panic_at(const char *file, int line, const char *fmt, ...)
 	/* Stubs die with us through PR_SET_PDEATHSIG. */
 	kill(0, 0);
 	abort();
+}
+
+void host_fds_reserve(void)
+{
+	struct rlimit rl;
+	int fd, top;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) != 0)
+		return;
+	if (rl.rlim_cur < rl.rlim_max) {
+		rl.rlim_cur = rl.rlim_max;
+		if (setrlimit(RLIMIT_NOFILE, &rl) != 0)
+			getrlimit(RLIMIT_NOFILE, &rl);
+	}
+	top = (int)MIN(rl.rlim_cur, (rlim_t)HOST_FDS_RESERVED) - 1;
+	fd = open("/", O_PATH | O_CLOEXEC);
+	if (fd < 0 || top <= fd) {
+		if (fd >= 0)
+			close(fd);
+		return;
+	}
+	if (dup3(fd, top, O_CLOEXEC) == top)
+		close(top);
+	close(fd);
 }
 
 uint64_t host_now_ns(void)

@@ -43,6 +43,17 @@ void moat_panic_at(const char *file, int line, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4), noreturn));
 #define panic(...) moat_panic_at(__FILE__, __LINE__, __VA_ARGS__)
 
+/*
+ * Grows the sentry's descriptor table to HOST_FDS_RESERVED entries (and
+ * the soft RLIMIT_NOFILE to the hard one) while the sentry has one thread:
+ * hostfs holds a host descriptor per cached inode, and Linux grows a
+ * table that threads share only after a synchronize_rcu(), which stalls
+ * for 10-20 ms on this class of machine (`ls -la /usr/bin` hit it three
+ * times, at descriptors 256, 512 and 1024).
+ */
+#define HOST_FDS_RESERVED 16384
+void host_fds_reserve(void);
+
 /* The host's CLOCK_MONOTONIC in ns, for the sentry's own measurements
  * (spin budgets); the sandbox's time is kernel/clock.c's moat_now_ns. */
 uint64_t host_now_ns(void);
