@@ -383,6 +383,11 @@ void *task_main(void *arg)
 
 	platform_set_current(t->ctx);
 	current_task = t;
+	if (t->premap) {
+		/* Deferred to the first resume: no round trip of its own. */
+		mm_premap(t->mm, t->regs.rsp, t->regs.rip, platform_as_batch());
+		t->premap = false;
+	}
 	for (;;) {
 		/* Signals, a mask to restore, or a restart code to turn into
 		 * a restart or EINTR: otherwise straight back (no lock). */

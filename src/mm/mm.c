@@ -692,6 +692,65 @@ nomem:
 	return NULL;
 }
 
+/* Maps the present pages of vma v in [lo, hi) into the stub in runs
+ * (mm->lock held): read-only where copy-on-write.  Stops once *ops runs
+ * are used up. */
+static void premap_range(struct mm *mm, struct vma *v, uint64_t lo, uint64_t hi,
+			 unsigned *ops)
+{
+	uint64_t pn = MAX(lo, v->start) >> PAGE_SHIFT, end = MIN(hi, v->end) >> PAGE_SHIFT, val;
+	uint64_t run_addr = 0, run_off = 0, run_len = 0;
+	int run_prot = 0;
+
+	if (v->prot == PROT_NONE)
+		return;
+	while (*ops && (pn = pagemap_next(&mm->pages, pn, end, &val)) < end) {
+		uint64_t *e = pagemap_slot(&mm->pages, pn, false);
+		int prot = (val & PTE_COW) ? v->prot & ~PROT_WRITE : v->prot;
+		if (val & PTE_MAPPED) {
+			pn++;
+			continue;
+		}
+		if (run_len && run_addr + run_len == pn << PAGE_SHIFT &&
+		    run_off + run_len == (val & PAGE_MASK) && run_prot == prot) {
+			run_len += PAGE_SIZE;
+		} else {
+			if (run_len) {
+				platform_as_map_lazy(mm->as, run_addr, run_len, run_prot, run_off);
+				if (!--*ops)
+					return;
+			}
+			run_addr = pn << PAGE_SHIFT;
+			run_off = val & PAGE_MASK;
+			run_len = PAGE_SIZE;
+			run_prot = prot;
+		}
+		*e = val | PTE_MAPPED;
+		pn++;
+	}
+	if (run_len && *ops) {
+		platform_as_map_lazy(mm->as, run_addr, run_len, run_prot, run_off);
+		--*ops;
+	}
+}
+
+void mm_premap(struct mm *mm, uint64_t sp, uint64_t pc, unsigned max_runs)
+{
+	size_t i, first[2];
+
+	pthread_mutex_lock(&mm->lock);
+	/* The stack and the code the thread starts in come first. */
+	first[0] = vma_index(mm, sp);
+	first[1] = vma_index(mm, pc);
+	for (int k = 0; k < 2; k++)
+		if (first[k] < mm->nvmas && mm->vmas[first[k]].start <= (k ? pc : sp))
+			premap_range(mm, &mm->vmas[first[k]], 0, UINT64_MAX, &max_runs);
+	for (i = 0; i < mm->nvmas && max_runs; i++)
+		premap_range(mm, &mm->vmas[i], 0, UINT64_MAX, &max_runs);
+	platform_as_flush(mm->as);
+	pthread_mutex_unlock(&mm->lock);
+}
+
 static uint64_t rand_pages(uint64_t max_bytes)
 {
 	uint64_t r = 0;
@@ -909,7 +968,20 @@ long mm_write_code(struct mm *mm, uint64_t addr, const void *src, size_t len)
 		}
 	}
 	pthread_mutex_unlock(&mm->lock);
-	return mm_copy_out_force(mm, addr, src, len);
+	long ret = mm_copy_out_force(mm, addr, src, len);
+	if (ret < 0)
+		return ret;
+	/* A page copied for the write left the stub: map the copy now
+	 * rather than at the next fault. */
+	unsigned ops = 2;
+	pthread_mutex_lock(&mm->lock);
+	size_t i = vma_index(mm, addr);
+	if (i < mm->nvmas && mm->vmas[i].start <= addr)
+		premap_range(mm, &mm->vmas[i], ALIGN_DOWN(addr, PAGE_SIZE),
+			     ALIGN_UP(addr + len, PAGE_SIZE), &ops);
+	platform_as_flush(mm->as);
+	pthread_mutex_unlock(&mm->lock);
+	return ret;
 }
 
 long mm_map_file_fixed(struct mm *mm, uint64_t addr, uint64_t len, int prot,

@@ -127,6 +127,14 @@ struct mm *mm_new(void);
 struct mm *mm_fork(struct mm *old, size_t copy_budget);
 void mm_get(struct mm *mm);
 /*
+ * Maps into the stub, ahead of any fault, pages the address space already
+ * has (a fork child's share of its parent's memory, an exec's stack): up
+ * to max_runs mappings of contiguous runs, those of the VMAs holding sp
+ * and pc first.  Linux copies a forking parent's page tables for the same
+ * reason: a fault is dear, here a round trip to the sentry.
+ */
+void mm_premap(struct mm *mm, uint64_t sp, uint64_t pc, unsigned max_runs);
+/*
  * The key of a futex at addr: (mm, addr) for a private futex or private
  * memory, (memory object, offset) for a shared futex on shared memory, so
  * that processes sharing the memory meet on it.

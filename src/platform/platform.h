@@ -74,12 +74,20 @@ uint64_t platform_as_cpu_ns(struct platform_as *as);
 /* With as == NULL these do nothing: an mm may live without a stub. */
 int platform_as_map(struct platform_as *as, uint64_t addr, uint64_t len,
 		    int prot, uint64_t file_off);
+/* The same, leaving the host to fill in its page tables as the stub
+ * touches the pages (host faults, far cheaper than traps, and none for
+ * pages never touched). */
+int platform_as_map_lazy(struct platform_as *as, uint64_t addr, uint64_t len,
+			 int prot, uint64_t file_off);
 int platform_as_unmap(struct platform_as *as, uint64_t addr, uint64_t len);
 /* Takes write access from mapped pages (prot: PROT_READ [| PROT_EXEC]);
  * [addr, addr + len) must be wholly mapped. */
 int platform_as_protect(struct platform_as *as, uint64_t addr, uint64_t len, int prot);
 /* Carries out queued changes; returns 0 or the first error. */
 int platform_as_flush(struct platform_as *as);
+/* How many mappings an address space's one thread can take along when it
+ * resumes, with no round trip of their own. */
+unsigned platform_as_batch(void);
 /* Unmaps the whole application range at once (execve reusing the stub),
  * synchronously; 0 or -errno. */
 int platform_as_reset(struct platform_as *as);

@@ -111,6 +111,7 @@ static long do_clone(struct task *t, const struct clone_args_k *ca, bool clone3)
 		if (!c->mm)
 			goto fail;
 		c->mm->as = kernel_new_as(k);
+		c->premap = true;
 		if (!c->mm->as) {
 			err = -EAGAIN;
 			goto fail;

@@ -122,7 +122,7 @@ enum stub_trap {
 	STUB_TRAP_INTERRUPT = 4,
 };
 
-#define STUB_MAX_OPS 16
+#define STUB_MAX_OPS 32
 
 struct stub_op {
 	uint64_t nr;

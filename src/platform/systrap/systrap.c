@@ -703,6 +703,27 @@ static bool can_defer(struct platform_ctx *ctx)
 	return true;
 }
 
+/* Has trapped ctx's stub thread carry out its queued ops now. */
+static int ctx_run_ops(struct platform_ctx *ctx)
+{
+	struct sysmsg *m = ctx->m;
+	uint32_t n = m->nops, st;
+	struct stub_op ops[STUB_MAX_OPS];
+	int64_t ret[STUB_MAX_OPS];
+
+	memcpy(ops, m->ops, n * sizeof(ops[0]));
+	__atomic_store_n(&m->state, SM_OPS, __ATOMIC_SEQ_CST);
+	if (__atomic_load_n(&m->stub_waiting, __ATOMIC_SEQ_CST))
+		futex(&m->state, FUTEX_WAKE, 1, NULL);
+	st = ctx_wait(ctx, SM_OPS, false);
+	if (st != SM_TRAPPED)
+		return -ESRCH;
+	for (uint32_t i = 0; i < n; i++)
+		ret[i] = READ_ONCE(m->op_ret[i]);
+	m->nops = 0;
+	return check_op_results(ops, ret, n);
+}
+
 int platform_as_flush(struct platform_as *as)
 {
 	struct platform_ctx *ctx = current_ctx;
@@ -713,20 +734,7 @@ int platform_as_flush(struct platform_as *as)
 		return 0;
 	if (ctx && ctx->as == as && ctx->trapped && ctx->m->nops &&
 	    !(ctx->m->nops < STUB_MAX_OPS && can_defer(ctx))) {
-		struct sysmsg *m = ctx->m;
-		uint32_t n = m->nops, st;
-		struct stub_op ops[STUB_MAX_OPS];
-		memcpy(ops, m->ops, n * sizeof(ops[0]));
-		__atomic_store_n(&m->state, SM_OPS, __ATOMIC_SEQ_CST);
-		if (__atomic_load_n(&m->stub_waiting, __ATOMIC_SEQ_CST))
-			futex(&m->state, FUTEX_WAKE, 1, NULL);
-		st = ctx_wait(ctx, SM_OPS, false);
-		if (st != SM_TRAPPED)
-			return -ESRCH;
-		for (uint32_t i = 0; i < n; i++)
-			ret[i] = READ_ONCE(m->op_ret[i]);
-		m->nops = 0;
-		err = check_op_results(ops, ret, n);
+		err = ctx_run_ops(ctx);
 		if (err)
 			return err;
 	}
@@ -743,20 +751,37 @@ int platform_as_flush(struct platform_as *as)
 	return 0;
 }
 
-int platform_as_map(struct platform_as *as, uint64_t addr, uint64_t len,
-		    int prot, uint64_t file_off)
+unsigned platform_as_batch(void)
+{
+	return STUB_MAX_OPS - 1;      /* can_defer wants room for one more */
+}
+
+static int as_map(struct platform_as *as, uint64_t addr, uint64_t len,
+		  int prot, uint64_t file_off, int populate)
 {
 	if (!as)
 		return 0;       /* an address space without a stub (unit tests) */
 	struct stub_op op = { .nr = __NR_mmap,
 			      .args = { addr, len, (uint64_t)prot,
-					MAP_SHARED | MAP_FIXED | MAP_POPULATE,
+					MAP_SHARED | MAP_FIXED | populate,
 					STUB_MEMFD, file_off } };
 
 	if (addr + len > region || addr + len < addr)
 		panic("mapping %#lx+%#lx outside the application range",
 		      (unsigned long)addr, (unsigned long)len);
 	return queue_op(as, &op);
+}
+
+int platform_as_map(struct platform_as *as, uint64_t addr, uint64_t len,
+		    int prot, uint64_t file_off)
+{
+	return as_map(as, addr, len, prot, file_off, MAP_POPULATE);
+}
+
+int platform_as_map_lazy(struct platform_as *as, uint64_t addr, uint64_t len,
+			 int prot, uint64_t file_off)
+{
+	return as_map(as, addr, len, prot, file_off, 0);
 }
 
 int platform_as_protect(struct platform_as *as, uint64_t addr, uint64_t len, int prot)
@@ -971,9 +996,17 @@ static struct platform_ctx *ctx_finish(struct platform_ctx *ctx, int err, int64_
 
 struct platform_ctx *platform_ctx_new(struct platform_as *as)
 {
-	struct platform_ctx *ctx;
+	struct platform_ctx *ctx, *cur = current_ctx;
 	int64_t ret = 0;
 	int err;
+
+	/* Mappings deferred to the calling thread's resume (can_defer)
+	 * cannot wait for it once a second thread may touch the pages. */
+	if (cur && cur->as == as && cur->trapped && cur->m->nops &&
+	    (err = ctx_run_ops(cur)) != 0) {
+		errno = -err;
+		return NULL;
+	}
 
 	pthread_mutex_lock(&as->lock);
 	if (as->idle && !as->dead) {

@@ -110,6 +110,8 @@ _Static_assert(offsetof(struct sysmsg, app_rsp) == SM_APP_RSP, "SM_APP_RSP");
 _Static_assert(offsetof(struct sysmsg, entry_rsp) == SM_ENTRY_RSP, "SM_ENTRY_RSP");
 _Static_assert(offsetof(struct sysmsg, entry_rip) == SM_ENTRY_RIP, "SM_ENTRY_RIP");
 _Static_assert(offsetof(struct sysmsg, regs) == SM_REGS, "SM_REGS");
+_Static_assert(sizeof(struct sysmsg) <= AREA_FP_OFF, "sysmsg fits its page");
+_Static_assert(sizeof(struct ctrl_req) <= CTRL_REP_OFF, "ctrl_req fits its page");
 _Static_assert(offsetof(struct stub_regs, rip) == 8 * 16 && offsetof(struct stub_regs, eflags) == 8 * 18 &&
 	       offsetof(struct stub_regs, rsp) == 8 * 19 && offsetof(struct stub_regs, orig_rax) == 8 * 15,
 	       "struct stub_regs order");
