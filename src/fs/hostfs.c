@@ -8,7 +8,9 @@
  * I/O re-opens the O_PATH descriptor through /proc/self/fd, which names
  * the same file without resolving any path the application chose.
  *
- * A writable file mapped MAP_SHARED gets a page cache (see get_cache).
+ * A writable file mapped MAP_SHARED gets a page cache (see get_cache); a
+ * mapped file of a read-only tree gets a read cache that all its mappings
+ * share (see get_rcache).
  *
  * A read-only hostfs (the overlay's lower layer, `--mount ...:ro`) refuses
  * every change with EROFS; a writable one (--rw, --mount) applies changes
@@ -42,6 +44,7 @@ struct hostfs_node {
 	int fd;                   /* O_PATH */
 	struct statx stx;         /* a read-only hostfs's attributes, fetched once */
 	struct memobj *cache;     /* pages of a writable file mapped MAP_SHARED */
+	struct memobj *rcache;    /* pages of a read-only tree's mapped file */
 };
 
 struct hostfs_open {
@@ -321,6 +324,90 @@ static struct memobj *get_cache(struct inode *inode, int *err)
 	return obj;
 }
 
+/*
+ * A read-only tree's files do not change, so a mapped one's pages are read
+ * once into a cache that every mapping shares copy-on-write: running the
+ * same program or library again reads nothing and copies nothing.  The
+ * caches hold at most RCACHE_MAX_PAGES pages together; past that, newly
+ * mapped files get private copies of their pages as before.
+ */
+#define RCACHE_MAX_PAGES ((512UL << 20) >> PAGE_SHIFT)
+
+static uint64_t rcache_pages;     /* atomic: pages in all read caches */
+
+struct rcache {
+	int fd;                   /* opened for reading */
+	uint64_t pages;           /* pages read in (obj->lock) */
+};
+
+static void rcache_fill(struct memobj *obj, uint64_t pgoff, void *page)
+{
+	struct rcache *rc = obj->priv;
+	ssize_t n = pread(rc->fd, page, PAGE_SIZE, (off_t)(pgoff << PAGE_SHIFT));
+
+	if (n < (ssize_t)PAGE_SIZE)
+		memset((char *)page + MAX(n, 0), 0, PAGE_SIZE - (size_t)MAX(n, 0));
+	rc->pages++;
+	__atomic_add_fetch(&rcache_pages, 1, __ATOMIC_RELAXED);
+}
+
+static int rcache_fill_range(struct memobj *obj, uint64_t pgoff, uint64_t mem_off,
+			     uint64_t npages)
+{
+	struct rcache *rc = obj->priv;
+	int err = mm_fill_from_host(rc->fd, pgoff << PAGE_SHIFT, mem_off, npages << PAGE_SHIFT);
+
+	if (err)
+		return err;
+	rc->pages += npages;
+	__atomic_add_fetch(&rcache_pages, npages, __ATOMIC_RELAXED);
+	return 0;
+}
+
+static void rcache_release(struct memobj *obj)
+{
+	struct rcache *rc = obj->priv;
+
+	__atomic_sub_fetch(&rcache_pages, rc->pages, __ATOMIC_RELAXED);
+	close(rc->fd);
+	free(rc);
+}
+
+static const struct memobj_ops rcache_ops = {
+	.fill = rcache_fill, .fill_range = rcache_fill_range, .release = rcache_release,
+};
+
+/* Returns the read cache of a read-only tree's inode, referenced, or NULL
+ * when there is none to be had (the caches are full, or no memory). */
+static struct memobj *get_rcache(struct inode *inode)
+{
+	struct hostfs_node *n = inode->priv;
+	struct memobj *obj = NULL;
+
+	pthread_mutex_lock(&inode->lock);
+	if (!n->rcache && __atomic_load_n(&rcache_pages, __ATOMIC_RELAXED) < RCACHE_MAX_PAGES) {
+		struct rcache *rc = malloc(sizeof(*rc));
+		int fd = reopen(inode, O_RDONLY);
+		obj = rc && fd >= 0 ? memobj_new(ALIGN_UP(n->stx.stx_size, PAGE_SIZE) >> PAGE_SHIFT) : NULL;
+		if (obj) {
+			rc->fd = fd;
+			rc->pages = 0;
+			obj->ops = &rcache_ops;
+			obj->priv = rc;
+			n->rcache = obj;
+		} else {
+			free(rc);
+			if (fd >= 0)
+				close(fd);
+		}
+	}
+	obj = n->rcache;
+	if (obj)
+		memobj_get(obj);
+	pthread_mutex_unlock(&inode->lock);
+	return obj;
+}
+
 static struct memobj *cache_of(struct file *f)
 {
 	struct hostfs_open *o = f->priv;
@@ -359,6 +446,8 @@ static void hostfs_evict(struct inode *inode)
 	if (n) {
 		if (n->cache)
 			memobj_put(n->cache);     /* writes back what is left */
+		if (n->rcache)
+			memobj_put(n->rcache);
 		close(n->fd);
 		free(n);
 	}
@@ -452,10 +541,19 @@ static int hostfs_mmap(struct file *f, bool shared, struct memobj **obj, struct 
 	struct memobj *cache = cache_of(f);
 	int fd, err = 0;
 
-	/* A read-only tree never changes under a mapping: copy pages in. */
+	/* A read-only tree never changes under a mapping: its pages are
+	 * shared copy-on-write from the read cache, or else copied in. */
 	if (shared && !o->inode->sb->readonly) {
 		*obj = get_cache(o->inode, &err);
 		return *obj ? 0 : err;
+	}
+	if (o->inode->sb->readonly && S_ISREG(o->inode->mode)) {
+		struct memobj *rc = get_rcache(o->inode);
+		if (rc) {
+			*mf = mm_file_new_memobj(rc);
+			memobj_put(rc);
+			return *mf ? 0 : -ENOMEM;
+		}
 	}
 	if (cache) {
 		*mf = mm_file_new_memobj(cache);

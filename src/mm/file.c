@@ -86,14 +86,19 @@ void mm_file_put(struct mm_file *f)
 int mm_file_fill(struct mm_file *f, uint64_t file_off, uint64_t mem_off,
 		 uint64_t len)
 {
+	if (f->obj)
+		return memobj_rw(f->obj, file_off, pgalloc_ptr(mem_off), len, false);
+	return mm_fill_from_host(f->host_fd, file_off, mem_off, len);
+}
+
+int mm_fill_from_host(int host_fd, uint64_t file_off, uint64_t mem_off, uint64_t len)
+{
 	static int no_copy_range;
 	loff_t in = (loff_t)file_off, out = (loff_t)mem_off;
 	uint64_t done = 0;
 
-	if (f->obj)
-		return memobj_rw(f->obj, file_off, pgalloc_ptr(mem_off), len, false);
 	while (done < len && !__atomic_load_n(&no_copy_range, __ATOMIC_RELAXED)) {
-		ssize_t n = copy_file_range(f->host_fd, &in, pgalloc_fd(), &out,
+		ssize_t n = copy_file_range(host_fd, &in, pgalloc_fd(), &out,
 					    len - done, 0);
 		if (n == 0)
 			return 0;            /* end of file: the rest stays zero */
@@ -115,7 +120,7 @@ int mm_file_fill(struct mm_file *f, uint64_t file_off, uint64_t mem_off,
 		madvise(pgalloc_ptr(ALIGN_DOWN(mem_off + done, PAGE_SIZE)),
 			ALIGN_UP(len - done, PAGE_SIZE), MADV_POPULATE_WRITE);
 	while (done < len) {
-		ssize_t n = pread(f->host_fd, pgalloc_ptr(mem_off + done),
+		ssize_t n = pread(host_fd, pgalloc_ptr(mem_off + done),
 				  len - done, (off_t)(file_off + done));
 		if (n == 0)
 			return 0;

@@ -42,7 +42,40 @@ void memobj_put(struct memobj *obj)
 	free(obj);
 }
 
+/* Reads absent pages [pgoff, pgoff + n) of a file's object in at once;
+ * obj->lock held.  Returns false when that could not be done (the caller
+ * then fills page by page). */
+static bool fill_ahead(struct memobj *obj, uint64_t pgoff, uint64_t n)
+{
+	uint64_t off, k;
+	size_t got;
+
+	n = MIN(n, obj->npages > pgoff ? obj->npages - pgoff : 0);
+	for (k = 1; k < n && !pagemap_get(&obj->pages, pgoff + k); k++)
+		;
+	if (k < 2)
+		return false;
+	off = pgalloc_alloc(k, &got);
+	if (off == PGALLOC_FAIL)
+		return false;
+	for (k = 0; k < got; k++)
+		if (!pagemap_slot(&obj->pages, pgoff + k, true))
+			break;
+	if (k < got || obj->ops->fill_range(obj, pgoff, off, got) != 0) {
+		pgalloc_put(off, got);
+		return false;
+	}
+	for (k = 0; k < got; k++)
+		*pagemap_slot(&obj->pages, pgoff + k, false) = (off + (k << PAGE_SHIFT)) | 1;
+	return true;
+}
+
 uint64_t memobj_page_get(struct memobj *obj, uint64_t pgoff)
+{
+	return memobj_page_get_ahead(obj, pgoff, 1);
+}
+
+uint64_t memobj_page_get_ahead(struct memobj *obj, uint64_t pgoff, uint64_t ahead)
 {
 	uint64_t *e, off;
 
@@ -52,6 +85,9 @@ uint64_t memobj_page_get(struct memobj *obj, uint64_t pgoff)
 		pthread_mutex_unlock(&obj->lock);
 		return PGALLOC_FAIL;
 	}
+	if (!*e && ahead > 1 && obj->ops && obj->ops->fill_range &&
+	    fill_ahead(obj, pgoff, ahead))
+		e = pagemap_slot(&obj->pages, pgoff, false);
 	if (!*e) {
 		off = pgalloc_alloc_exact(1);
 		if (off == PGALLOC_FAIL) {

@@ -23,6 +23,11 @@ struct memobj;
 struct memobj_ops {
 	/* Fills a new page (zeroed) with the file's bytes at pgoff. */
 	void (*fill)(struct memobj *obj, uint64_t pgoff, void *page);
+	/* Optional: fills npages new, zeroed, contiguous pages at memory-file
+	 * offset mem_off with the file's bytes from page pgoff on, in one go
+	 * (0 or -errno). */
+	int (*fill_range)(struct memobj *obj, uint64_t pgoff, uint64_t mem_off,
+			  uint64_t npages);
 	/* Writes one present page back to the file. */
 	void (*writeback)(struct memobj *obj, uint64_t pgoff, const void *page);
 	void (*release)(struct memobj *obj);
@@ -47,6 +52,12 @@ void memobj_put(struct memobj *obj);
  * out of memory.
  */
 uint64_t memobj_page_get(struct memobj *obj, uint64_t pgoff);
+/*
+ * The same, reading ahead: when page pgoff is absent, up to `ahead` absent
+ * pages from it on (within the object's size) are read in together into
+ * contiguous memory-file pages, so that they also map as one run.
+ */
+uint64_t memobj_page_get_ahead(struct memobj *obj, uint64_t pgoff, uint64_t ahead);
 
 /* Drops the object's pages in [pgoff, pgoff + n) (MADV_REMOVE). */
 void memobj_punch(struct memobj *obj, uint64_t pgoff, uint64_t n);

@@ -384,6 +384,24 @@ static uint64_t back_pages(struct mm *mm, struct vma *v, uint64_t pn,
 		*e = off | PTE_PRESENT;
 		return *e;
 	}
+	if (v->file && v->file->obj && v->file->obj->ops && !(v->prot & PROT_WRITE)) {
+		/* A page of a cached host file: shared with the cache (and
+		 * every other mapping of it) until written, as Linux maps the
+		 * page cache.  Not in writable mappings (data, relocations),
+		 * where it would cost a copy-on-write fault per page; nor the
+		 * page holding the loader's file_end, whose tail must read as
+		 * zero. */
+		uint64_t foff = v->file_off + ((pn << PAGE_SHIFT) - v->start);
+		if (foff < v->file_end && v->file_end - foff >= PAGE_SIZE) {
+			if (foff >= ALIGN_UP(mm_file_size(v->file), PAGE_SIZE))
+				return 0;       /* wholly past the end: SIGBUS */
+			off = memobj_page_get_ahead(v->file->obj, foff >> PAGE_SHIFT, run);
+			if (off == PGALLOC_FAIL)
+				return 0;
+			*e = off | PTE_PRESENT | PTE_COW;
+			return *e;
+		}
+	}
 	/* Only the absent prefix of the run can share one allocation. */
 	uint64_t n = 1;
 	while (n < run && !pagemap_get(&mm->pages, pn + n))

@@ -48,11 +48,18 @@ void mm_file_set_name(struct mm_file *f, const char *name, uint64_t dev, uint64_
 
 /* Takes ownership of host_fd.  NULL on out of memory (fd closed). */
 struct mm_file *mm_file_new(int host_fd);
-/* Pages copied from obj (referenced by the new file). */
+/* Pages of obj (referenced by the new file), shared copy-on-write by
+ * private mappings until written. */
 struct mm_file *mm_file_new_memobj(struct memobj *obj);
 void mm_file_get(struct mm_file *f);
 void mm_file_put(struct mm_file *f);
 uint64_t mm_file_size(struct mm_file *f);
+/*
+ * Fills len bytes of memory-file pages at mem_off with a host file's bytes
+ * from file_off (copy_file_range, else pread); bytes past its end stay as
+ * they were.  0 or -errno.
+ */
+int mm_fill_from_host(int host_fd, uint64_t file_off, uint64_t mem_off, uint64_t len);
 
 /* What a file mapping maps: shared pages of obj, or private copies of
  * file's pages; neither (both NULL) is anonymous memory (/dev/zero). */
