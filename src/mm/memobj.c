@@ -104,6 +104,18 @@ uint64_t memobj_page_get_ahead(struct memobj *obj, uint64_t pgoff, uint64_t ahea
 	return off;
 }
 
+uint64_t memobj_page_peek(struct memobj *obj, uint64_t pgoff)
+{
+	uint64_t e;
+
+	pthread_mutex_lock(&obj->lock);
+	e = pagemap_get(&obj->pages, pgoff);
+	if (e)
+		pgalloc_get(e & PAGE_MASK, 1);
+	pthread_mutex_unlock(&obj->lock);
+	return e ? e & PAGE_MASK : PGALLOC_FAIL;
+}
+
 void memobj_punch(struct memobj *obj, uint64_t pgoff, uint64_t n)
 {
 	uint64_t val, end = pgoff + n;

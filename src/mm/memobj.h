@@ -58,6 +58,9 @@ uint64_t memobj_page_get(struct memobj *obj, uint64_t pgoff);
  * contiguous memory-file pages, so that they also map as one run.
  */
 uint64_t memobj_page_get_ahead(struct memobj *obj, uint64_t pgoff, uint64_t ahead);
+/* Page pgoff with a reference taken if the object has it, else
+ * PGALLOC_FAIL (nothing is allocated or read). */
+uint64_t memobj_page_peek(struct memobj *obj, uint64_t pgoff);
 
 /* Drops the object's pages in [pgoff, pgoff + n) (MADV_REMOVE). */
 void memobj_punch(struct memobj *obj, uint64_t pgoff, uint64_t n);

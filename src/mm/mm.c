@@ -361,6 +361,12 @@ static uint64_t break_cow(struct mm *mm, uint64_t pn, uint64_t *e)
 	return *e;
 }
 
+/* Whether vma v's pages come shared copy-on-write from a file's cache. */
+static bool shares_cache(const struct vma *v)
+{
+	return v->file && v->file->obj && v->file->obj->ops && !(v->prot & PROT_WRITE);
+}
+
 /*
  * Backs page pn of vma if it is not yet backed.  Returns its entry, or 0
  * when memory ran out.  For private VMAs a run of up to `run` absent pages
@@ -384,7 +390,7 @@ static uint64_t back_pages(struct mm *mm, struct vma *v, uint64_t pn,
 		*e = off | PTE_PRESENT;
 		return *e;
 	}
-	if (v->file && v->file->obj && v->file->obj->ops && !(v->prot & PROT_WRITE)) {
+	if (shares_cache(v)) {
 		/* A page of a cached host file: shared with the cache (and
 		 * every other mapping of it) until written, as Linux maps the
 		 * page cache.  Not in writable mappings (data, relocations),
@@ -722,6 +728,26 @@ static void premap_range(struct mm *mm, struct vma *v, uint64_t lo, uint64_t hi,
 
 	if (v->prot == PROT_NONE)
 		return;
+	if (shares_cache(v)) {
+		/* What the file's cache already holds (another process
+		 * mapped it) is backed now too, as a fault would. */
+		uint64_t size = ALIGN_UP(mm_file_size(v->file), PAGE_SIZE);
+		for (uint64_t p = pn; p < end; p++) {
+			uint64_t foff = v->file_off + ((p << PAGE_SHIFT) - v->start), off;
+			if (foff >= size || foff >= v->file_end || v->file_end - foff < PAGE_SIZE)
+				break;
+			if (pagemap_get(&mm->pages, p))
+				continue;
+			off = memobj_page_peek(v->file->obj, foff >> PAGE_SHIFT);
+			uint64_t *e = off == PGALLOC_FAIL ? NULL : pagemap_slot(&mm->pages, p, true);
+			if (!e) {
+				if (off != PGALLOC_FAIL)
+					pgalloc_put(off, 1);
+				continue;
+			}
+			*e = off | PTE_PRESENT | PTE_COW;
+		}
+	}
 	while (*ops && (pn = pagemap_next(&mm->pages, pn, end, &val)) < end) {
 		uint64_t *e = pagemap_slot(&mm->pages, pn, false);
 		int prot = (val & PTE_COW) ? v->prot & ~PROT_WRITE : v->prot;
@@ -926,6 +952,14 @@ long mm_mmap(struct mm *mm, uint64_t addr, uint64_t len, int prot, int flags,
 		} else {
 			ret = (long)addr;
 			obj = NULL;         /* the VMA holds the reference now */
+			/* What other processes already read of the file maps
+			 * now, rather than at one fault per mapping later. */
+			struct vma *nv = &mm->vmas[vma_index(mm, addr)];
+			if (shares_cache(nv)) {
+				unsigned ops = 8;
+				premap_range(mm, nv, addr, addr + len, &ops);
+				platform_as_flush(mm->as);
+			}
 		}
 	} else if (ret == 0) {
 		ret = insert_vma(mm, addr, len, prot & (PROT_READ | PROT_WRITE | PROT_EXEC),

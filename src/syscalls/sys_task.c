@@ -801,6 +801,9 @@ static long do_execve(struct task *t, const char *path, char **argv, char **envp
 	const char *base = strrchr(path, '/');
 	memset(t->comm, 0, sizeof(t->comm));
 	strncpy(t->comm, base ? base + 1 : path, sizeof(t->comm) - 1);
+	/* The new stack, and whatever of the program and its interpreter
+	 * other processes already read, map before the first instruction. */
+	mm_premap(t->mm, t->regs.rsp, t->regs.rip, platform_as_batch());
 	return 0;
 }
 
