@@ -311,6 +311,7 @@ int kernel_run(const struct kernel_config *cfg, int *load_err, const char **what
 		return abort_start(k, t, 125);
 	}
 	platform_ctx_reset_fp(t->ctx);
+	t->premap = true;
 	for (int fd = 0; fd < 3; fd++) {
 		struct file *f = hostfd_file_new(fd);
 		if (f)

@@ -104,6 +104,10 @@ static uint64_t rand_below(uint64_t max)
 	return max ? r % max : 0;
 }
 
+/* Pages of an image read in at load: 1 MiB covers a small program or
+ * dynamic loader whole; a large one is left to fault in what it uses. */
+#define LOADER_POPULATE_PAGES 256
+
 /* Maps img's PT_LOAD segments and fills in bias, phdr_addr and end. */
 static int elf_map(struct task *t, struct mm *mm, struct exec_file *ef, struct elf_image *img,
 		   bool is_interp_or_pie_with_interp)
@@ -207,6 +211,10 @@ static int elf_map(struct task *t, struct mm *mm, struct exec_file *ef, struct e
 		if (img->ph[i].p_type == PT_PHDR)
 			img->phdr_addr = img->ph[i].p_vaddr + img->bias;
 	mm_file_put(file);
+	/* Read the image in now, while the stub starts up or the old image
+	 * is torn down, rather than at a trap per segment once it runs. */
+	if (!err)
+		mm_populate(mm, lo + img->bias, hi + img->bias, LOADER_POPULATE_PAGES);
 	return err;
 }
 

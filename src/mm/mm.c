@@ -778,6 +778,26 @@ static void premap_range(struct mm *mm, struct vma *v, uint64_t lo, uint64_t hi,
 	}
 }
 
+void mm_populate(struct mm *mm, uint64_t lo, uint64_t hi, uint64_t max_pages)
+{
+	pthread_mutex_lock(&mm->lock);
+	for (size_t i = vma_index(mm, lo); i < mm->nvmas && max_pages; i++) {
+		struct vma *v = &mm->vmas[i];
+		uint64_t end = MIN(hi, v->end) >> PAGE_SHIFT;
+		if (v->start >= hi)
+			break;
+		if (v->prot == PROT_NONE)
+			continue;
+		for (uint64_t pn = MAX(lo, v->start) >> PAGE_SHIFT; pn < end && max_pages;
+		     pn++, max_pages--) {
+			if (!pagemap_get(&mm->pages, pn) &&
+			    !back_pages(mm, v, pn, MIN(end - pn, max_pages)))
+				break;
+		}
+	}
+	pthread_mutex_unlock(&mm->lock);
+}
+
 void mm_premap(struct mm *mm, uint64_t sp, uint64_t pc, unsigned max_runs)
 {
 	size_t i, first[2];

@@ -142,6 +142,12 @@ void mm_get(struct mm *mm);
  */
 void mm_premap(struct mm *mm, uint64_t sp, uint64_t pc, unsigned max_runs);
 /*
+ * Backs the first max_pages pages of the VMAs in [lo, hi) now, file pages read
+ * in runs, without mapping them (mm_premap does): the loader's program
+ * image, read while the stub starts up instead of at a fault per VMA.
+ */
+void mm_populate(struct mm *mm, uint64_t lo, uint64_t hi, uint64_t max_pages);
+/*
  * The key of a futex at addr: (mm, addr) for a private futex or private
  * memory, (memory object, offset) for a shared futex on shared memory, so
  * that processes sharing the memory meet on it.

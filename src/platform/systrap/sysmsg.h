@@ -191,6 +191,11 @@ struct ctrl_req {
 	uint32_t rseq_sig;       /* sentry's memory is dropped */
 	uint64_t filter_len;     /* seccomp filter, in sock_filter units */
 	uint64_t filter[128];    /* struct sock_filter[] */
+	/* CPU placement (see platform_as_new): the stub waits for `pinned`,
+	 * then takes the sentry's CPU mask (cpus_len bytes; 0: keep its own). */
+	uint32_t pinned;
+	uint32_t cpus_len;
+	uint64_t cpus[16];
 };
 
 struct ctrl_rep {

@@ -26,6 +26,7 @@
 #include <linux/futex.h>
 #include <linux/seccomp.h>
 #include <pthread.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
@@ -114,6 +115,8 @@ static uint64_t global_off;
 static struct stub_global *global;
 static struct sock_filter filter[128];
 static uint16_t filter_len;
+static cpu_set_t sentry_cpus;           /* the CPUs moat may use */
+static bool placed_first;               /* the first stub was placed */
 static pid_t sentry_pid;
 static uint64_t tsc0, ns0;
 
@@ -265,6 +268,8 @@ int platform_init(const char **why)
 	int err;
 
 	sentry_pid = getpid();
+	if (sched_getaffinity(0, sizeof(sentry_cpus), &sentry_cpus) != 0)
+		CPU_ZERO(&sentry_cpus);
 	if (prctl(PR_GET_SECCOMP) < 0 && errno == EINVAL) {
 		*why = "the host kernel has no seccomp support";
 		return -ENOSYS;
@@ -498,6 +503,24 @@ struct platform_as *platform_as_new(void)
 	}
 	as->refs = 1;
 	pthread_mutex_init(&as->lock, NULL);
+	/*
+	 * The sandbox's first stub starts up on another CPU than the sentry's
+	 * main thread, which goes on loading the program meanwhile: a forked
+	 * child otherwise waits its turn on its parent's CPU.  The stub then
+	 * takes moat's whole CPU mask back.  Later stubs are forked ahead of
+	 * need (kernel_new_as's spare) and are left where Linux puts them.
+	 */
+	cpu_set_t away = sentry_cpus;
+	int cpu = sched_getcpu();
+	bool place = !placed_first && cpu >= 0 && CPU_COUNT(&sentry_cpus) > 1;
+	if (place) {
+		CPU_CLR(cpu, &away);
+		place = CPU_COUNT(&away) > 0;
+	}
+	placed_first = true;
+	as->req->pinned = !place;
+	as->req->cpus_len = place ? (uint32_t)MIN(sizeof(sentry_cpus), sizeof(as->req->cpus)) : 0;
+	memcpy(as->req->cpus, &sentry_cpus, as->req->cpus_len);
 
 	/* Ask for the first thread now: the stub creates it as soon as it is
 	 * up, while the sentry goes on loading the program. */
@@ -523,6 +546,11 @@ struct platform_as *platform_as_new(void)
 		return NULL;
 	}
 	as->pid = (pid_t)pid;
+	if (place) {
+		sched_setaffinity(as->pid, sizeof(away), &away);
+		__atomic_store_n(&as->req->pinned, 1, __ATOMIC_RELEASE);
+		futex(&as->req->pinned, FUTEX_WAKE, 1, NULL);
+	}
 	as->pidfd = (int)syscall(SYS_pidfd_open, as->pid, 0);
 	as->next = as_list;
 	as_list = as;

@@ -594,6 +594,12 @@ void stub_main(long memfd, uint64_t ctrl_off)
 	struct ctrl_rep *rep = (struct ctrl_rep *)(base + STUB_CTRL_OFF + CTRL_REP_OFF);
 	uint32_t done;
 
+	/* Placed on another CPU by the sentry, then free to go anywhere. */
+	while (!__atomic_load_n(&req->pinned, __ATOMIC_ACQUIRE))
+		sys4(__NR_futex, &req->pinned, FUTEX_WAIT, 0, 0);
+	if (req->cpus_len)
+		sys3(__NR_sched_setaffinity, 0, req->cpus_len, (long)req->cpus);
+
 	/* Die with the sentry; if it is already gone, we were re-parented. */
 	sys2(__NR_prctl, PR_SET_PDEATHSIG, SIGKILL);
 	if (sys0(__NR_getppid) != req->sentry_pid)
