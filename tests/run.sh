@@ -393,6 +393,10 @@ for ((m = 0; m < ${#MOATS[@]}; m++)); do
 		# unless --no-syscall-patching.
 		cli_check usertrap 0 '^patched: 1$' "$moat" run -- /bin/busybox sh -c 'echo patched: $(grep -c usertrap /proc/self/maps)'
 		cli_check no-syscall-patching 0 '^patched: 0$' "$moat" run --no-syscall-patching -- /bin/busybox sh -c 'echo patched: $(grep -c usertrap /proc/self/maps)'
+		# glibc's read() sites (xor %eax,%eax; syscall) too: their jump
+		# pointers get a [usertrap] page of their own.
+		cli_check usertrap-read 0 '^usertrap maps: 2$' "$moat" run -- /usr/bin/python3 -c \
+			"import os; fd = os.open('/dev/zero', 0); [os.read(fd, 1) for _ in range(5)]; print('usertrap maps:', open('/proc/self/maps').read().count('usertrap'))"
 	fi
 	cli_check usage 125 '^moat: ' "$moat" run --no-such-flag -- /bin/true
 	cli_check no-program 125 '^moat: ' "$moat" run --

@@ -9,6 +9,8 @@
  *
  *     mov $NR, %eax ; syscall          (b8 imm32 0f 05: libc's wrappers)
  *     mov 0x8(%rsp), %r9 ; syscall     (4c 8b 4c 24 08 0f 05: syscall(2))
+ *     xor %eax, %eax ; syscall ; cmp $-4096, %rax
+ *                                      (31 c0 0f 05 48 3d 00 f0 ff ff: read)
  *
  * its seven bytes become `jmp *ABS32` (ff 24 25 abs32), an indirect jump
  * through a slot of a trampoline table that the sentry maps at USERTRAP_BASE
@@ -35,7 +37,21 @@
  * start (usertrap_fixup); one that still ran the old syscall instruction
  * traps through SIGSYS, and its syscall counts as a patched site's for a
  * restart.  (gVisor does the same.)  A page shared copy-on-write with a
- * forked process is copied first (mm_write_code).  The table and the
+ * forked process is copied first (mm_write_code).
+ *
+ * The `xor` sites (glibc's read) have only four bytes before the return
+ * address, and a thread blocked in read() returns to the cmp after them.
+ * Their jump is `jmp *0x003d48XX` (ff 24 25 XX 48 3d 00): its last three
+ * bytes are the cmp's first three, so the cmp stays whole and in place.
+ * The pointer at 0x3d48XX (one of 32 on a read-only page the sentry maps
+ * at XSITE_PAGE) leads to a table slot that runs `xor %eax, %eax` and
+ * enters the stub with site+4 as the return address.  Only four bytes
+ * change, in the order 0f->25, 05->XX, 31->ff, c0->24: a thread caught
+ * between them runs `and $imm32, %eax` (or `inc %eax` first) into the
+ * undefined `f0 ff ff` at site + 7 and takes SIGILL there, and is sent
+ * back to the site's start, whose eax the trampoline sets again.
+ *
+ * The table and the
  * patched pages are inherited by fork; execve starts afresh.
  * Patching stops for an address space when the table is full or cannot be
  * placed (something already mapped there); --no-syscall-patching turns it
@@ -55,6 +71,9 @@
 #define USERTRAP_SLOT   64
 #define USERTRAP_SLOTS  (USERTRAP_SIZE / USERTRAP_SLOT)
 #define USERTRAP_OFF    UINT32_MAX
+#define XSITE_PAGE      0x3d4000UL      /* jump pointers at 0x3d4800 + 8k */
+#define XSITE_PTRS      (XSITE_PAGE + 0x800)
+#define XSITE_MAX       32
 
 bool usertrap_enabled = true;
 static pthread_mutex_t usertrap_lock = PTHREAD_MUTEX_INITIALIZER;
@@ -107,6 +126,16 @@ static bool site_patchable(const uint8_t b[7], uint64_t nr)
 	return memcmp(b, mov_r9, 5) == 0;
 }
 
+static const uint8_t xsite_code[10] = { 0x31, 0xc0, 0x0f, 0x05, 0x48, 0x3d, 0x00, 0xf0, 0xff, 0xff };
+
+/* Is b (ten bytes) a patched `xor` site of mm? */
+static bool is_xsite_patched(struct mm *mm, const uint8_t b[10])
+{
+	return mm->usertrap_xnext && mm->usertrap_xnext != USERTRAP_OFF &&
+	       b[0] == 0xff && b[1] == 0x24 && b[2] == 0x25 && (b[3] & 7) == 0 &&
+	       b[3] / 8 < XSITE_MAX && memcmp(b + 4, xsite_code + 4, 6) == 0;
+}
+
 /* Is b (seven bytes) a jump into mm's trampoline table? */
 static bool is_patched(struct mm *mm, const uint8_t b[7])
 {
@@ -132,6 +161,55 @@ static int write_jump(struct mm *mm, uint64_t site, uint32_t abs)
 	return 0;
 }
 
+/* Maps the page of `xor` site pointers; false if it cannot be. */
+static bool xsite_page_create(struct mm *mm)
+{
+	if (mm_map_anon_noreplace(mm, XSITE_PAGE, PAGE_SIZE, PROT_READ, VMA_USERTRAP) < 0)
+		return false;
+	mm->usertrap_xnext = 1;         /* pointer k lives at index k + 1 */
+	return true;
+}
+
+/* Patches the `xor` site whose syscall returns to rip (usertrap_lock held). */
+static void patch_xsite(struct task *t)
+{
+	struct mm *mm = t->mm;
+	uint64_t site = t->regs.rip - 4;
+	uint8_t slot[USERTRAP_SLOT];
+
+	if (mm->usertrap_xnext == USERTRAP_OFF ||
+	    (!mm->usertrap_xnext && !xsite_page_create(mm))) {
+		mm->usertrap_xnext = USERTRAP_OFF;
+		return;
+	}
+	if (mm->usertrap_xnext > XSITE_MAX || mm->usertrap_next >= USERTRAP_SLOTS)
+		return;
+	/* The slot: xor %eax, %eax; movabs $site+4, %rcx; jmp *%gs:SM_ENTRY_RIP. */
+	uint64_t at = mm->usertrap_base + (uint64_t)mm->usertrap_next * USERTRAP_SLOT;
+	uint64_t code = at + SLOT_CODE, ret = t->regs.rip;
+	uint32_t k = mm->usertrap_xnext - 1;
+	uint64_t ptr = XSITE_PTRS + 8 * k;
+	memset(slot, 0xcc, sizeof(slot));
+	memcpy(slot, &code, 8);
+	slot[SLOT_CODE] = 0x31;
+	slot[SLOT_CODE + 1] = 0xc0;
+	slot[SLOT_CODE + 2] = 0x48;
+	slot[SLOT_CODE + 3] = 0xb9;
+	memcpy(slot + SLOT_CODE + 4, &ret, 8);
+	put_jmp_gs_entry(slot + SLOT_CODE + 12);
+	memcpy(slot + 40, xsite_code, sizeof(xsite_code));
+	if (mm_copy_out_force(mm, at, slot, sizeof(slot)) ||
+	    mm_copy_out_force(mm, ptr, &code, 8))
+		return;
+	mm->usertrap_next++;
+	mm->usertrap_xnext++;
+	uint8_t b2 = 0x25, b3 = (uint8_t)(ptr & 0xff), b0 = 0xff, b1 = 0x24;
+	if (mm_write_code(mm, site + 2, &b2, 1) || mm_write_code(mm, site + 3, &b3, 1) ||
+	    mm_write_code(mm, site, &b0, 1) || mm_write_code(mm, site + 1, &b1, 1))
+		return;
+	t->syscall_patched = true;
+}
+
 void usertrap_maybe_patch(struct task *t)
 {
 	struct mm *mm = t->mm;
@@ -149,6 +227,21 @@ void usertrap_maybe_patch(struct task *t)
 	/* A first look without the lock. */
 	if (mm_copy_in(mm, old, site, sizeof(old)))
 		return;
+	uint8_t x[10];
+	if (t->regs.orig_rax == 0 && mm_copy_in(mm, x, t->regs.rip - 4, sizeof(x)) == 0 &&
+	    (memcmp(x, xsite_code, sizeof(x)) == 0 || is_xsite_patched(mm, x))) {
+		pthread_mutex_lock(&usertrap_lock);
+		if (mm->usertrap_next != USERTRAP_OFF &&
+		    mm_copy_in(mm, x, t->regs.rip - 4, sizeof(x)) == 0) {
+			if (is_xsite_patched(mm, x))
+				t->syscall_patched = true;      /* patched meanwhile */
+			else if (memcmp(x, xsite_code, sizeof(x)) == 0 &&
+				 (mm->usertrap_base || table_create(mm)))
+				patch_xsite(t);
+		}
+		pthread_mutex_unlock(&usertrap_lock);
+		return;
+	}
 	if (!is_patched(mm, old) && !site_patchable(old, t->regs.orig_rax)) {
 		WRITE_ONCE(*nope, t->regs.rip);
 		return;
@@ -202,20 +295,23 @@ out:
 
 bool usertrap_fixup(struct task *t, uint64_t addr)
 {
-	uint8_t b[7];
-	bool ok;
+	uint8_t b[7], x[10];
+	uint64_t site = 0;
 
-	if (!t->mm->usertrap_base || addr < 5)
+	if (!t->mm->usertrap_base || addr < 7)
 		return false;
 	pthread_mutex_lock(&usertrap_lock);
-	ok = mm_copy_in(t->mm, b, addr - 5, sizeof(b)) == 0 && is_patched(t->mm, b);
+	if (mm_copy_in(t->mm, b, addr - 5, sizeof(b)) == 0 && is_patched(t->mm, b))
+		site = addr - 5;
+	else if (mm_copy_in(t->mm, x, addr - 7, sizeof(x)) == 0 && is_xsite_patched(t->mm, x))
+		site = addr - 7;
 	pthread_mutex_unlock(&usertrap_lock);
-	if (ok) {
+	if (site) {
 		moat_log("task %d: SIGILL at %#lx inside a site patched meanwhile: rerun",
 			 t->tid, (unsigned long)addr);
-		t->regs.rip = addr - 5;
+		t->regs.rip = site;
 	}
-	return ok;
+	return site != 0;
 }
 
 void usertrap_restart(struct task *t)

@@ -667,6 +667,7 @@ struct mm *mm_fork(struct mm *old, size_t copy_budget)
 	mm->as_limit = old->as_limit;
 	mm->usertrap_base = old->usertrap_base;
 	mm->usertrap_next = old->usertrap_next;
+	mm->usertrap_xnext = old->usertrap_xnext;
 	memcpy(mm->usertrap_nope, old->usertrap_nope, sizeof(mm->usertrap_nope));
 
 	for (size_t i = 0; i < old->nvmas; i++) {

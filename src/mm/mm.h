@@ -112,6 +112,8 @@ struct mm {
 	uint64_t as_limit;        /* RLIMIT_AS in bytes; 0: none */
 	uint64_t usertrap_base;   /* trampoline table (kernel/usertrap.c), or 0 */
 	uint32_t usertrap_next;   /* its next free slot; UINT32_MAX: no patching */
+	uint32_t usertrap_xnext;  /* next free pointer for `xor` sites; 0: none
+				   * mapped yet, UINT32_MAX: cannot be */
 	uint64_t usertrap_nope[32]; /* sites seen not patchable (by rip), a
 				     * hint kernel/usertrap.c keeps */
 

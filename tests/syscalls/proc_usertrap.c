@@ -14,9 +14,14 @@
  *   ucontext) takes effect; a fork child starts with its parent's;
  * - a fork child and threads run the patched sites too;
  * - threads racing through 200 fresh sites, which get patched while the
- *   others run them, all get the right results.
+ *   others run them, all get the right results;
+ * - the same for glibc's read sites, `xor %eax,%eax; syscall; cmp $-4096,
+ *   %rax`, whose patch keeps the cmp after the syscall in place: its
+ *   verdict is right, a blocked read there restarts or fails with EINTR,
+ *   and 4 threads race through 16 fresh such sites.
  */
 #define _GNU_SOURCE
+#include <fcntl.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdint.h>
@@ -210,6 +215,41 @@ static long read_site(int fd, void *buf, long n)
 	return ret;
 }
 
+/* read from a site shaped as glibc's: *above gets the cmp's verdict. */
+static long xread_site(int fd, void *buf, long n, int *above)
+{
+	long ret;
+	unsigned char a;
+
+	__asm__ volatile("xor %%eax, %%eax\n\tsyscall\n\tcmp $-4096, %%rax\n\tseta %1"
+			 : "=a"(ret), "=r"(a)
+			 : "D"((long)fd), "S"(buf), "d"(n)
+			 : "rcx", "r11", "memory", "cc");
+	*above = a;
+	return ret;
+}
+
+/* 16 such sites in a row, each reading 1 byte of fd into buf: the sum of
+ * what they return. */
+static long many_xsites(int fd, char *buf)
+{
+	long sum = 0;
+
+	__asm__ volatile(".rept 16\n\t"
+			 "mov %1, %%edi\n\t"
+			 "mov %2, %%rsi\n\t"
+			 "mov $1, %%edx\n\t"
+			 "xor %%eax, %%eax\n\t"
+			 "syscall\n\t"
+			 "cmp $-4096, %%rax\n\t"
+			 "add %%rax, %0\n\t"
+			 ".endr"
+			 : "+r"(sum)
+			 : "r"(fd), "r"(buf)
+			 : "rax", "rcx", "rdx", "rsi", "rdi", "r11", "memory", "cc");
+	return sum;
+}
+
 static volatile int alarms;
 
 static void alarm_handler(int sig)
@@ -219,8 +259,8 @@ static void alarm_handler(int sig)
 }
 
 /* A read blocked on a pipe, interrupted by SIGALRM; a child writes after
- * 150 ms. */
-static void blocked_read(int restart, long *ret, char *c)
+ * 150 ms.  xor: from the glibc-shaped site. */
+static void blocked_read(int restart, long *ret, char *c, int xor)
 {
 	struct sigaction sa = { .sa_handler = alarm_handler, .sa_flags = restart ? SA_RESTART : 0 };
 	struct itimerval it = { { 0, 0 }, { 0, 30000 } };
@@ -236,7 +276,10 @@ static void blocked_read(int restart, long *ret, char *c)
 	}
 	alarms = 0;
 	setitimer(ITIMER_REAL, &it, NULL);
-	*ret = read_site(fds[0], c, 1);
+	int above = 0;
+	*ret = xor ? xread_site(fds[0], c, 1, &above) : read_site(fds[0], c, 1);
+	if (xor)
+		CHECK_EQ(above, *ret < 0);
 	CHECK_EQ(reap_status(pid, 0), 0);
 	close(fds[0]);
 	close(fds[1]);
@@ -249,22 +292,32 @@ static void test_restart(void)
 	long ret;
 
 	/* Warm the site up: patched from here on. */
-	int fds[2];
+	int fds[2], above;
+	char two[2];
 	if (CHECK_EQ(pipe(fds), 0)) {
 		for (int n = 0; n < 3; n++) {
 			CHECK_EQ(write(fds[1], "ab", 2), 2);
-			CHECK_EQ(read_site(fds[0], &c, 2), 2);
+			CHECK_EQ(read_site(fds[0], two, 2), 2);
+			CHECK_EQ(write(fds[1], "cd", 2), 2);
+			CHECK_EQ(xread_site(fds[0], two, 2, &above), 2);
+			CHECK_EQ(above, 0);
+			CHECK_EQ(two[1], 'd');
+			CHECK_EQ(xread_site(-1, two, 2, &above), -EBADF);
+			CHECK_EQ(above, 1);
 		}
 		close(fds[0]);
 		close(fds[1]);
 	}
-	blocked_read(1, &ret, &c);
-	CHECK_EQ(ret, 1);
-	CHECK_EQ(c, 'x');
-	CHECK_EQ(alarms, 1);
-	blocked_read(0, &ret, &c);
-	CHECK_EQ(ret, -EINTR);
-	CHECK_EQ(alarms, 1);
+	for (int xor = 0; xor < 2; xor++) {
+		c = 0;
+		blocked_read(1, &ret, &c, xor);
+		CHECK_EQ(ret, 1);
+		CHECK_EQ(c, 'x');
+		CHECK_EQ(alarms, 1);
+		blocked_read(0, &ret, &c, xor);
+		CHECK_EQ(ret, -EINTR);
+		CHECK_EQ(alarms, 1);
+	}
 }
 
 static void *thread_fn(void *arg)
@@ -315,14 +368,19 @@ static long many_sites(void)
 
 static pthread_barrier_t race_barrier;
 
+static int zero_fd;
+
 static void *race_thread(void *arg)
 {
 	long ok = 1, want = 200L * getppid();
+	char buf = 1;
 
 	(void)arg;
 	pthread_barrier_wait(&race_barrier);
-	for (int n = 0; n < 3; n++)
+	for (int n = 0; n < 3; n++) {
 		ok &= many_sites() == want;
+		ok &= many_xsites(zero_fd, &buf) == 16 && buf == 0;
+	}
 	return (void *)ok;
 }
 
@@ -330,6 +388,8 @@ static void test_concurrent_patching(void)
 {
 	pthread_t th[4];
 
+	zero_fd = open("/dev/zero", O_RDONLY);
+	CHECK(zero_fd >= 0);
 	pthread_barrier_init(&race_barrier, NULL, 4);
 	for (int i = 0; i < 4; i++)
 		CHECK_EQ(pthread_create(&th[i], NULL, race_thread, NULL), 0);
@@ -339,6 +399,7 @@ static void test_concurrent_patching(void)
 		CHECK(ok == (void *)1);
 	}
 	pthread_barrier_destroy(&race_barrier);
+	close(zero_fd);
 }
 
 int main(void)
