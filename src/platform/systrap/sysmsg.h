@@ -9,16 +9,24 @@
  * it).  The region is laid out as:
  *
  *   +0                 stub code and read-only data (the embedded blob)
+ *   +STUB_PRIV_OFF     the boot page: the seccomp filter and the stack a
+ *                      new stub uses until its filter is in place
  *   +STUB_GLOBAL_OFF   the global page: shared by the sentry and all stubs
  *   +STUB_CTRL_OFF     the control area: the control thread's request page
  *                      (read-only in the stub), reply page and stack
  *   +STUB_THREADS_OFF  one STUB_AREA_SIZE area per stub thread:
  *                        sysmsg page | FP save area | boot stack | altstack
  *
- * Everything but the code comes from the memory file, so the sentry reaches
- * it through its own mapping of that file.  Everything in it is writable by
- * the application (which can jump into stub code): the sentry reads each
- * field once, validates it, and kills the stub on nonsense.
+ * Everything but the code and the boot page comes from the memory file, so
+ * the sentry reaches it through its own mapping of that file.  Everything
+ * in the memory file is writable by the application (which can jump into
+ * stub code and map any of it): the sentry reads each field once,
+ * validates it, and kills the stub on nonsense.  The code and the boot
+ * page are private memory the sentry prepares at start-up and every stub
+ * inherits by fork: until a new stub has installed its seccomp filter it
+ * runs on that stack and takes that filter, so that no application
+ * (whose stubs can map the new stub's control area) can change either
+ * while the stub is still unfiltered.
  *
  * The handoff protocol on sysmsg.state: the stub writes SM_TRAPPED when it
  * hands the thread to the sentry; the sentry writes SM_APP, SM_OPS or
@@ -31,6 +39,8 @@
 
 #define STUB_REGION_SIZE   0x20000000UL   /* 512 MiB reserved */
 #define STUB_CODE_MAX      0x40000UL
+#define STUB_PRIV_OFF      0x40000UL      /* the boot page(s), private */
+#define STUB_PRIV_SIZE     0x10000UL      /* boot stack top at the end */
 #define STUB_GLOBAL_OFF    0x80000UL
 #define STUB_CTRL_OFF      0x100000UL
 #define STUB_CTRL_SIZE     0x10000UL
@@ -49,7 +59,6 @@
 /* Offsets within the control area. */
 #define CTRL_REQ_OFF       0x0            /* read-only in the stub */
 #define CTRL_REP_OFF       0x1000
-#define CTRL_STACK_TOP     STUB_CTRL_SIZE
 
 /* The stub's copy of the memory file lives at this descriptor. */
 #define STUB_MEMFD         0
@@ -189,13 +198,17 @@ struct ctrl_req {
 	uint64_t rseq_addr;      /* the forking thread's rseq area, inherited */
 	uint32_t rseq_len;       /* through fork: unregistered before the */
 	uint32_t rseq_sig;       /* sentry's memory is dropped */
-	uint64_t filter_len;     /* seccomp filter, in sock_filter units */
-	uint64_t filter[128];    /* struct sock_filter[] */
 	/* CPU placement (see platform_as_new): the stub waits for `pinned`,
 	 * then takes the sentry's CPU mask (cpus_len bytes; 0: keep its own). */
 	uint32_t pinned;
 	uint32_t cpus_len;
 	uint64_t cpus[16];
+};
+
+/* At STUB_PRIV_OFF: the seccomp filter every stub installs. */
+struct stub_boot {
+	uint64_t filter_len;     /* in sock_filter units */
+	uint64_t filter[128];    /* struct sock_filter[] */
 };
 
 struct ctrl_rep {

@@ -113,8 +113,7 @@ static uint64_t region;               /* stub region base */
 static uint64_t code_len;
 static uint64_t global_off;
 static struct stub_global *global;
-static struct sock_filter filter[128];
-static uint16_t filter_len;
+static struct stub_boot *boot;         /* region + STUB_PRIV_OFF */
 static cpu_set_t sentry_cpus;           /* the CPUs moat may use */
 static bool placed_first;               /* the first stub was placed */
 static pid_t sentry_pid;
@@ -216,6 +215,8 @@ static void build_filter(void)
 	p[n++] = (typeof(p[0])){ BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW), 0, 0 };
 #undef LD
 #undef J
+	struct sock_filter *filter = (struct sock_filter *)boot->filter;
+	_Static_assert(sizeof(boot->filter) >= sizeof(p[0].f) * ARRAY_SIZE(p), "filter size");
 	for (i = 0; i < n; i++) {
 		filter[i] = p[i].f;
 		if (BPF_CLASS(p[i].f.code) != BPF_JMP)
@@ -232,7 +233,7 @@ static void build_filter(void)
 			*out[k] = (uint8_t)rel;
 		}
 	}
-	filter_len = (uint16_t)n;
+	boot->filter_len = (uint64_t)n;
 }
 
 /* ---- start-up ---- */
@@ -315,6 +316,14 @@ int platform_init(const char **why)
 	if (mprotect((void *)region, code_len, PROT_READ | PROT_EXEC) != 0) {
 		*why = "cannot protect the stub code";
 		return -errno;
+	}
+
+	/* The boot page: private, so every stub forks its own copy. */
+	boot = mmap((void *)(region + STUB_PRIV_OFF), STUB_PRIV_SIZE, PROT_READ | PROT_WRITE,
+		    MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1, 0);
+	if (boot != (void *)(region + STUB_PRIV_OFF)) {
+		*why = "cannot map the stub's boot page";
+		return -ENOMEM;
 	}
 
 	global_off = pgalloc_alloc_exact(1);
@@ -493,8 +502,6 @@ struct platform_as *platform_as_new(void)
 	as->req->magic = SYSMSG_MAGIC;
 	as->req->sentry_pid = (uint32_t)sentry_pid;
 	as->req->global_off = global_off;
-	as->req->filter_len = filter_len;
-	memcpy(as->req->filter, filter, filter_len * sizeof(filter[0]));
 	if (__rseq_size) {
 		as->req->rseq_addr = (uint64_t)__builtin_thread_pointer() + (uint64_t)__rseq_offset;
 		/* glibc registers at least the original 32-byte area. */

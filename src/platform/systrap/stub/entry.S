@@ -3,8 +3,8 @@
  *
  * stub_start is where a freshly forked stub process begins, still holding a
  * copy of the sentry's address space: it maps its control area from the
- * memory file, moves onto the stack there and calls stub_main, which throws
- * the rest of the sentry's memory away.
+ * memory file, moves onto the private boot stack (sysmsg.h) and calls
+ * stub_main, which throws the rest of the sentry's memory away.
  *
  * The blob is position independent and has no relocations: the sentry copies
  * it anywhere in the stub region.
@@ -32,7 +32,7 @@ stub_start:
 	syscall
 	cmp %rdi, %rax
 	jne 1f
-	lea 0x110000(%r14), %rsp
+	lea 0x50000(%r14), %rsp        /* STUB_PRIV_OFF + STUB_PRIV_SIZE */
 	mov %r12, %rdi
 	mov %r13, %rsi
 	call stub_main

@@ -112,6 +112,9 @@ _Static_assert(offsetof(struct sysmsg, entry_rip) == SM_ENTRY_RIP, "SM_ENTRY_RIP
 _Static_assert(offsetof(struct sysmsg, regs) == SM_REGS, "SM_REGS");
 _Static_assert(sizeof(struct sysmsg) <= AREA_FP_OFF, "sysmsg fits its page");
 _Static_assert(sizeof(struct ctrl_req) <= CTRL_REP_OFF, "ctrl_req fits its page");
+_Static_assert(sizeof(struct stub_boot) + 0x1000 <= STUB_PRIV_SIZE, "boot page and stack");
+_Static_assert(STUB_PRIV_OFF + STUB_PRIV_SIZE == 0x50000 && STUB_CODE_MAX <= STUB_PRIV_OFF &&
+	       STUB_PRIV_OFF + STUB_PRIV_SIZE <= STUB_GLOBAL_OFF, "entry.S's boot stack top");
 _Static_assert(offsetof(struct stub_regs, rip) == 8 * 16 && offsetof(struct stub_regs, eflags) == 8 * 18 &&
 	       offsetof(struct stub_regs, rsp) == 8 * 19 && offsetof(struct stub_regs, orig_rax) == 8 * 15,
 	       "struct stub_regs order");
@@ -592,6 +595,7 @@ void stub_main(long memfd, uint64_t ctrl_off)
 	uint64_t base = region();
 	struct ctrl_req *req = (struct ctrl_req *)(base + STUB_CTRL_OFF + CTRL_REQ_OFF);
 	struct ctrl_rep *rep = (struct ctrl_rep *)(base + STUB_CTRL_OFF + CTRL_REP_OFF);
+	const struct stub_boot *boot = (const struct stub_boot *)(base + STUB_PRIV_OFF);
 	uint32_t done;
 
 	/* Placed on another CPU by the sentry, then free to go anywhere. */
@@ -641,8 +645,8 @@ void stub_main(long memfd, uint64_t ctrl_off)
 	install_handlers();
 
 	struct sock_fprog prog = {
-		.len = (unsigned short)req->filter_len,
-		.filter = (struct sock_filter *)req->filter,
+		.len = (unsigned short)boot->filter_len,
+		.filter = (struct sock_filter *)boot->filter,
 	};
 	if (sys2(__NR_prctl, PR_SET_NO_NEW_PRIVS, 1) != 0)
 		die(125);
