@@ -205,10 +205,16 @@ struct ctrl_req {
 	uint64_t cpus[16];
 };
 
-/* At STUB_PRIV_OFF: the seccomp filter every stub installs. */
+/* At STUB_PRIV_OFF: the seccomp filter every stub installs, and what
+ * the stub factory needs to know (stub_factory_main). */
 struct stub_boot {
 	uint64_t filter_len;     /* in sock_filter units */
 	uint64_t filter[128];    /* struct sock_filter[] */
+	uint32_t sentry_pid;
+	uint32_t rseq_len;       /* the sentry's main thread's rseq area, */
+	uint64_t rseq_addr;      /* inherited by the factory through fork */
+	uint32_t rseq_sig;
+	uint32_t pad;
 };
 
 struct ctrl_rep {

@@ -37,6 +37,7 @@
 #include <sys/prctl.h>
 #include <sys/random.h>
 #include <sys/rseq.h>
+#include <sys/socket.h>
 #include <sys/wait.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -115,6 +116,8 @@ static uint64_t global_off;
 static struct stub_global *global;
 static struct stub_boot *boot;         /* region + STUB_PRIV_OFF */
 static cpu_set_t sentry_cpus;           /* the CPUs moat may use */
+static int factory_fd = -1;             /* socket to the stub factory */
+static bool factory_failed;
 static bool placed_first;               /* the first stub was placed */
 static pid_t sentry_pid;
 static uint64_t tsc0, ns0;
@@ -325,6 +328,13 @@ int platform_init(const char **why)
 		*why = "cannot map the stub's boot page";
 		return -ENOMEM;
 	}
+	boot->sentry_pid = (uint32_t)sentry_pid;
+	if (__rseq_size) {
+		/* This (main) thread forks every stub: its rseq area. */
+		boot->rseq_addr = (uint64_t)__builtin_thread_pointer() + (uint64_t)__rseq_offset;
+		boot->rseq_len = (uint32_t)ALIGN_UP(MAX(__rseq_size, 32u), 32u);
+		boot->rseq_sig = RSEQ_SIG;
+	}
 
 	global_off = pgalloc_alloc_exact(1);
 	if (global_off == PGALLOC_FAIL) {
@@ -482,6 +492,49 @@ static void dontfork_sentry(uint64_t keep)
 	}
 }
 
+/*
+ * The stub factory (stub_factory_main): started with the second stub, so
+ * that the first, which the sandbox waits for, comes straight from the
+ * sentry.  Any failure and stubs come from the sentry again.
+ */
+static void factory_start(void)
+{
+	int sv[2];
+
+	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) != 0) {
+		factory_failed = true;
+		return;
+	}
+	dontfork_sentry(boot->rseq_addr);
+	long pid = ((long (*)(long, long))(region + STUB_SYM_stub_fork_factory))(pgalloc_fd(), sv[1]);
+	close(sv[1]);
+	if (pid < 0) {
+		close(sv[0]);
+		factory_failed = true;
+		return;
+	}
+	factory_fd = sv[0];
+}
+
+/* Forks a stub with control area ctrl_off; returns its pid or -errno. */
+static long stub_spawn(uint64_t ctrl_off, uint64_t rseq_addr)
+{
+	if (factory_fd < 0 && !factory_failed && placed_first)
+		factory_start();
+	if (factory_fd >= 0) {
+		long pid;
+		if (send(factory_fd, &ctrl_off, sizeof(ctrl_off), MSG_NOSIGNAL) == sizeof(ctrl_off) &&
+		    recv(factory_fd, &pid, sizeof(pid), MSG_WAITALL) == sizeof(pid))
+			return pid;
+		moat_log("the stub factory is gone: stubs fork from the sentry");
+		close(factory_fd);
+		factory_fd = -1;
+		factory_failed = true;
+	}
+	dontfork_sentry(rseq_addr);
+	return ((long (*)(long, uint64_t))(region + STUB_SYM_stub_fork))(pgalloc_fd(), ctrl_off);
+}
+
 struct platform_as *platform_as_new(void)
 {
 	struct platform_as *as = calloc(1, sizeof(*as));
@@ -524,7 +577,6 @@ struct platform_as *platform_as_new(void)
 		CPU_CLR(cpu, &away);
 		place = CPU_COUNT(&away) > 0;
 	}
-	placed_first = true;
 	as->req->pinned = !place;
 	as->req->cpus_len = place ? (uint32_t)MIN(sizeof(sentry_cpus), sizeof(as->req->cpus)) : 0;
 	memcpy(as->req->cpus, &sentry_cpus, as->req->cpus_len);
@@ -539,8 +591,8 @@ struct platform_as *platform_as_new(void)
 	}
 
 	pthread_mutex_lock(&as_list_lock);
-	dontfork_sentry(as->req->rseq_addr);
-	pid = ((long (*)(long, uint64_t))(region + STUB_SYM_stub_fork))(pgalloc_fd(), as->ctrl_off);
+	pid = stub_spawn(as->ctrl_off, as->req->rseq_addr);
+	placed_first = true;
 	if (pid < 0) {
 		pthread_mutex_unlock(&as_list_lock);
 		if (as->first) {

@@ -88,6 +88,53 @@ stub_fork:
 	mov %r9, %rsi
 	jmp stub_start
 
+/*
+ * stub_fork_factory(memfd %rdi, socket %rsi): called by the sentry, as
+ * stub_fork; the child runs stub_factory_main on the private boot stack.
+ */
+	.globl stub_fork_factory
+stub_fork_factory:
+	mov %rdi, %r8
+	mov %rsi, %r9
+	mov $17, %edi            /* SIGCHLD */
+	xor %esi, %esi
+	xor %edx, %edx
+	xor %r10d, %r10d
+	mov $56, %eax            /* clone */
+	syscall
+	test %rax, %rax
+	jz 1f
+	ret
+1:	lea stub_base(%rip), %r14
+	lea 0x50000(%r14), %rsp  /* STUB_PRIV_OFF + STUB_PRIV_SIZE */
+	mov %r8, %rdi
+	mov %r9, %rsi
+	call stub_factory_main
+	ud2
+
+/*
+ * stub_fork_child(ctrl file offset %rdi): the factory's fork of a new stub,
+ * with CLONE_PARENT so that it is the sentry's child; it begins at
+ * stub_start with the memory file (fd 0) and that control area.  Returns
+ * the child's pid or -errno.
+ */
+	.globl stub_fork_child
+stub_fork_child:
+	mov %rdi, %r9
+	mov $0x8011, %edi        /* CLONE_PARENT | SIGCHLD */
+	xor %esi, %esi
+	xor %edx, %edx
+	xor %r10d, %r10d
+	xor %r8d, %r8d
+	mov $56, %eax            /* clone */
+	syscall
+	test %rax, %rax
+	jz 1f
+	ret
+1:	xor %edi, %edi           /* STUB_MEMFD */
+	mov %r9, %rsi
+	jmp stub_start
+
 /* The signal restorer: rt_sigreturn from stub code, which the filter allows. */
 	.globl stub_restorer
 stub_restorer:

@@ -102,6 +102,8 @@ extern void stub_restorer(void);
 extern void stub_init_trap(void) __attribute__((noreturn));
 extern long stub_clone_thread(uint64_t area);
 void stub_main(long memfd, uint64_t ctrl_off) __attribute__((noreturn));
+void stub_factory_main(long memfd, long sock) __attribute__((noreturn));
+long stub_fork_child(uint64_t ctrl_off);
 void stub_thread_main(uint64_t area) __attribute__((noreturn));
 void stub_patched_trap(int interrupt);
 
@@ -588,6 +590,48 @@ static void install_handlers(void)
 	}
 	uint64_t mask = ~unblock;
 	sys4(__NR_rt_sigprocmask, 2 /* SIG_SETMASK */, &mask, 0, 8);
+}
+
+/*
+ * The stub factory (systrap.c): forked once from the sentry with the
+ * memory file and one end of a socket pair, it forks every later stub on
+ * request, an 8-byte control-area offset in and the new stub's pid (or
+ * -errno) out.  Forking this small process is cheaper than forking the
+ * sentry, and interrupts no CPU the sentry runs on (a fork flushes the
+ * forking process's TLB everywhere it is active).  It installs no filter,
+ * as its children must still make the calls of stub_main: it never runs
+ * application code, reads nothing but its socket, and its code and stack
+ * are private memory no application can map.
+ */
+void stub_factory_main(long memfd, long sock)
+{
+	const struct stub_boot *boot = (const struct stub_boot *)(region() + STUB_PRIV_OFF);
+	uint64_t base = region();
+
+	sys2(__NR_prctl, PR_SET_PDEATHSIG, SIGKILL);
+	if (sys0(__NR_getppid) != boot->sentry_pid)
+		die(125);
+	long m = sys3(__NR_fcntl, memfd, 0 /* F_DUPFD */, 100);
+	long s = sys3(__NR_fcntl, sock, 0 /* F_DUPFD */, 100);
+	if (m < 0 || s < 0 || sys2(__NR_dup2, m, STUB_MEMFD) != STUB_MEMFD ||
+	    sys2(__NR_dup2, s, 1) != 1)
+		die(125);
+	sys3(__NR_close_range, 2, ~0U, 0);
+	if (boot->rseq_len)
+		sys4(__NR_rseq, boot->rseq_addr, boot->rseq_len, 1 /* UNREGISTER */,
+		     boot->rseq_sig);
+	sys2(__NR_munmap, 0, base);
+	sys2(__NR_munmap, base + STUB_REGION_SIZE,
+	     0x7ffffffff000UL - (base + STUB_REGION_SIZE));
+	for (;;) {
+		uint64_t off;
+		long pid;
+		if (sys3(__NR_read, 1, &off, sizeof(off)) != (long)sizeof(off))
+			die(0);
+		pid = stub_fork_child(off);
+		if (sys3(__NR_write, 1, &pid, sizeof(pid)) != (long)sizeof(pid))
+			die(0);
+	}
 }
 
 void stub_main(long memfd, uint64_t ctrl_off)
