@@ -65,35 +65,11 @@ stub_clone_thread:
 2:	ret
 
 /*
- * stub_fork(memfd %rdi, ctrl file offset %rsi): called by the sentry.
- * Forks it with a raw clone(SIGCHLD) and sends the child to stub_start.
- * It lives in the blob because the child keeps no sentry memory at all
- * (the sentry's mappings are MADV_DONTFORK), so the clone must return
- * into code the child still has.  Returns the child's pid or -errno.
+ * fork_keeping_args: a raw clone(SIGCHLD) that keeps the two arguments in
+ * %r8 and %r9 (clone ignores r8, the TLS, without CLONE_SETTLS).  The
+ * parent returns the child's pid or -errno; the child goes on below.
  */
-	.globl stub_fork
-stub_fork:
-	mov %rdi, %r8            /* clone ignores r8 (tls) without CLONE_SETTLS */
-	mov %rsi, %r9
-	mov $17, %edi            /* SIGCHLD */
-	xor %esi, %esi
-	xor %edx, %edx
-	xor %r10d, %r10d
-	mov $56, %eax            /* clone */
-	syscall
-	test %rax, %rax
-	jz 1f
-	ret
-1:	mov %r8, %rdi
-	mov %r9, %rsi
-	jmp stub_start
-
-/*
- * stub_fork_factory(memfd %rdi, socket %rsi): called by the sentry, as
- * stub_fork; the child runs stub_factory_main on the private boot stack.
- */
-	.globl stub_fork_factory
-stub_fork_factory:
+.macro fork_keeping_args
 	mov %rdi, %r8
 	mov %rsi, %r9
 	mov $17, %edi            /* SIGCHLD */
@@ -105,7 +81,31 @@ stub_fork_factory:
 	test %rax, %rax
 	jz 1f
 	ret
-1:	lea stub_base(%rip), %r14
+1:
+.endm
+
+/*
+ * stub_fork(memfd %rdi, ctrl file offset %rsi): called by the sentry.
+ * Forks it and sends the child to stub_start.  It lives in the blob
+ * because the child keeps no sentry memory at all (the sentry's mappings
+ * are MADV_DONTFORK), so the clone must return into code the child still
+ * has.
+ */
+	.globl stub_fork
+stub_fork:
+	fork_keeping_args
+	mov %r8, %rdi
+	mov %r9, %rsi
+	jmp stub_start
+
+/*
+ * stub_fork_factory(memfd %rdi, socket %rsi): called by the sentry, as
+ * stub_fork; the child runs stub_factory_main on the private boot stack.
+ */
+	.globl stub_fork_factory
+stub_fork_factory:
+	fork_keeping_args
+	lea stub_base(%rip), %r14
 	lea 0x50000(%r14), %rsp  /* STUB_PRIV_OFF + STUB_PRIV_SIZE */
 	mov %r8, %rdi
 	mov %r9, %rsi
