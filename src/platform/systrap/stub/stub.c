@@ -244,7 +244,6 @@ static uint32_t wait_change(uint32_t *word, uint32_t cur, uint32_t *waiting,
 	return __atomic_load_n(word, __ATOMIC_ACQUIRE);
 }
 
-/* Publishes a new state and wakes the sentry if it sleeps on it. */
 /* Publishes a new state and wakes the sentry if it sleeps on it;
  * returns whether it had to. */
 static int set_state(uint32_t *word, uint32_t v, uint32_t *waiting)
