@@ -98,6 +98,21 @@ static int sock_wait(struct usock *s, struct task *t, unsigned events, uint64_t 
 	return err == -ETIMEDOUT ? -EAGAIN : 0;
 }
 
+/*
+ * Whether a writer to receiving endpoint r counts as writable (POLLOUT,
+ * and the wake-up of a blocked writer).  A stream, as Linux's
+ * unix_writable, only once what is in flight has drained to a quarter of
+ * the buffer: a writer then goes on with a batch of writes rather than
+ * waking for every read that frees a little room.  Datagram and seqpacket
+ * endpoints take a message whenever there is room (unix_dgram_poll).
+ */
+static bool writable_into(const struct usock *r)
+{
+	if (r->type == SOCK_STREAM)
+		return r->queued * 4 <= (size_t)r->rcvbuf;
+	return r->queued < (size_t)r->rcvbuf;
+}
+
 static uint64_t deadline_after(uint64_t ns)
 {
 	return ns ? moat_now_ns() + ns : 0;
@@ -462,7 +477,7 @@ static long recv_common(struct task *t, struct file *f, const struct iovec *iov,
 		if (done >= len || rights->nfds)
 			break;
 	}
-	if (!peek && s->peer)
+	if (!peek && s->peer && writable_into(s))
 		waitq_notify(&s->peer->wq, POLLOUT);
 	pthread_mutex_unlock(&unix_lock);
 	return done ? (long)done : err;
@@ -490,7 +505,7 @@ static unsigned unix_poll(struct file *f)
 		ev |= POLLERR;
 	/* Linux: writable while the peer has room, whatever shutdown says;
 	 * a stream whose peer is gone is "writable" (the write fails). */
-	if (p ? p->queued < (size_t)p->rcvbuf : s->type != SOCK_DGRAM)
+	if (p ? writable_into(p) : s->type != SOCK_DGRAM)
 		ev |= POLLOUT | POLLWRNORM;
 	pthread_mutex_unlock(&unix_lock);
 	return ev;

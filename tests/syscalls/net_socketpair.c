@@ -743,6 +743,36 @@ static void test_msgs(int type)
 	CHECK_OK(close(sv[1]));
 }
 
+/* A stream writer that filled the buffer is writable again only once what
+ * it has in flight drained to a quarter (Linux: unix_writable), not after
+ * every read that frees a little room. */
+static void test_writable_hysteresis(void)
+{
+	static char buf[4096];
+	int sv[2];
+	long total = 0, n;
+
+	if (!pair(SOCK_STREAM, sv))
+		return;
+	CHECK_OK(fcntl(sv[1], F_SETFL, O_NONBLOCK));
+	while ((n = write(sv[1], buf, sizeof(buf))) > 0)
+		total += n;
+	CHECK_EQ(n, -1);
+	CHECK_EQ(errno, EAGAIN);
+	CHECK(total >= 16 * (long)sizeof(buf));
+	CHECK_EQ(revents(sv[1], POLLOUT), 0);
+	CHECK_EQ(read(sv[0], buf, sizeof(buf)), (long)sizeof(buf));
+	total -= (long)sizeof(buf);
+	CHECK_EQ(revents(sv[1], POLLOUT), 0);
+	/* Drain it all: writable. */
+	while (total > 0 && (n = read(sv[0], buf, sizeof(buf))) > 0)
+		total -= n;
+	CHECK_EQ(total, 0);
+	CHECK_EQ(revents(sv[1], POLLOUT), POLLOUT);
+	close(sv[0]);
+	close(sv[1]);
+}
+
 static void test_poll(void)
 {
 	int sv[2], ep;
@@ -1090,6 +1120,7 @@ int main(void)
 	test_msgs(SOCK_DGRAM);
 	test_msgs(SOCK_SEQPACKET);
 	test_poll();
+	test_writable_hysteresis();
 	test_sockopt();
 	test_errors();
 	return check_done();
