@@ -261,12 +261,18 @@ static long hostfs_readlink(struct inode *inode, struct task *t, char *buf, size
  * file), and mapped changes are written back on msync, munmap and when
  * the last reference goes.  The memobj owns its own descriptor.
  */
-static void cache_fill(struct memobj *obj, uint64_t pgoff, void *page)
+/* Reads page pgoff of host file fd; zeros past its end. */
+static void read_page(int fd, uint64_t pgoff, void *page)
 {
-	ssize_t n = pread((int)(intptr_t)obj->priv, page, PAGE_SIZE, (off_t)(pgoff << PAGE_SHIFT));
+	ssize_t n = pread(fd, page, PAGE_SIZE, (off_t)(pgoff << PAGE_SHIFT));
 
 	if (n < (ssize_t)PAGE_SIZE)
 		memset((char *)page + MAX(n, 0), 0, PAGE_SIZE - (size_t)MAX(n, 0));
+}
+
+static void cache_fill(struct memobj *obj, uint64_t pgoff, void *page)
+{
+	read_page((int)(intptr_t)obj->priv, pgoff, page);
 }
 
 static void cache_writeback(struct memobj *obj, uint64_t pgoff, const void *page)
@@ -343,10 +349,8 @@ struct rcache {
 static void rcache_fill(struct memobj *obj, uint64_t pgoff, void *page)
 {
 	struct rcache *rc = obj->priv;
-	ssize_t n = pread(rc->fd, page, PAGE_SIZE, (off_t)(pgoff << PAGE_SHIFT));
 
-	if (n < (ssize_t)PAGE_SIZE)
-		memset((char *)page + MAX(n, 0), 0, PAGE_SIZE - (size_t)MAX(n, 0));
+	read_page(rc->fd, pgoff, page);
 	rc->pages++;
 	__atomic_add_fetch(&rcache_pages, 1, __ATOMIC_RELAXED);
 }

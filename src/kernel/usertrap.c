@@ -92,6 +92,27 @@ static void put_jmp_gs_entry(uint8_t *p)
 	memcpy(p + 4, &off, 4);
 }
 
+/*
+ * Fills a trampoline slot at table address at: its code pointer, then the
+ * displaced bytes, `movabs $ret, %rcx`, `jmp *%gs:SM_ENTRY_RIP`; the site's
+ * original bytes are kept at offset 40 for whoever reads the table.
+ */
+static void slot_fill(uint8_t slot[USERTRAP_SLOT], uint64_t at, const uint8_t *displaced,
+		      size_t ndisplaced, uint64_t ret, const uint8_t *orig, size_t norig)
+{
+	uint64_t code = at + SLOT_CODE;
+	uint8_t *p = slot + SLOT_CODE + ndisplaced;
+
+	memset(slot, 0xcc, USERTRAP_SLOT);           /* int3 */
+	memcpy(slot, &code, 8);
+	memcpy(slot + SLOT_CODE, displaced, ndisplaced);
+	p[0] = 0x48;
+	p[1] = 0xb9;
+	memcpy(p + 2, &ret, 8);
+	put_jmp_gs_entry(p + 10);
+	memcpy(slot + 40, orig, norig);
+}
+
 /* Maps the table with its slot 0 (the restart entry); false if it cannot. */
 static bool table_create(struct mm *mm)
 {
@@ -186,18 +207,9 @@ static void patch_xsite(struct task *t)
 		return;
 	/* The slot: xor %eax, %eax; movabs $site+4, %rcx; jmp *%gs:SM_ENTRY_RIP. */
 	uint64_t at = mm->usertrap_base + (uint64_t)mm->usertrap_next * USERTRAP_SLOT;
-	uint64_t code = at + SLOT_CODE, ret = t->regs.rip;
-	uint32_t k = mm->usertrap_xnext - 1;
-	uint64_t ptr = XSITE_PTRS + 8 * k;
-	memset(slot, 0xcc, sizeof(slot));
-	memcpy(slot, &code, 8);
-	slot[SLOT_CODE] = 0x31;
-	slot[SLOT_CODE + 1] = 0xc0;
-	slot[SLOT_CODE + 2] = 0x48;
-	slot[SLOT_CODE + 3] = 0xb9;
-	memcpy(slot + SLOT_CODE + 4, &ret, 8);
-	put_jmp_gs_entry(slot + SLOT_CODE + 12);
-	memcpy(slot + 40, xsite_code, sizeof(xsite_code));
+	uint64_t code = at + SLOT_CODE;
+	uint64_t ptr = XSITE_PTRS + 8 * (mm->usertrap_xnext - 1);
+	slot_fill(slot, at, xsite_code, 2, t->regs.rip, xsite_code, sizeof(xsite_code));
 	if (mm_copy_out_force(mm, at, slot, sizeof(slot)) ||
 	    mm_copy_out_force(mm, ptr, &code, 8))
 		return;
@@ -268,19 +280,9 @@ void usertrap_maybe_patch(struct task *t)
 		goto out;
 	}
 
-	/* The trampoline: <displaced instruction>; movabs $site+7, %rcx;
-	 * jmp *%gs:SM_ENTRY_RIP; then the site's original bytes, kept for
-	 * whoever reads the table. */
+	/* The trampoline runs the displaced mov and returns to site+7. */
 	uint64_t at = mm->usertrap_base + (uint64_t)mm->usertrap_next * USERTRAP_SLOT;
-	uint64_t code = at + SLOT_CODE, ret = t->regs.rip;
-	memset(slot, 0xcc, sizeof(slot));
-	memcpy(slot, &code, 8);
-	memcpy(slot + SLOT_CODE, old, 5);
-	slot[SLOT_CODE + 5] = 0x48;
-	slot[SLOT_CODE + 6] = 0xb9;
-	memcpy(slot + SLOT_CODE + 7, &ret, 8);
-	put_jmp_gs_entry(slot + SLOT_CODE + 15);
-	memcpy(slot + 40, old, sizeof(old));
+	slot_fill(slot, at, old, 5, t->regs.rip, old, sizeof(old));
 	if (mm_copy_out_force(mm, at, slot, sizeof(slot)))
 		goto out;
 	mm->usertrap_next++;

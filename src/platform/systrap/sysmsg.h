@@ -191,13 +191,10 @@ struct ctrl_req {
 	uint32_t seq;            /* futex word; bumped per request */
 	uint32_t kind;
 	uint32_t nops;
-	uint32_t sentry_pid;
+	uint32_t pad;
 	uint64_t arg[2];
 	struct stub_op ops[STUB_MAX_OPS];
 	uint64_t global_off;     /* file offset of the global page */
-	uint64_t rseq_addr;      /* the forking thread's rseq area, inherited */
-	uint32_t rseq_len;       /* through fork: unregistered before the */
-	uint32_t rseq_sig;       /* sentry's memory is dropped */
 	/* CPU placement (see platform_as_new): the stub waits for `pinned`,
 	 * then takes the sentry's CPU mask (cpus_len bytes; 0: keep its own). */
 	uint32_t pinned;
@@ -205,14 +202,16 @@ struct ctrl_req {
 	uint64_t cpus[16];
 };
 
-/* At STUB_PRIV_OFF: the seccomp filter every stub installs, and what
- * the stub factory needs to know (stub_factory_main). */
+/* At STUB_PRIV_OFF: what every stub needs before its filter is in
+ * place: the filter, the sentry's pid, and the rseq area of the sentry's
+ * main thread (which forks the first stub and the factory: their children
+ * inherit its registration and unregister it before dropping its memory). */
 struct stub_boot {
 	uint64_t filter_len;     /* in sock_filter units */
 	uint64_t filter[128];    /* struct sock_filter[] */
 	uint32_t sentry_pid;
-	uint32_t rseq_len;       /* the sentry's main thread's rseq area, */
-	uint64_t rseq_addr;      /* inherited by the factory through fork */
+	uint32_t rseq_len;
+	uint64_t rseq_addr;
 	uint32_t rseq_sig;
 	uint32_t pad;
 };

@@ -332,7 +332,8 @@ int platform_init(const char **why)
 	}
 	boot->sentry_pid = (uint32_t)sentry_pid;
 	if (__rseq_size) {
-		/* This (main) thread forks every stub: its rseq area. */
+		/* This (main) thread forks the stubs the sentry forks; glibc
+		 * registers at least the original 32-byte area. */
 		boot->rseq_addr = (uint64_t)__builtin_thread_pointer() + (uint64_t)__rseq_offset;
 		boot->rseq_len = (uint32_t)ALIGN_UP(MAX(__rseq_size, 32u), 32u);
 		boot->rseq_sig = RSEQ_SIG;
@@ -519,7 +520,7 @@ static void factory_start(void)
 }
 
 /* Forks a stub with control area ctrl_off; returns its pid or -errno. */
-static long stub_spawn(uint64_t ctrl_off, uint64_t rseq_addr)
+static long stub_spawn(uint64_t ctrl_off)
 {
 	if (factory_fd < 0 && !factory_failed && placed_first)
 		factory_start();
@@ -533,7 +534,7 @@ static long stub_spawn(uint64_t ctrl_off, uint64_t rseq_addr)
 		factory_fd = -1;
 		factory_failed = true;
 	}
-	dontfork_sentry(rseq_addr);
+	dontfork_sentry(boot->rseq_addr);
 	return ((long (*)(long, uint64_t))(region + STUB_SYM_stub_fork))(pgalloc_fd(), ctrl_off);
 }
 
@@ -555,14 +556,7 @@ struct platform_as *platform_as_new(void)
 	as->req = pgalloc_ptr(as->ctrl_off + CTRL_REQ_OFF);
 	as->rep = pgalloc_ptr(as->ctrl_off + CTRL_REP_OFF);
 	as->req->magic = SYSMSG_MAGIC;
-	as->req->sentry_pid = (uint32_t)sentry_pid;
 	as->req->global_off = global_off;
-	if (__rseq_size) {
-		as->req->rseq_addr = (uint64_t)__builtin_thread_pointer() + (uint64_t)__rseq_offset;
-		/* glibc registers at least the original 32-byte area. */
-		as->req->rseq_len = (uint32_t)ALIGN_UP(MAX(__rseq_size, 32u), 32u);
-		as->req->rseq_sig = RSEQ_SIG;
-	}
 	as->refs = 1;
 	pthread_mutex_init(&as->lock, NULL);
 	/*
@@ -593,7 +587,7 @@ struct platform_as *platform_as_new(void)
 	}
 
 	pthread_mutex_lock(&as_list_lock);
-	pid = stub_spawn(as->ctrl_off, as->req->rseq_addr);
+	pid = stub_spawn(as->ctrl_off);
 	placed_first = true;
 	if (pid < 0) {
 		pthread_mutex_unlock(&as_list_lock);

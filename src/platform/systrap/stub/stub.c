@@ -592,6 +592,24 @@ static void install_handlers(void)
 }
 
 /*
+ * Ties a freshly forked stub or factory to the sentry: it dies with the
+ * sentry (and dies at once if the sentry is already gone and it was
+ * re-parented), and the rseq area a child of the sentry's main thread
+ * inherited is unregistered, for the sentry's memory is about to go and
+ * the kernel would fault on it at every return to user (in a child of the
+ * factory, which has none, the call fails harmlessly).
+ */
+static void leave_sentry(const struct stub_boot *boot)
+{
+	sys2(__NR_prctl, PR_SET_PDEATHSIG, SIGKILL);
+	if (sys0(__NR_getppid) != boot->sentry_pid)
+		die(125);
+	if (boot->rseq_len)
+		sys4(__NR_rseq, boot->rseq_addr, boot->rseq_len, 1 /* UNREGISTER */,
+		     boot->rseq_sig);
+}
+
+/*
  * The stub factory (systrap.c): forked once from the sentry with the
  * memory file and one end of a socket pair, it forks every later stub on
  * request, an 8-byte control-area offset in and the new stub's pid (or
@@ -607,18 +625,13 @@ void stub_factory_main(long memfd, long sock)
 	const struct stub_boot *boot = (const struct stub_boot *)(region() + STUB_PRIV_OFF);
 	uint64_t base = region();
 
-	sys2(__NR_prctl, PR_SET_PDEATHSIG, SIGKILL);
-	if (sys0(__NR_getppid) != boot->sentry_pid)
-		die(125);
+	leave_sentry(boot);
 	long m = sys3(__NR_fcntl, memfd, 0 /* F_DUPFD */, 100);
 	long s = sys3(__NR_fcntl, sock, 0 /* F_DUPFD */, 100);
 	if (m < 0 || s < 0 || sys2(__NR_dup2, m, STUB_MEMFD) != STUB_MEMFD ||
 	    sys2(__NR_dup2, s, 1) != 1)
 		die(125);
 	sys3(__NR_close_range, 2, ~0U, 0);
-	if (boot->rseq_len)
-		sys4(__NR_rseq, boot->rseq_addr, boot->rseq_len, 1 /* UNREGISTER */,
-		     boot->rseq_sig);
 	sys2(__NR_munmap, 0, base);
 	sys2(__NR_munmap, base + STUB_REGION_SIZE,
 	     0x7ffffffff000UL - (base + STUB_REGION_SIZE));
@@ -647,10 +660,7 @@ void stub_main(long memfd, uint64_t ctrl_off)
 	if (req->cpus_len)
 		sys3(__NR_sched_setaffinity, 0, req->cpus_len, (long)req->cpus);
 
-	/* Die with the sentry; if it is already gone, we were re-parented. */
-	sys2(__NR_prctl, PR_SET_PDEATHSIG, SIGKILL);
-	if (sys0(__NR_getppid) != req->sentry_pid)
-		die(125);
+	leave_sentry(boot);
 
 	if (memfd != STUB_MEMFD) {
 		if (sys2(__NR_dup2, memfd, STUB_MEMFD) != STUB_MEMFD)
@@ -665,12 +675,6 @@ void stub_main(long memfd, uint64_t ctrl_off)
 	if (sys6(__NR_mmap, (long)global(), 4096, 3, 0x11, STUB_MEMFD,
 		 (long)req->global_off) != (long)global())
 		die(125);
-
-	/* The rseq area registered by the forking sentry thread is about to
-	 * disappear; the kernel would fault on it at every return to user. */
-	if (req->rseq_len)
-		sys4(__NR_rseq, req->rseq_addr, req->rseq_len, 1 /* UNREGISTER */,
-		     req->rseq_sig);
 
 	/* Drop every page of the sentry: below the region and above it.
 	 * Below, the application's range gets one PROT_NONE placeholder
