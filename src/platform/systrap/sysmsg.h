@@ -78,31 +78,28 @@
  * Byte offsets of what entry.S and the trampolines touch (stub.c checks
  * them against the struct).
  */
-#define SM_INTR_PENDING    24
-#define SM_APP_RSP         32
-#define SM_ENTRY_RSP       40
-#define SM_ENTRY_RIP       48
-#define SM_REGS            56
-#define SM_REG(i)          (SM_REGS + 8 * (i))   /* struct stub_regs order */
-#define SM_R15   SM_REG(0)
-#define SM_R14   SM_REG(1)
-#define SM_R13   SM_REG(2)
-#define SM_R12   SM_REG(3)
-#define SM_RBP   SM_REG(4)
-#define SM_RBX   SM_REG(5)
-#define SM_R11   SM_REG(6)
-#define SM_R10   SM_REG(7)
-#define SM_R9    SM_REG(8)
-#define SM_R8    SM_REG(9)
-#define SM_RAX   SM_REG(10)
-#define SM_RCX   SM_REG(11)
-#define SM_RDX   SM_REG(12)
-#define SM_RSI   SM_REG(13)
-#define SM_RDI   SM_REG(14)
-#define SM_ORIG_RAX SM_REG(15)
-#define SM_RIP   SM_REG(16)
-#define SM_EFLAGS SM_REG(18)
-#define SM_RSP   SM_REG(19)
+#define SM_RAX   8
+#define SM_RDI   16
+#define SM_RSI   24
+#define SM_RDX   32
+#define SM_R10   40
+#define SM_R8    48
+#define SM_R9    56
+#define SM_RIP   64
+#define SM_RCX   72
+#define SM_R11   80
+#define SM_EFLAGS 88
+#define SM_RSP   96
+#define SM_RBX   104
+#define SM_RBP   112
+#define SM_R12   120
+#define SM_R13   128
+#define SM_R14   136
+#define SM_R15   144
+#define SM_APP_RSP      208
+#define SM_INTR_PENDING 216
+#define SM_ENTRY_RSP    264
+#define SM_ENTRY_RIP    272
 
 #ifndef __ASSEMBLER__
 #include <stdint.h>
@@ -130,6 +127,7 @@ enum stub_trap {
 	STUB_TRAP_FAULT = 3,
 	STUB_TRAP_INTERRUPT = 4,
 };
+#define STUB_TRAP_PATCHED 0x100   /* flag: a syscall from a patched site */
 
 #define STUB_MAX_OPS 32
 
@@ -138,46 +136,73 @@ struct stub_op {
 	uint64_t args[6];
 };
 
+/*
+ * The registers a stub thread carries in its sysmsg page: those of struct
+ * stub_regs that the application owns (orig_rax and the segment bases are
+ * the sentry's), in an order that puts a syscall's number and arguments
+ * in the state word's cache line.
+ */
+#define SYSMSG_REGS(X) \
+	X(rax) X(rdi) X(rsi) X(rdx) X(r10) X(r8) X(r9) \
+	X(rip) X(rcx) X(r11) X(eflags) X(rsp) X(rbx) X(rbp) X(r12) \
+	X(r13) X(r14) X(r15) X(cs) X(ss)
+
+/*
+ * Laid out by who writes what, one 64-byte cache line per group: a line
+ * one CPU stores to must travel to the other CPU before it can read it
+ * (about 100 ns here), and a handoff is a chain of such trips.
+ *  - line 0 is a syscall's whole message: the stub fills in the trap and
+ *    the registers, then the state; the sentry writes back rax (the
+ *    result), then the state.  One trip each way.
+ *  - lines 1-2, the other registers and the trap details: both sides
+ *    store a field only if its value changed (they rarely do between two
+ *    syscalls), so these lines stay cached on both CPUs.
+ *  - line 3 is the stub's own, line 4 mostly the sentry's, written
+ *    rarely; line 5 has the words that say a side sleeps; the op queue
+ *    follows.
+ */
 struct sysmsg {
-	uint64_t magic;
 	uint32_t state;           /* futex word, enum sysmsg_state */
-	uint32_t stub_waiting;
-	uint32_t sentry_waiting;
-	uint32_t trap;            /* enum stub_trap, written by the stub */
-	uint32_t intr_pending;    /* an interrupt came while in stub code */
-	uint32_t patched;         /* a syscall trap came from a patched site */
-	uint64_t app_rsp;         /* patched entry: the application's rsp */
-	uint64_t entry_rsp;       /* patched entry: the stack it switches to */
-	uint64_t entry_rip;       /* patched entry: stub_syscall_entry */
+	uint32_t trap;            /* enum stub_trap | STUB_TRAP_PATCHED */
+	uint64_t rax, rdi, rsi, rdx, r10, r8, r9;
 
-	struct stub_regs regs;
-
-	/* Trap details. */
+	_Alignas(64) uint64_t rip;
+	uint64_t rcx, r11, eflags, rsp, rbx, rbp, r12;
+	uint64_t r13, r14, r15, cs, ss;
 	uint32_t syscall_arch;    /* AUDIT_ARCH_* of a syscall trap */
-	int32_t signo;            /* fault signal */
-	int32_t si_code;
-	uint32_t pad0;
-	uint64_t fault_addr;
-	uint64_t trapno, err;     /* from the signal context */
-
 	/* FP state in the area's FP pages: saved by the stub at every trap
 	 * but syscalls, where the sentry asks for it (SM_FPSAVE) only when it
 	 * needs it; fp_size is 0 while it is not saved. */
 	uint32_t fp_size;
-	uint32_t fp_dirty;        /* sentry -> stub: load FP from the area */
-	uint32_t fs_dirty;        /* sentry -> stub: apply regs.fs_base */
-	uint32_t nops;            /* ops to run before resuming / reporting */
-	struct stub_op ops[STUB_MAX_OPS];
-	int64_t op_ret[STUB_MAX_OPS];
+	int32_t signo;            /* fault signal */
+	int32_t si_code;
+	uint64_t fault_addr;
 
+	_Alignas(64) uint64_t trapno;         /* from the signal context */
+	uint64_t err;
+	uint64_t app_rsp;         /* patched entry: the application's rsp */
+	uint32_t intr_pending;    /* an interrupt came while in stub code */
+	uint32_t pad0;
+	uint64_t stat_stub_spins, stat_stub_sleeps;   /* for --debug-log */
+
+	_Alignas(64) uint64_t magic;
+	uint64_t entry_rsp;       /* patched entry: the stack it switches to */
+	uint64_t entry_rip;       /* patched entry: stub_syscall_entry */
 	/* Spinning: the stub's budget in TSC cycles, set by the sentry; and a
 	 * hint that the sentry is about to block, so the stub sleeps at once. */
 	uint64_t stub_spin_cycles;
+	uint64_t fs_base;         /* sentry -> stub, with fs_dirty */
 	uint32_t sentry_blocking;
-	uint32_t pad1;
+	uint32_t fp_dirty;        /* sentry -> stub: load FP from the area */
+	uint32_t fs_dirty;        /* sentry -> stub: apply fs_base */
+	uint32_t nops;            /* ops to run before resuming / reporting */
 
-	/* Counters, for --debug-log statistics. */
-	uint64_t stat_stub_spins, stat_stub_sleeps;
+	/* Read by the other side after every handoff, written only by a side
+	 * about to sleep. */
+	_Alignas(64) uint32_t stub_waiting;
+	uint32_t sentry_waiting;
+	struct stub_op ops[STUB_MAX_OPS];
+	int64_t op_ret[STUB_MAX_OPS];
 };
 
 /* The control thread's request (read-only in the stub) and reply pages. */

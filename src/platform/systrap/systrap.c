@@ -1270,7 +1270,7 @@ void platform_switch(struct platform_ctx *ctx, struct stub_regs *regs,
 	struct sysmsg *m = ctx->m;
 	struct stub_regs out;
 	uint32_t st, kind;
-	uint64_t fs_base = regs->fs_base, gs_base = regs->gs_base;
+	uint64_t fs_base = regs->fs_base;
 
 	/* Queued changes run before the application does: deferred ones
 	 * as the stub resumes it (checked at the next trap). */
@@ -1282,16 +1282,11 @@ void platform_switch(struct platform_ctx *ctx, struct stub_regs *regs,
 	memcpy(ctx->deferred, m->ops, ctx->ndeferred * sizeof(ctx->deferred[0]));
 	/* Only the registers that changed (a syscall: rax): every store takes
 	 * a cache line away from the stub, which reads them all next. */
-	if (ctx->last_valid) {
-		const uint64_t *src = (const uint64_t *)regs, *old = (const uint64_t *)&ctx->last;
-		uint64_t *dst = (uint64_t *)&m->regs;
-		for (size_t i = 0; i < sizeof(*regs) / sizeof(uint64_t); i++)
-			if (src[i] != old[i])
-				dst[i] = src[i];
-	} else {
-		m->regs = *regs;
-	}
+#define X(r) if (!ctx->last_valid || regs->r != ctx->last.r) m->r = regs->r;
+	SYSMSG_REGS(X)
+#undef X
 	if (fs_base != ctx->fs_base_applied) {
+		m->fs_base = fs_base;
 		m->fs_dirty = 1;
 		ctx->fs_base_applied = fs_base;
 	}
@@ -1322,20 +1317,26 @@ void platform_switch(struct platform_ctx *ctx, struct stub_regs *regs,
 		ctx->ndeferred = 0;
 	}
 
-	/* Read everything once; never trust it further than its type. */
+	/* Read everything once; never trust it further than its type.  The
+	 * registers the stub does not carry keep the sentry's values. */
 	kind = READ_ONCE(m->trap);
-	out = m->regs;
+	out = *regs;
+#define X(r) out.r = READ_ONCE(m->r);
+	SYSMSG_REGS(X)
+#undef X
 	ctx->last = out;
 	ctx->last_valid = 1;
-	out.fs_base = fs_base;
-	out.gs_base = gs_base;
+	/* A syscall's number is eax at entry, as Linux's orig_ax (which the
+	 * syscall table indexes with its low 32 bits). */
+	out.orig_rax = (kind & 0xff) == STUB_TRAP_SYSCALL ? (uint64_t)(int64_t)(int32_t)out.rax
+							  : (uint64_t)-1;
 	*regs = out;
 	memset(trap, 0, sizeof(*trap));
-	switch (kind) {
+	switch (kind & ~(uint32_t)STUB_TRAP_PATCHED) {
 	case STUB_TRAP_SYSCALL:
 		trap->kind = TRAP_SYSCALL;
 		trap->arch = READ_ONCE(m->syscall_arch);
-		trap->patched = READ_ONCE(m->patched) != 0;
+		trap->patched = (kind & STUB_TRAP_PATCHED) != 0;
 		ctx->stat_patched += trap->patched;
 		return;
 	case STUB_TRAP_INTERRUPT:

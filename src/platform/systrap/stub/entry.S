@@ -149,6 +149,14 @@ stub_init_trap:
 	syscall
 	ud2
 
+/* put REG, OFF: store REG at %gs:OFF unless it holds that value already. */
+.macro put reg, off
+	cmp \reg, %gs:\off
+	je .Lput\@
+	mov \reg, %gs:\off
+.Lput\@:
+.endm
+
 /*
  * stub_syscall_entry: a patched syscall site's way in, without a signal.
  * The site's trampoline (kernel/usertrap.c) ran the instruction the patch
@@ -165,26 +173,28 @@ stub_syscall_entry:
 	pop %r11
 	push $0x202             /* clean flags for C: DF, AC, TF clear */
 	popfq
-	mov %r15, %gs:SM_R15
-	mov %r14, %gs:SM_R14
-	mov %r13, %gs:SM_R13
-	mov %r12, %gs:SM_R12
-	mov %rbp, %gs:SM_RBP
-	mov %rbx, %gs:SM_RBX
-	mov %r11, %gs:SM_R11
-	mov %r10, %gs:SM_R10
-	mov %r9, %gs:SM_R9
-	mov %r8, %gs:SM_R8
+	/* The other registers' lines are written only where a value
+	 * changed, so that they stay in the sentry's cache; the syscall's
+	 * line (sysmsg.h) is written whole, last, just before the state. */
+	put %rcx, SM_RIP
+	put %rcx, SM_RCX
+	put %r11, SM_R11
+	put %r11, SM_EFLAGS
+	put %rbx, SM_RBX
+	put %rbp, SM_RBP
+	put %r12, SM_R12
+	put %r13, SM_R13
+	put %r14, SM_R14
+	put %r15, SM_R15
+	mov %gs:SM_APP_RSP, %rcx
+	put %rcx, SM_RSP
 	mov %rax, %gs:SM_RAX
-	mov %rax, %gs:SM_ORIG_RAX
-	mov %rcx, %gs:SM_RCX
-	mov %rcx, %gs:SM_RIP
-	mov %rdx, %gs:SM_RDX
-	mov %rsi, %gs:SM_RSI
 	mov %rdi, %gs:SM_RDI
-	mov %r11, %gs:SM_EFLAGS
-	mov %gs:SM_APP_RSP, %rax
-	mov %rax, %gs:SM_RSP
+	mov %rsi, %gs:SM_RSI
+	mov %rdx, %gs:SM_RDX
+	mov %r10, %gs:SM_R10
+	mov %r8, %gs:SM_R8
+	mov %r9, %gs:SM_R9
 	xor %edi, %edi
 1:	call stub_patched_trap
 /*

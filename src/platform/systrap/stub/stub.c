@@ -107,19 +107,22 @@ long stub_fork_child(uint64_t ctrl_off);
 void stub_thread_main(uint64_t area) __attribute__((noreturn));
 void stub_patched_trap(int interrupt);
 
-_Static_assert(offsetof(struct sysmsg, intr_pending) == SM_INTR_PENDING, "SM_INTR_PENDING");
-_Static_assert(offsetof(struct sysmsg, app_rsp) == SM_APP_RSP, "SM_APP_RSP");
-_Static_assert(offsetof(struct sysmsg, entry_rsp) == SM_ENTRY_RSP, "SM_ENTRY_RSP");
-_Static_assert(offsetof(struct sysmsg, entry_rip) == SM_ENTRY_RIP, "SM_ENTRY_RIP");
-_Static_assert(offsetof(struct sysmsg, regs) == SM_REGS, "SM_REGS");
+#define SM_CHECK(field, off) _Static_assert(offsetof(struct sysmsg, field) == off, #off)
+SM_CHECK(rax, SM_RAX); SM_CHECK(rdi, SM_RDI); SM_CHECK(rsi, SM_RSI);
+SM_CHECK(rdx, SM_RDX); SM_CHECK(r10, SM_R10); SM_CHECK(r8, SM_R8);
+SM_CHECK(r9, SM_R9); SM_CHECK(rip, SM_RIP); SM_CHECK(rcx, SM_RCX);
+SM_CHECK(r11, SM_R11); SM_CHECK(eflags, SM_EFLAGS); SM_CHECK(rsp, SM_RSP);
+SM_CHECK(rbx, SM_RBX); SM_CHECK(rbp, SM_RBP); SM_CHECK(r12, SM_R12);
+SM_CHECK(r13, SM_R13); SM_CHECK(r14, SM_R14); SM_CHECK(r15, SM_R15);
+SM_CHECK(app_rsp, SM_APP_RSP); SM_CHECK(intr_pending, SM_INTR_PENDING);
+SM_CHECK(entry_rsp, SM_ENTRY_RSP); SM_CHECK(entry_rip, SM_ENTRY_RIP);
+_Static_assert(offsetof(struct sysmsg, rip) == 64 && offsetof(struct sysmsg, trapno) == 192 &&
+	       offsetof(struct sysmsg, magic) == 256, "sysmsg cache lines");
 _Static_assert(sizeof(struct sysmsg) <= AREA_FP_OFF, "sysmsg fits its page");
 _Static_assert(sizeof(struct ctrl_req) <= CTRL_REP_OFF, "ctrl_req fits its page");
 _Static_assert(sizeof(struct stub_boot) + 0x1000 <= STUB_PRIV_SIZE, "boot page and stack");
 _Static_assert(STUB_PRIV_OFF + STUB_PRIV_SIZE == 0x50000 && STUB_CODE_MAX <= STUB_PRIV_OFF &&
 	       STUB_PRIV_OFF + STUB_PRIV_SIZE <= STUB_GLOBAL_OFF, "entry.S's boot stack top");
-_Static_assert(offsetof(struct stub_regs, rip) == 8 * 16 && offsetof(struct stub_regs, eflags) == 8 * 18 &&
-	       offsetof(struct stub_regs, rsp) == 8 * 19 && offsetof(struct stub_regs, orig_rax) == 8 * 15,
-	       "struct stub_regs order");
 
 static inline long sys6(long nr, long a1, long a2, long a3, long a4, long a5,
 			long a6)
@@ -275,23 +278,38 @@ static inline struct sysmsg *current_msg(void)
 	return (struct sysmsg *)(sp & ~(STUB_AREA_SIZE - 1));
 }
 
-static void save_regs(struct stub_regs *r, const struct sigcontext *sc)
+/* Stores that leave a line alone when the value is already there: the
+ * sentry has the line cached and reads it at every trap. */
+static inline void put64(uint64_t *p, uint64_t v)
 {
-	r->r8 = sc->r8; r->r9 = sc->r9; r->r10 = sc->r10; r->r11 = sc->r11;
-	r->r12 = sc->r12; r->r13 = sc->r13; r->r14 = sc->r14; r->r15 = sc->r15;
-	r->rdi = sc->rdi; r->rsi = sc->rsi; r->rbp = sc->rbp; r->rbx = sc->rbx;
-	r->rdx = sc->rdx; r->rax = sc->rax; r->rcx = sc->rcx; r->rsp = sc->rsp;
-	r->rip = sc->rip; r->eflags = sc->eflags;
-	r->cs = sc->cs; r->ss = sc->ss;
+	if (*p != v)
+		*p = v;
 }
 
-static void load_regs(struct sigcontext *sc, const struct stub_regs *r)
+static inline void put32(uint32_t *p, uint32_t v)
 {
-	sc->r8 = r->r8; sc->r9 = r->r9; sc->r10 = r->r10; sc->r11 = r->r11;
-	sc->r12 = r->r12; sc->r13 = r->r13; sc->r14 = r->r14; sc->r15 = r->r15;
-	sc->rdi = r->rdi; sc->rsi = r->rsi; sc->rbp = r->rbp; sc->rbx = r->rbx;
-	sc->rdx = r->rdx; sc->rax = r->rax; sc->rcx = r->rcx; sc->rsp = r->rsp;
-	sc->rip = r->rip; sc->eflags = r->eflags;
+	if (*p != v)
+		*p = v;
+}
+
+static void save_regs(struct sysmsg *m, const struct sigcontext *sc)
+{
+	m->rax = sc->rax; m->rdi = sc->rdi; m->rsi = sc->rsi; m->rdx = sc->rdx;
+	m->r10 = sc->r10; m->r8 = sc->r8; m->r9 = sc->r9;
+	put64(&m->rip, sc->rip); put64(&m->rcx, sc->rcx); put64(&m->r11, sc->r11);
+	put64(&m->eflags, sc->eflags); put64(&m->rsp, sc->rsp);
+	put64(&m->rbx, sc->rbx); put64(&m->rbp, sc->rbp); put64(&m->r12, sc->r12);
+	put64(&m->r13, sc->r13); put64(&m->r14, sc->r14); put64(&m->r15, sc->r15);
+	put64(&m->cs, sc->cs); put64(&m->ss, sc->ss);
+}
+
+static void load_regs(struct sigcontext *sc, const struct sysmsg *m)
+{
+	sc->r8 = m->r8; sc->r9 = m->r9; sc->r10 = m->r10; sc->r11 = m->r11;
+	sc->r12 = m->r12; sc->r13 = m->r13; sc->r14 = m->r14; sc->r15 = m->r15;
+	sc->rdi = m->rdi; sc->rsi = m->rsi; sc->rbp = m->rbp; sc->rbx = m->rbx;
+	sc->rdx = m->rdx; sc->rax = m->rax; sc->rcx = m->rcx; sc->rsp = m->rsp;
+	sc->rip = m->rip; sc->eflags = m->eflags;
 }
 
 /* Bytes of the FP area in a signal frame (legacy fxsave area if no xsave). */
@@ -360,7 +378,7 @@ static int xrstor_area(struct sysmsg *m)
 /* Copies the frame's FP state into the area. */
 static void save_fp(struct sysmsg *m, const struct _fpstate_64 *fp)
 {
-	m->fp_size = fp ? frame_fp_size(fp) : 0;
+	put32(&m->fp_size, fp ? frame_fp_size(fp) : 0);
 	if (fp)
 		copy((uint8_t *)m + AREA_FP_OFF, fp, m->fp_size);
 }
@@ -417,7 +435,7 @@ static __attribute__((noinline)) void sentry_round_trip(struct sysmsg *m,
 		m->nops = 0;
 	}
 	if (m->fs_dirty) {
-		sys2(__NR_arch_prctl, ARCH_SET_FS, m->regs.fs_base);
+		sys2(__NR_arch_prctl, ARCH_SET_FS, m->fs_base);
 		m->fs_dirty = 0;
 	}
 }
@@ -426,7 +444,7 @@ static __attribute__((noinline)) void sentry_round_trip(struct sysmsg *m,
  * if the sentry changed it, its FP state. */
 static void resume_from_msg(struct sysmsg *m, struct sigcontext *sc, struct _fpstate_64 *fp)
 {
-	load_regs(sc, &m->regs);
+	load_regs(sc, m);
 	if (m->fp_dirty && fp) {
 		uint32_t n = m->fp_size;
 		if (n > frame_fp_size(fp))
@@ -472,9 +490,7 @@ void stub_handler(int sig, struct k_siginfo *si, struct k_ucontext *uc)
 		/* The return had begun: report the interrupt with the
 		 * registers the application is to resume with. */
 		m->intr_pending = 0;
-		m->patched = 0;
-		m->regs.orig_rax = (uint64_t)-1;
-		m->fp_size = 0;
+		put32(&m->fp_size, 0);
 		m->trap = STUB_TRAP_INTERRUPT;
 		sentry_round_trip(m, fp);
 		resume_from_msg(m, sc, fp);
@@ -486,25 +502,21 @@ void stub_handler(int sig, struct k_siginfo *si, struct k_ucontext *uc)
 			      si->sys.call_addr < (uint64_t)stub_end;
 		trap = (in_stub && si->sys.syscall == STUB_NR_INIT_TRAP)
 			       ? STUB_TRAP_INIT : STUB_TRAP_SYSCALL;
-		m->syscall_arch = si->sys.arch;
-		m->regs.orig_rax = (uint64_t)(long)si->sys.syscall;
+		put32(&m->syscall_arch, si->sys.arch);
 	} else if (sig == SIGCHLD) {
 		trap = STUB_TRAP_INTERRUPT;
-		m->regs.orig_rax = (uint64_t)-1;
 	} else {
 		trap = STUB_TRAP_FAULT;
-		m->signo = sig;
-		m->si_code = si->si_code;
-		m->fault_addr = si->fault.addr;
-		m->regs.orig_rax = (uint64_t)-1;
+		put32((uint32_t *)&m->signo, (uint32_t)sig);
+		put32((uint32_t *)&m->si_code, (uint32_t)si->si_code);
+		put64(&m->fault_addr, si->fault.addr);
 	}
-	m->trapno = sc->trapno;
-	m->err = sc->err;
-	m->patched = 0;
-	save_regs(&m->regs, sc);
+	put64(&m->trapno, sc->trapno);
+	put64(&m->err, sc->err);
+	save_regs(m, sc);
 	/* Syscalls rarely need the FP state (a 2-3 KiB copy with AVX-512):
 	 * the sentry asks for it with SM_FPSAVE when it does. */
-	m->fp_size = 0;
+	put32(&m->fp_size, 0);
 	if (trap != STUB_TRAP_SYSCALL)
 		save_fp(m, fp);
 	m->trap = trap;
@@ -525,22 +537,20 @@ void stub_patched_trap(int interrupt)
 
 	if (m->magic != SYSMSG_MAGIC)
 		die(126);
-	m->intr_pending = 0;
+	put32(&m->intr_pending, 0);
 	__atomic_signal_fence(__ATOMIC_SEQ_CST);
 	if (interrupt) {
-		m->regs.orig_rax = (uint64_t)-1;
 		m->trap = STUB_TRAP_INTERRUPT;
-		m->patched = 0;
 	} else {
-		m->syscall_arch = AUDIT_ARCH_X86_64;
-		m->trap = STUB_TRAP_SYSCALL;
-		m->patched = 1;
+		put32(&m->syscall_arch, AUDIT_ARCH_X86_64);
+		m->trap = STUB_TRAP_SYSCALL | STUB_TRAP_PATCHED;
 	}
-	m->trapno = 0;
-	m->err = 0;
-	m->fp_size = 0;
+	put64(&m->trapno, 0);
+	put64(&m->err, 0);
+	put32(&m->fp_size, 0);
 	sentry_round_trip(m, 0);
-	m->regs.eflags &= ~0x100UL;   /* no single-stepping into stub code */
+	if (m->eflags & 0x100)
+		m->eflags &= ~0x100UL;   /* no single-stepping into stub code */
 	__atomic_signal_fence(__ATOMIC_SEQ_CST);
 	if (m->fp_dirty) {
 		if (xrstor_area(m))
