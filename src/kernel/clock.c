@@ -189,7 +189,7 @@ static void clock_update(struct ktimer *tm)
 	struct sample s = take_sample();
 	uint64_t rate = rate_between(last, s);
 	int64_t cur = vvar_line(vv, s.tsc), want = s.mono + CLOCK_LEAD_NS;
-	int64_t err = want - cur;
+	int64_t err = want - cur, off = err;
 
 	period_ns = MIN(period_ns * 4, CLOCK_PERIOD_MAX_NS);   /* until the next update */
 	if (rate) {
@@ -209,6 +209,12 @@ static void clock_update(struct ktimer *tm)
 	}
 	__atomic_thread_fence(__ATOMIC_SEQ_CST);
 	WRITE_ONCE(vv->seq, seq + 2);
+	static int logged;
+	if (logged < 2) {
+		logged++;
+		moat_log("clock: re-anchored after %lu ms, %ld ns off",
+			 (unsigned long)(period_ns / 4 / 1000000), (long)off);
+	}
 	update_arm();
 }
 
@@ -241,6 +247,7 @@ void clock_start(struct kernel *k)
 	period_ns = 2000000;
 	update_timer.id = -1;
 	update_timer.fn = clock_update;
+	update_timer.lazy = true;
 	pthread_mutex_lock(&k->lock);
 	update_arm();
 	pthread_mutex_unlock(&k->lock);

@@ -108,7 +108,15 @@ static void main_loop(struct kernel *k)
 {
 	for (;;) {
 		eventfd_t v;
-		platform_reap_until(k->wake_fd);
+		pthread_mutex_lock(&k->lock);
+		bool lazy = timers_need_thread();
+		pthread_mutex_unlock(&k->lock);
+		if (!platform_reap_until(k->wake_fd, lazy ? 1 : -1)) {
+			pthread_mutex_lock(&k->lock);
+			timers_start_thread();
+			pthread_mutex_unlock(&k->lock);
+			continue;
+		}
 		eventfd_read(k->wake_fd, &v);
 		pthread_mutex_lock(&k->lock);
 		struct as_request *reqs = k->as_requests;

@@ -94,6 +94,7 @@ struct ktimer {
 	union sigval value;
 	bool sig_queued;          /* its signal waits in a queue */
 	void (*fn)(struct ktimer *tm);  /* instead of a signal */
+	bool lazy;                /* may wait for timers_start_thread */
 	uint64_t fired;           /* for fn: expirations this time (missed too) */
 	int overrun, overrun_last;
 	/* CPU-time clocks (timer_attach_cpu_clock): both owners become NULL
@@ -313,6 +314,9 @@ void futex_owner_died(struct task *t, uint64_t uaddr);
 /* Arms tm to go off at deadline on its clock (0 disarms), then every
  * interval ns. */
 void timer_arm(struct ktimer *tm, uint64_t deadline, uint64_t interval);
+void timers_start_thread(void);
+/* Whether armed timers wait for timers_start_thread (k->lock held). */
+bool timers_need_thread(void);
 /* The time left on an armed timer: at least 1 ns until it has fired,
  * except that an expired one-shot SIGEV_NONE timer says 0, as a disarmed
  * one does. */

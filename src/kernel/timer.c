@@ -44,6 +44,7 @@
 
 #define NSEC_PER_SEC 1000000000ULL
 #define CPU_POLL_NS 10000000ULL       /* CPU clocks are looked at every 10 ms */
+#define TIMER_LAZY_NS 1000000ULL      /* see timers_start_thread */
 
 static void cpu_timers_poll(struct ktimer *poll);
 
@@ -176,6 +177,20 @@ void timer_arm(struct ktimer *tm, uint64_t deadline, uint64_t interval)
 		return;
 	}
 	link_armed(tm);
+	if (!thread_started && !(tm->lazy && deadline > moat_now_ns() + TIMER_LAZY_NS))
+		timers_start_thread();
+	pthread_cond_signal(&timer_cond);
+}
+
+/*
+ * Starts the timer thread (k->lock held).  Creating a thread costs
+ * 50-100 us on this class of machine, so a lazy timer armed at start-up
+ * (the clock's first update, 2 ms on) leaves it to the main thread, which
+ * calls this from its idle loop once the sandbox is up: off the path to
+ * the program's first instruction.
+ */
+void timers_start_thread(void)
+{
 	if (!thread_started) {
 		pthread_condattr_t ca;
 		pthread_condattr_init(&ca);
@@ -188,7 +203,11 @@ void timer_arm(struct ktimer *tm, uint64_t deadline, uint64_t interval)
 		else
 			moat_warn("cannot start the timer thread");
 	}
-	pthread_cond_signal(&timer_cond);
+}
+
+bool timers_need_thread(void)
+{
+	return !thread_started && armed;
 }
 
 bool timer_clock_now(const struct ktimer *tm, uint64_t *now)

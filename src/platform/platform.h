@@ -127,11 +127,12 @@ void platform_ctx_set_fp_dirty(struct platform_ctx *ctx);
 void platform_ctx_reset_fp(struct platform_ctx *ctx);
 
 /*
- * The reaper: waits until wake_fd (an eventfd) is readable, collecting
- * stub processes that die meanwhile (their address spaces are marked dead
- * and whoever waits on them woken).  Runs on the main thread.
+ * The reaper: waits until wake_fd (an eventfd) is readable, or at most
+ * timeout_ms (-1: no limit), collecting stub processes that die meanwhile
+ * (their address spaces are marked dead and whoever waits on them woken).
+ * Returns whether wake_fd is readable.  Runs on the main thread.
  */
-void platform_reap_until(int wake_fd);
+bool platform_reap_until(int wake_fd, int timeout_ms);
 
 /* Spin statistics for the debug log. */
 void platform_log_stats(struct platform_ctx *ctx);

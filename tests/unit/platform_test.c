@@ -38,7 +38,7 @@ static void *interrupter(void *arg)
 
 static void *reaper(void *arg)
 {
-	platform_reap_until(*(int *)arg);
+	platform_reap_until(*(int *)arg, -1);
 	return NULL;
 }
 

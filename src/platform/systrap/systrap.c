@@ -704,8 +704,10 @@ static int child_exited(pid_t pid, int status)
 	return 1;
 }
 
-void platform_reap_until(int wake_fd)
+bool platform_reap_until(int wake_fd, int timeout_ms)
 {
+	uint64_t end = timeout_ms >= 0 ? host_now_ns() + (uint64_t)timeout_ms * 1000000 : 0;
+
 	for (;;) {
 		struct pollfd fds[64];
 		int n = 1;
@@ -717,7 +719,15 @@ void platform_reap_until(int wake_fd)
 				fds[n++] = (struct pollfd){ .fd = as->pidfd, .events = POLLIN };
 		pthread_mutex_unlock(&as_list_lock);
 		/* More stubs than fit: fall back to looking every 10 ms. */
-		if (poll(fds, (nfds_t)n, n == 64 ? 10 : -1) < 0 && errno != EINTR)
+		int wait_ms = n == 64 ? 10 : -1;
+		if (end) {
+			uint64_t now = host_now_ns();
+			if (now >= end)
+				return false;
+			wait_ms = (int)MIN((uint64_t)(wait_ms < 0 ? INT32_MAX : wait_ms),
+					   (end - now + 999999) / 1000000);
+		}
+		if (poll(fds, (nfds_t)n, wait_ms) < 0 && errno != EINTR)
 			panic("poll: %s", strerror(errno));
 		for (;;) {
 			int status;
@@ -727,7 +737,7 @@ void platform_reap_until(int wake_fd)
 			child_exited(pid, status);
 		}
 		if (fds[0].revents & POLLIN)
-			return;
+			return true;
 	}
 }
 
