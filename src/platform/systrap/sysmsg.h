@@ -182,7 +182,7 @@ struct sysmsg {
 	uint64_t err;
 	uint64_t app_rsp;         /* patched entry: the application's rsp */
 	uint32_t intr_pending;    /* an interrupt came while in stub code */
-	uint32_t pad0;
+	uint32_t stub_cpu;        /* the CPU the thread last trapped on */
 	uint64_t stat_stub_spins, stat_stub_sleeps;   /* for --debug-log */
 
 	_Alignas(64) uint64_t magic;

@@ -96,7 +96,7 @@ struct platform_ctx {
 	uint64_t fs_base_applied;
 	uint64_t spin_ns;                 /* adaptive sentry spin budget */
 	uint64_t last_wait_ns;            /* how long the last ctx_wait took */
-	uint64_t stat_spins, stat_sleeps, stat_traps, stat_patched;
+	uint64_t stat_spins, stat_sleeps, stat_traps, stat_patched, stat_moves;
 	/* What sysmsg's registers held when the sentry last read or wrote
 	 * them (valid after the first trap): only changes are written back. */
 	struct stub_regs last;
@@ -1274,6 +1274,31 @@ void platform_ctx_reset_fp(struct platform_ctx *ctx)
 	ctx->m->fp_dirty = 1;
 }
 
+/*
+ * The stub thread had given up spinning for the sentry's answer.  If it
+ * runs on this thread's CPU, the two take turns on one CPU, each spinning
+ * through the other's time slice before it sleeps, while the other CPU
+ * idles: every handoff costs two spin budgets and a wake-up (ls ran 1.5-3x
+ * slower, a Unix socket stream between two threads 3-10x).  Linux's
+ * scheduler leaves such a pair together (only one of the two is ever
+ * runnable for long), so this thread moves itself: it leaves the CPU, then
+ * takes its whole CPU mask back.
+ */
+static void leave_stub_cpu(struct platform_ctx *ctx)
+{
+	int cpu = sched_getcpu();
+	cpu_set_t away = sentry_cpus;
+
+	if (cpu < 0 || (uint32_t)cpu != READ_ONCE(ctx->m->stub_cpu) || !CPU_ISSET(cpu, &away))
+		return;
+	CPU_CLR(cpu, &away);
+	if (CPU_COUNT(&away) == 0)
+		return;
+	ctx->stat_moves++;
+	if (sched_setaffinity(0, sizeof(away), &away) == 0)
+		sched_setaffinity(0, sizeof(sentry_cpus), &sentry_cpus);
+}
+
 void platform_switch(struct platform_ctx *ctx, struct stub_regs *regs,
 		     struct trap *trap)
 {
@@ -1310,8 +1335,10 @@ void platform_switch(struct platform_ctx *ctx, struct stub_regs *regs,
 	}
 	__atomic_store_n(&m->state, SM_APP, __ATOMIC_SEQ_CST);
 	bool woke = __atomic_load_n(&m->stub_waiting, __ATOMIC_SEQ_CST);
-	if (woke)
+	if (woke) {
 		futex(&m->state, FUTEX_WAKE, 1, NULL);
+		leave_stub_cpu(ctx);
+	}
 	st = ctx_wait(ctx, SM_APP, woke);
 	ctx->trapped = 1;
 	if (st != SM_TRAPPED)
@@ -1385,10 +1412,11 @@ void platform_interrupt(struct platform_ctx *ctx)
 
 void platform_log_stats(struct platform_ctx *ctx)
 {
-	moat_log("ctx %d: %lu traps (%lu from patched sites); sentry spins %lu sleeps %lu; "
-		 "stub spins %lu sleeps %lu; tsc/us %lu",
+	moat_log("ctx %d: %lu traps (%lu from patched sites); sentry spins %lu sleeps %lu "
+		 "moves %lu; stub spins %lu sleeps %lu; tsc/us %lu",
 		 ctx->tid, (unsigned long)ctx->stat_traps, (unsigned long)ctx->stat_patched,
 		 (unsigned long)ctx->stat_spins, (unsigned long)ctx->stat_sleeps,
+		 (unsigned long)ctx->stat_moves,
 		 (unsigned long)ctx->m->stat_stub_spins,
 		 (unsigned long)ctx->m->stat_stub_sleeps,
 		 (unsigned long)global->tsc_per_us);
