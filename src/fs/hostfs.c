@@ -4,7 +4,11 @@
  * Each inode holds an O_PATH descriptor of its host file, found with
  * openat(parent, name, O_PATH | O_NOFOLLOW), one component at a time: the
  * host never resolves an application path, and a symlink is only ever read
- * (the sentry's walk follows it inside the sandbox's root).  Opening for
+ * (the sentry's walk follows it inside the sandbox's root).  In a read-only
+ * tree a lookup only stats the name (statx on the parent's descriptor, no
+ * symlink followed) and the descriptor is opened when first needed, and
+ * checked to be the file that was stat'ed: `ls -la` of a directory then
+ * costs one host call per entry, not three (open, stat, close).  Opening for
  * I/O re-opens the O_PATH descriptor through /proc/self/fd, which names
  * the same file without resolving any path the application chose.
  *
@@ -27,6 +31,7 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <linux/falloc.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -41,7 +46,9 @@
 #include "util/util.h"
 
 struct hostfs_node {
-	int fd;                   /* O_PATH */
+	int fd;                   /* O_PATH; -1 until opened (read-only trees) */
+	struct inode *parent;     /* until then: where to open it, and */
+	char *name;               /* under which name (both NULL once open) */
 	struct statx stx;         /* a read-only hostfs's attributes, fetched once */
 	struct memobj *cache;     /* pages of a writable file mapped MAP_SHARED */
 	struct memobj *rcache;    /* pages of a read-only tree's mapped file */
@@ -55,9 +62,84 @@ struct hostfs_open {
 static const struct inode_ops hostfs_inode_ops;
 static const struct file_ops hostfs_file_ops, hostfs_dir_ops;
 
+static int node_fd(struct inode *inode);
+
+/* Guards the lazy fields of every hostfs_node (fd, parent, name). */
+static pthread_mutex_t lazy_lock = PTHREAD_MUTEX_INITIALIZER;
+
+/* Where a lazily looked-up inode is: its parent (referenced) and a copy of
+ * its name; false once it has its descriptor. */
+static bool lazy_where(struct hostfs_node *n, struct inode **parent, char **name)
+{
+	pthread_mutex_lock(&lazy_lock);
+	*parent = n->fd < 0 ? n->parent : NULL;
+	*name = *parent ? strdup(n->name) : NULL;
+	if (*parent)
+		inode_get(*parent);
+	pthread_mutex_unlock(&lazy_lock);
+	if (*parent && !*name) {
+		inode_put(*parent);
+		*parent = NULL;
+	}
+	return *parent != NULL;
+}
+
+/*
+ * Opens a lazily looked-up inode's descriptor, once: the same name under
+ * the same parent must still be the same file (else -ESTALE: the host
+ * changed the read-only tree under the sandbox).
+ */
+static int node_open(struct hostfs_node *n)
+{
+	struct inode *parent, *old_parent = NULL;
+	char *name, *old_name = NULL;
+	struct statx stx;
+	int fd, pfd;
+
+	if (!lazy_where(n, &parent, &name)) {
+		fd = __atomic_load_n(&n->fd, __ATOMIC_ACQUIRE);
+		return fd >= 0 ? fd : -ENOMEM;
+	}
+	pfd = node_fd(parent);
+	fd = pfd < 0 ? pfd : openat(pfd, name, O_PATH | O_NOFOLLOW | O_CLOEXEC);
+	if (pfd >= 0 && fd < 0)
+		fd = -errno;
+	if (fd >= 0 && (statx(fd, "", AT_EMPTY_PATH | AT_SYMLINK_NOFOLLOW, STATX_INO, &stx) < 0 ||
+			stx.stx_ino != n->stx.stx_ino || stx.stx_dev_major != n->stx.stx_dev_major ||
+			stx.stx_dev_minor != n->stx.stx_dev_minor)) {
+		close(fd);
+		fd = -ESTALE;
+	}
+	inode_put(parent);
+	free(name);
+	if (fd < 0)
+		return fd;
+	pthread_mutex_lock(&lazy_lock);
+	if (n->fd >= 0) {
+		close(fd);               /* another thread was first */
+		fd = n->fd;
+	} else {
+		old_parent = n->parent;
+		old_name = n->name;
+		n->parent = NULL;
+		n->name = NULL;
+		__atomic_store_n(&n->fd, fd, __ATOMIC_RELEASE);
+	}
+	pthread_mutex_unlock(&lazy_lock);
+	if (old_parent)
+		inode_put(old_parent);
+	free(old_name);
+	return fd;
+}
+
+/* The inode's O_PATH descriptor, or -errno (which the host's *at() calls
+ * refuse with EBADF). */
 static int node_fd(struct inode *inode)
 {
-	return ((struct hostfs_node *)inode->priv)->fd;
+	struct hostfs_node *n = inode->priv;
+	int fd = __atomic_load_n(&n->fd, __ATOMIC_ACQUIRE);
+
+	return fd >= 0 ? fd : node_open(n);
 }
 
 static int open_fd(struct file *f)
@@ -65,26 +147,43 @@ static int open_fd(struct file *f)
 	return ((struct hostfs_open *)f->priv)->fd;
 }
 
-/* A new inode for the O_PATH descriptor fd (taken over). */
-static int inode_from_fd(struct super_block *sb, int fd, struct inode **res)
+/* A new inode for the O_PATH descriptor fd (taken over), or when fd is
+ * -1 for name in directory parent, not opened yet. */
+static int inode_from_fd(struct super_block *sb, int fd, struct inode *parent,
+			 const char *name, struct inode **res)
 {
 	struct hostfs_node *n = calloc(1, sizeof(*n));
 	struct inode *inode;
+	int r = -1;
 
-	if (!n || statx(fd, "", AT_EMPTY_PATH | AT_SYMLINK_NOFOLLOW,
-			STATX_BASIC_STATS | STATX_BTIME, &n->stx) < 0) {
-		int err = n ? -errno : -ENOMEM;
+	if (n && fd >= 0)
+		r = statx(fd, "", AT_EMPTY_PATH | AT_SYMLINK_NOFOLLOW,
+			  STATX_BASIC_STATS | STATX_BTIME, &n->stx);
+	else if (n)
+		r = statx(node_fd(parent), name, AT_SYMLINK_NOFOLLOW | AT_NO_AUTOMOUNT,
+			  STATX_BASIC_STATS | STATX_BTIME, &n->stx);
+	if (n && r == 0 && fd < 0 && !(n->name = strdup(name)))
+		r = -1, errno = ENOMEM;
+	if (!n || r < 0) {
+		int err = n ? (errno == ELOOP ? -ENOENT : -errno) : -ENOMEM;
 		free(n);
-		close(fd);
+		if (fd >= 0)
+			close(fd);
 		return err;
 	}
 	inode = inode_new(sb, &hostfs_inode_ops, n->stx.stx_mode);
 	if (!inode) {
+		free(n->name);
 		free(n);
-		close(fd);
+		if (fd >= 0)
+			close(fd);
 		return -ENOMEM;
 	}
 	n->fd = fd;
+	if (fd < 0) {
+		inode_get(parent);
+		n->parent = parent;
+	}
 	inode->priv = n;
 	inode->ino = n->stx.stx_ino;
 	inode->uid = n->stx.stx_uid;
@@ -108,11 +207,14 @@ static void refresh(struct inode *inode)
 
 static int hostfs_lookup(struct inode *dir, const char *name, struct inode **res)
 {
-	int fd = openat(node_fd(dir), name, O_PATH | O_NOFOLLOW | O_CLOEXEC);
+	int fd;
 
+	if (dir->sb->readonly)
+		return inode_from_fd(dir->sb, -1, dir, name, res);
+	fd = openat(node_fd(dir), name, O_PATH | O_NOFOLLOW | O_CLOEXEC);
 	if (fd < 0)
 		return errno == ELOOP ? -ENOENT : -errno;
-	return inode_from_fd(dir->sb, fd, res);
+	return inode_from_fd(dir->sb, fd, NULL, NULL, res);
 }
 
 /* Reopens the O_PATH fd of inode for I/O with flags. */
@@ -249,8 +351,21 @@ static int hostfs_statfs(struct inode *inode, struct statfs *sf)
 
 static long hostfs_readlink(struct inode *inode, struct task *t, char *buf, size_t len)
 {
+	struct inode *parent;
+	char *name;
+	ssize_t n;
+
 	(void)t;
-	ssize_t n = readlinkat(node_fd(inode), "", buf, len);
+	/* Not opened yet (a read-only tree, which does not change): the
+	 * link is read by its name, the host following nothing. */
+	if (lazy_where(inode->priv, &parent, &name)) {
+		n = readlinkat(node_fd(parent), name, buf, len);
+		n = n < 0 ? -errno : n;
+		inode_put(parent);
+		free(name);
+		return n;
+	}
+	n = readlinkat(node_fd(inode), "", buf, len);
 	return n < 0 ? -errno : n;
 }
 
@@ -452,7 +567,11 @@ static void hostfs_evict(struct inode *inode)
 			memobj_put(n->cache);     /* writes back what is left */
 		if (n->rcache)
 			memobj_put(n->rcache);
-		close(n->fd);
+		if (n->fd >= 0)
+			close(n->fd);
+		if (n->parent)
+			inode_put(n->parent);
+		free(n->name);
 		free(n);
 	}
 }
@@ -647,7 +766,7 @@ struct super_block *hostfs_new(int dirfd, bool readonly, struct dentry **root)
 	sb->readonly = readonly;
 	if (fstat(dirfd, &st) == 0)
 		sb->dev = st.st_dev;
-	if (inode_from_fd(sb, dirfd, &inode) < 0) {
+	if (inode_from_fd(sb, dirfd, NULL, NULL, &inode) < 0) {
 		super_put(sb);
 		return NULL;
 	}
