@@ -356,17 +356,91 @@ int kernel_run(const struct kernel_config *cfg, int *load_err, const char **what
 	return code;
 }
 
+/*
+ * Task threads: a thread whose task has exited waits a while for another
+ * (at most TASK_POOL_MAX of them, each for TASK_POOL_WAIT_MS) instead of
+ * exiting.  Creating and ending a thread costs 50-150 us of CPU here, and
+ * a loop of fork, exec, exit and wait made one of each per iteration.
+ */
+#define TASK_POOL_MAX 4
+#define TASK_POOL_WAIT_MS 1000
+
+struct pooled {
+	struct pooled *next;
+	struct task *task;        /* handed over by task_start */
+	uint32_t go;              /* futex word */
+};
+
+static pthread_mutex_t pool_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct pooled *pool;
+static int pool_len;
+
+static void *task_thread(void *arg)
+{
+	struct task *t = arg;
+	struct pooled self;
+
+	for (;;) {
+		task_main(t);
+		self.task = NULL;
+		self.go = 0;
+		pthread_mutex_lock(&pool_lock);
+		if (pool_len >= TASK_POOL_MAX) {
+			pthread_mutex_unlock(&pool_lock);
+			return NULL;
+		}
+		self.next = pool;
+		pool = &self;
+		pool_len++;
+		pthread_mutex_unlock(&pool_lock);
+		struct timespec ts = { TASK_POOL_WAIT_MS / 1000, (TASK_POOL_WAIT_MS % 1000) * 1000000L };
+		while (!__atomic_load_n(&self.go, __ATOMIC_ACQUIRE)) {
+			if (syscall(SYS_futex, &self.go, FUTEX_WAIT_PRIVATE, 0, &ts, NULL, 0) == 0 ||
+			    errno != ETIMEDOUT)
+				continue;
+			/* Nobody came: leave, unless a task is on its way. */
+			pthread_mutex_lock(&pool_lock);
+			bool waiting = false;
+			for (struct pooled **pp = &pool; *pp; pp = &(*pp)->next)
+				if (*pp == &self) {
+					*pp = self.next;
+					pool_len--;
+					waiting = true;
+					break;
+				}
+			pthread_mutex_unlock(&pool_lock);
+			if (waiting)
+				return NULL;
+		}
+		t = self.task;
+	}
+}
+
 int task_start(struct task *t)
 {
 	pthread_t thread;
 	pthread_attr_t attr;
+	struct pooled *p;
 	int err;
 
+	pthread_mutex_lock(&pool_lock);
+	p = pool;
+	if (p) {
+		pool = p->next;
+		pool_len--;
+	}
+	pthread_mutex_unlock(&pool_lock);
+	if (p) {
+		p->task = t;
+		__atomic_store_n(&p->go, 1, __ATOMIC_RELEASE);
+		syscall(SYS_futex, &p->go, FUTEX_WAKE_PRIVATE, 1, NULL, NULL, 0);
+		return 0;
+	}
 	pthread_attr_init(&attr);
 	pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
 	/* The sentry's handlers need little stack; many tasks may run. */
 	pthread_attr_setstacksize(&attr, 256 << 10);
-	err = pthread_create(&thread, &attr, task_main, t);
+	err = pthread_create(&thread, &attr, task_thread, t);
 	pthread_attr_destroy(&attr);
 	return err ? -EAGAIN : 0;
 }
@@ -443,6 +517,8 @@ void *task_main(void *arg)
 	if (moat_log_fd >= 0 && t->ctx)
 		platform_log_stats(t->ctx);
 	task_exit(t);
+	current_task = NULL;
+	platform_set_current(NULL);
 	return NULL;
 }
 
