@@ -61,6 +61,7 @@
 
 #include <errno.h>
 #include <string.h>
+#include <sys/syscall.h>
 #include <sys/mman.h>
 
 #include "mm/mm.h"
@@ -231,6 +232,12 @@ void usertrap_maybe_patch(struct task *t)
 	if (!usertrap_enabled || t->regs.rip < 7 || t->regs.rip > mm->task_size ||
 	    READ_ONCE(mm->usertrap_next) == USERTRAP_OFF)
 		return;
+	/* Calls that do not come back to this address space: a fork's
+	 * child patched (copied, remapped) its execve site every time. */
+	switch (t->regs.orig_rax) {
+	case __NR_execve: case __NR_execveat: case __NR_exit: case __NR_exit_group:
+		return;
+	}
 	/* Most sites that still trap cannot be patched: remember them (a
 	 * racy hint: at worst a site is looked at again, or not patched). */
 	uint64_t *nope = &mm->usertrap_nope[(t->regs.rip >> 1) % ARRAY_SIZE(mm->usertrap_nope)];
