@@ -284,6 +284,25 @@ static int ovl_create(struct inode *dir, const char *name, const struct new_node
 	return *res ? 0 : -ENOMEM;
 }
 
+/* Linux 6.6+ (ovl_tmpfile): made in the upper layer, the directory
+ * copied up first; the file has nothing below it. */
+static int ovl_tmpfile(struct inode *dir, const struct new_node *nn, struct inode **res)
+{
+	struct inode *du, *up;
+	int err = copy_up(dir);
+
+	if (err)
+		return err;
+	du = node(dir)->upper;
+	if (!du->ops->tmpfile)
+		return -EOPNOTSUPP;
+	err = du->ops->tmpfile(du, nn, &up);
+	if (err)
+		return err;
+	*res = ovl_inode_new(dir->sb, dir, "", up, NULL);
+	return *res ? 0 : -ENOMEM;
+}
+
 static int ovl_link(struct inode *dir, const char *name, struct inode *old)
 {
 	struct inode *du;
@@ -678,6 +697,7 @@ static const struct inode_ops ovl_inode_ops = {
 	.lookup = ovl_lookup,
 	.create = ovl_create,
 	.link = ovl_link,
+	.tmpfile = ovl_tmpfile,
 	.unlink = ovl_unlink,
 	.rename = ovl_rename,
 	.getattr = ovl_getattr,

@@ -194,6 +194,19 @@ static int tmpfs_create(struct inode *dir, const char *name, const struct new_no
 	return 0;
 }
 
+static int tmpfs_tmpfile(struct inode *dir, const struct new_node *nn, struct inode **res)
+{
+	struct inode *inode = tmpfs_inode_new(dir->sb, nn);
+
+	if (!inode)
+		return -ENOMEM;
+	if (dir->mode & S_ISGID)
+		inode->gid = dir->gid;
+	node(inode)->nlink = 0;
+	*res = inode;
+	return 0;
+}
+
 static int tmpfs_link(struct inode *dir, const char *name, struct inode *old)
 {
 	int err;
@@ -426,6 +439,7 @@ static const struct inode_ops tmpfs_inode_ops = {
 	.lookup = tmpfs_lookup,
 	.create = tmpfs_create,
 	.link = tmpfs_link,
+	.tmpfile = tmpfs_tmpfile,
 	.unlink = tmpfs_unlink,
 	.rename = tmpfs_rename,
 	.getattr = tmpfs_getattr,

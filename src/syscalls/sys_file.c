@@ -80,6 +80,9 @@ static long install(struct task *t, struct file *f, int flags)
 
 /* ---- open ---- */
 
+/* The kernel's __O_TMPFILE bit (glibc's __O_TMPFILE includes O_DIRECTORY). */
+#define K_O_TMPFILE 020000000
+
 /* Linux: build_open_flags(): what open(2) quietly ignores or refuses. */
 static long do_open(struct task *t, int dirfd, uint64_t upath, int flags, mode_t mode,
 		    unsigned wflags)
@@ -94,11 +97,16 @@ static long do_open(struct task *t, int dirfd, uint64_t upath, int flags, mode_t
 	if ((flags & (O_CREAT | O_DIRECTORY)) == (O_CREAT | O_DIRECTORY) &&
 	    (flags & O_TMPFILE) != O_TMPFILE)
 		return -EINVAL;
-	if ((flags & O_TMPFILE) == O_TMPFILE) {
-		moat_log("open with O_TMPFILE: not supported yet, EOPNOTSUPP");
-		return -EOPNOTSUPP;
+	if (flags & K_O_TMPFILE) {
+		/* Linux: build_open_flags(): with O_DIRECTORY, without
+		 * O_CREAT, for writing. */
+		if ((flags & (O_TMPFILE | O_CREAT)) != O_TMPFILE ||
+		    (flags & O_ACCMODE) == O_RDONLY || (flags & O_PATH))
+			return -EINVAL;
+		err = vfs_open_tmpfile(t, dirfd, path, flags & ~O_CLOEXEC, mode, wflags, &f);
+	} else {
+		err = vfs_open(t, dirfd, path, flags & ~O_CLOEXEC, mode, wflags, &f);
 	}
-	err = vfs_open(t, dirfd, path, flags & ~O_CLOEXEC, mode, wflags, &f);
 	if (err)
 		return err;
 	return install(t, f, flags);
@@ -153,7 +161,7 @@ long sys_openat2(struct task *t, const uint64_t a[6])
 		return -EINVAL;
 	if (how.resolve & RESOLVE_CACHED)
 		return -EAGAIN;           /* nothing is "cached" in Linux's sense */
-	if ((how.flags & (O_CREAT | __O_TMPFILE)) ? how.mode & ~07777ULL : how.mode != 0)
+	if ((how.flags & (O_CREAT | K_O_TMPFILE)) ? how.mode & ~07777ULL : how.mode != 0)
 		return -EINVAL;
 	if ((how.flags & O_PATH) && (how.flags & ~(uint64_t)(O_PATH | O_DIRECTORY |
 							     O_NOFOLLOW | O_CLOEXEC)))

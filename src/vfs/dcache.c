@@ -245,6 +245,21 @@ void d_instantiate(struct dentry *d, struct inode *inode)
 	d->inode = inode;
 }
 
+struct dentry *d_alloc_unhashed(struct dentry *parent, const char *name, struct inode *inode)
+{
+	struct dentry *d = dentry_alloc(name);
+
+	if (!d) {
+		inode_put(inode);
+		return NULL;
+	}
+	d->inode = inode;
+	d->parent = parent;
+	dget_locked(parent);
+	d->unhashed = true;
+	return d;
+}
+
 void d_drop(struct dentry *d)
 {
 	if (d->unhashed)

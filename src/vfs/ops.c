@@ -10,6 +10,7 @@
 #include "vfs/vfs.h"
 
 #include <errno.h>
+#include <stdio.h>
 #include <fcntl.h>
 #include <linux/fs.h>
 #include <stdlib.h>
@@ -279,6 +280,61 @@ out:
 	return err;
 }
 
+/* Linux: do_tmpfile() and vfs_tmpfile(). */
+int vfs_open_tmpfile(struct task *t, int dirfd, const char *path, int flags, mode_t mode,
+		     unsigned wflags, struct file **out)
+{
+	struct walk_result res;
+	struct inode *dir, *inode;
+	struct dentry *d;
+	struct path p;
+	char name[32];
+	int err = vfs_walk(t, dirfd, path, wflags | WALK_FOLLOW | WALK_DIRECTORY, &res);
+
+	if (err)
+		return err;
+	if (res.file) {
+		file_put(res.file);
+		path_put(&res.path);
+		return -ENOTDIR;
+	}
+	dir = res.path.dentry->inode;
+	if (!S_ISDIR(dir->mode))
+		err = -ENOTDIR;
+	else if (!(err = may_modify_dir(&res.path, &t->cred)) && !dir->ops->tmpfile)
+		err = -EOPNOTSUPP;
+	if (!err) {
+		struct new_node nn = {
+			.mode = S_IFREG | (mode & 07777 & ~t->fs->umask),
+			.uid = t->cred.uid, .gid = t->cred.gid,
+		};
+		err = dir->ops->tmpfile(dir, &nn, &inode);
+	}
+	if (err) {
+		path_put(&res.path);
+		return err;
+	}
+	/* Linux names it "#ino" under the directory, already deleted. */
+	snprintf(name, sizeof(name), "#%lu", (unsigned long)inode->ino);
+	pthread_mutex_lock(&vfs_lock);
+	inode->linkable = !(flags & O_EXCL);
+	d = d_alloc_unhashed(res.path.dentry, name, inode);
+	pthread_mutex_unlock(&vfs_lock);
+	if (!d) {
+		path_put(&res.path);
+		return -ENOMEM;
+	}
+	p.mnt = res.path.mnt;
+	p.dentry = d;
+	path_get(&p);
+	dput(d);
+	path_put(&res.path);
+	/* A new file: its mode does not limit this open. */
+	err = vfs_open_path(t, &p, (flags & ~(O_TMPFILE | O_EXCL | O_TRUNC)) | O_CREAT, out);
+	path_put(&p);
+	return err;
+}
+
 int vfs_open(struct task *t, int dirfd, const char *path, int flags, mode_t mode,
 	     unsigned wflags, struct file **out)
 {
@@ -358,6 +414,18 @@ int vfs_symlink(struct task *t, const char *target, int dirfd, const char *path)
 	return make_node(t, dirfd, path, &nn);
 }
 
+/* Linux (vfs_link): a file that lost its last name gets no new one
+ * (linkat with AT_EMPTY_PATH on a descriptor), except an O_TMPFILE file
+ * opened without O_EXCL, once. */
+static int unnamed_unlinkable(struct inode *inode)
+{
+	struct statx stx;
+
+	if (inode->linkable || !inode->ops->getattr || inode->ops->getattr(inode, &stx) != 0)
+		return 0;
+	return stx.stx_nlink == 0 ? -ENOENT : 0;
+}
+
 int vfs_link(struct task *t, int odirfd, const char *opath, int ndirfd,
 	     const char *npath, unsigned wflags)
 {
@@ -382,9 +450,11 @@ int vfs_link(struct task *t, int odirfd, const char *opath, int ndirfd,
 		err = -EPERM;
 	else if (res.trailing_slash)
 		err = -ENOENT;
-	else if (!(err = may_modify_dir(&res.path, &t->cred))) {
+	else if (!(err = may_modify_dir(&res.path, &t->cred)) &&
+		 !(err = unnamed_unlinkable(old.path.dentry->inode))) {
 		err = dir->ops->link ? dir->ops->link(dir, d->name, old.path.dentry->inode) : -EPERM;
 		if (!err) {
+			old.path.dentry->inode->linkable = false;
 			inode_get(old.path.dentry->inode);
 			d_instantiate(d, old.path.dentry->inode);
 			/* Linux: fsnotify_link(). */

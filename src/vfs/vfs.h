@@ -121,6 +121,9 @@ struct inode_ops {
 	int (*create)(struct inode *dir, const char *name, const struct new_node *nn,
 		      struct inode **res);
 	int (*link)(struct inode *dir, const char *name, struct inode *old);
+	/* O_TMPFILE: a regular file in dir's fs with no name (nlink 0);
+	 * *res gets a reference.  NULL: EOPNOTSUPP. */
+	int (*tmpfile)(struct inode *dir, const struct new_node *nn, struct inode **res);
 	/* Removes name (victim is its inode; rmdir when victim is a dir). */
 	int (*unlink)(struct inode *dir, const char *name, struct inode *victim);
 	/* src is oname's inode, target nname's (NULL if none). */
@@ -164,6 +167,9 @@ struct inode {
 	 * watches get IN_DELETE_SELF when its last dentry goes). */
 	struct inotify_watch *inotify_watches;
 	bool inotify_unlinked;
+	/* An O_TMPFILE file opened without O_EXCL: linkat may give it a name
+	 * though it has none (Linux: I_LINKABLE; vfs_lock). */
+	bool linkable;
 };
 
 /* A new inode with one reference (priv, ops and attributes set by the fs). */
@@ -221,6 +227,9 @@ struct dentry *d_lookup(struct dentry *dir, const char *name, int *err);
 void d_instantiate(struct dentry *d, struct inode *inode);
 /* Removes a dentry from the name space (after unlink): later lookups miss. */
 void d_drop(struct dentry *d);
+/* A dentry for inode (taken over) under parent that no lookup finds:
+ * an O_TMPFILE file's.  vfs_lock held. */
+struct dentry *d_alloc_unhashed(struct dentry *parent, const char *name, struct inode *inode);
 /* Moves d to (newparent, newname) after a rename. */
 void d_move(struct dentry *d, struct dentry *newparent, const char *newname);
 
@@ -421,6 +430,9 @@ struct inode *anon_inode_new(mode_t mode, const struct inode_ops *ops);
 /* Opens a resolved path; flags are open(2)'s (O_CREAT: the file was
  * just created, so its mode does not limit this open). */
 int vfs_open_path(struct task *t, const struct path *p, int flags, struct file **out);
+/* open(2) with O_TMPFILE: path names the directory. */
+int vfs_open_tmpfile(struct task *t, int dirfd, const char *path, int flags, mode_t mode,
+		     unsigned wflags, struct file **out);
 int vfs_open(struct task *t, int dirfd, const char *path, int flags, mode_t mode,
 	     unsigned walk_flags, struct file **out);
 int vfs_mknod(struct task *t, int dirfd, const char *path, mode_t mode, dev_t rdev);
