@@ -542,6 +542,8 @@ static int ovl_rename(struct inode *odir, const char *oname, struct inode *src,
 	bool src_below, dst_below;
 	int err = 0;
 
+	if (flags & RENAME_WHITEOUT)
+		return -EINVAL;           /* as Linux's overlayfs */
 	if (S_ISDIR(src->mode) && node(src)->lower && !(flags & RENAME_EXCHANGE)) {
 		/* The whole tree moves up, so the upper copy stands alone
 		 * (opaque) wherever it goes. */

@@ -313,6 +313,15 @@ static int tmpfs_rename(struct inode *odir, const char *oname, struct inode *src
 		node(moved)->parent_ino = ndir->ino;
 	}
 	node(moved)->ctime = now();
+	if (flags & RENAME_WHITEOUT) {
+		/* Linux (shmem_whiteout): a 0/0 character device, owned by
+		 * the moved file's owner, where the name was. */
+		struct new_node nn = { .mode = S_IFCHR, .rdev = makedev(0, 0),
+				       .uid = moved->uid, .gid = moved->gid };
+		struct inode *w;
+		if (tmpfs_create(odir, oname, &nn, &w) == 0)
+			inode_put(w);
+	}
 	return 0;
 }
 

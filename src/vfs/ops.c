@@ -12,6 +12,7 @@
 #include <errno.h>
 #include <stdio.h>
 #include <fcntl.h>
+#include <linux/capability.h>
 #include <linux/fs.h>
 #include <stdlib.h>
 #include <string.h>
@@ -572,8 +573,9 @@ int vfs_rename(struct task *t, int odirfd, const char *opath, int ndirfd,
 		return -EINVAL;
 	if ((flags & RENAME_WHITEOUT) && (flags & RENAME_EXCHANGE))
 		return -EINVAL;
-	if (flags & RENAME_WHITEOUT)
-		return -EINVAL;           /* needs CAP_MKNOD on a real fs; not offered */
+	/* Linux (do_renameat2): a whiteout is a device node. */
+	if ((flags & RENAME_WHITEOUT) && !CRED_CAP(&t->cred, CAP_MKNOD))
+		return -EPERM;
 	err = vfs_walk(t, odirfd, opath, WALK_PARENT, &o);
 	if (err)
 		return err;
