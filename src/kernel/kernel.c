@@ -381,11 +381,14 @@ static void *task_thread(void *arg)
 	struct pooled self;
 
 	for (;;) {
+		struct kernel *k = t->k;
 		task_main(t);
 		self.task = NULL;
 		self.go = 0;
 		pthread_mutex_lock(&pool_lock);
-		if (pool_len >= TASK_POOL_MAX) {
+		/* When the sandbox is over, a waiting thread would only delay
+		 * moat's exit: the process is gone once its last thread is. */
+		if (pool_len >= TASK_POOL_MAX || (__atomic_load_n(&k->done, __ATOMIC_ACQUIRE))) {
 			pthread_mutex_unlock(&pool_lock);
 			return NULL;
 		}
