@@ -381,14 +381,14 @@ static void *task_thread(void *arg)
 	struct pooled self;
 
 	for (;;) {
-		struct kernel *k = t->k;
-		task_main(t);
+		/* When the sandbox is over (and the kernel freed), a waiting
+		 * thread would only delay moat's exit: the process is gone
+		 * once its last thread is. */
+		bool last = task_main(t) != NULL;
 		self.task = NULL;
 		self.go = 0;
 		pthread_mutex_lock(&pool_lock);
-		/* When the sandbox is over, a waiting thread would only delay
-		 * moat's exit: the process is gone once its last thread is. */
-		if (pool_len >= TASK_POOL_MAX || (__atomic_load_n(&k->done, __ATOMIC_ACQUIRE))) {
+		if (pool_len >= TASK_POOL_MAX || last) {
 			pthread_mutex_unlock(&pool_lock);
 			return NULL;
 		}
@@ -519,10 +519,10 @@ void *task_main(void *arg)
 	}
 	if (moat_log_fd >= 0 && t->ctx)
 		platform_log_stats(t->ctx);
-	task_exit(t);
+	bool last = task_exit(t);
 	current_task = NULL;
 	platform_set_current(NULL);
-	return NULL;
+	return last ? t : NULL;     /* (only compared, never used) */
 }
 
 void task_wake(struct task *t)

@@ -300,7 +300,8 @@ struct thread_group *thread_group_new(struct kernel *k, int tgid);
 /* Allocates a free PID; k->lock held.  -EAGAIN when none is left. */
 int pid_alloc(struct kernel *k);
 /* The task's exit path: everything after it leaves the run loop. */
-void task_exit(struct task *t);
+/* Returns whether t was the sandbox's last task. */
+bool task_exit(struct task *t);
 /* t lets go of mm (exit, execve): CLONE_CHILD_CLEARTID and a waiting
  * vfork parent are told. */
 void task_release_mm(struct task *t, struct mm *mm);

@@ -296,7 +296,7 @@ void task_release_mm(struct task *t, struct mm *mm)
 }
 
 /* The thread exits: what Linux's do_exit does for one thread. */
-void task_exit(struct task *t)
+bool task_exit(struct task *t)
 {
 	struct kernel *k = t->k;
 	struct thread_group *tg = t->tg;
@@ -358,6 +358,7 @@ void task_exit(struct task *t)
 	task_free(t);
 	if (done)
 		eventfd_write(k->wake_fd, 1);
+	return done;
 }
 
 /*
