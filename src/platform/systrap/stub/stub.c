@@ -393,11 +393,13 @@ static __attribute__((noinline)) void sentry_round_trip(struct sysmsg *m,
 							const struct _fpstate_64 *fp)
 {
 	uint32_t st;
-	/* Where this thread runs, for the sentry's leave_stub_cpu: Linux
-	 * keeps the CPU number in the low 12 bits of TSC_AUX. */
-	uint32_t aux;
-	__asm__ volatile("rdtscp" : "=c"(aux) :: "rax", "rdx");
-	put32(&m->stub_cpu, aux & 0xfff);
+	/* Where this thread runs, for the sentry's leave_stub_cpu: the limit
+	 * of Linux's per-CPU segment 0x7b is node << 12 | cpu (what its vDSO
+	 * reads without RDPID; RDTSCP's TSC_AUX may be hidden by a
+	 * hypervisor). */
+	uint32_t cpunode;
+	__asm__ volatile("lsl %1, %0" : "=r"(cpunode) : "r"(0x7bu));
+	put32(&m->stub_cpu, cpunode & 0xfff);
 	/* The sentry was asleep: its answer comes a wake-up later, so spin
 	 * past that, or both sides keep missing each other. */
 	uint64_t budget = m->stub_spin_cycles;
