@@ -490,6 +490,8 @@ void *task_main(void *arg)
 			__atomic_store_n(&t->in_app, 0, __ATOMIC_SEQ_CST);
 			continue;
 		}
+		if (__atomic_load_n(&t->affinity_dirty, __ATOMIC_RELAXED))
+			task_apply_affinity(t);
 		platform_switch(t->ctx, &t->regs, &trap);
 		__atomic_store_n(&t->in_app, 0, __ATOMIC_SEQ_CST);
 		switch (trap.kind) {
@@ -523,6 +525,20 @@ void *task_main(void *arg)
 	current_task = NULL;
 	platform_set_current(NULL);
 	return last ? t : NULL;     /* (only compared, never used) */
+}
+
+void task_apply_affinity(struct task *t)
+{
+	cpu_set_t set;
+	bool has;
+
+	if (!__atomic_exchange_n(&t->affinity_dirty, false, __ATOMIC_ACQ_REL) || !t->ctx)
+		return;
+	pthread_mutex_lock(&t->k->lock);
+	set = t->affinity;
+	has = t->has_affinity;
+	pthread_mutex_unlock(&t->k->lock);
+	platform_ctx_set_affinity(t->ctx, has ? &set : NULL);
 }
 
 void task_wake(struct task *t)

@@ -17,6 +17,7 @@
 #define MOAT_KERNEL_H
 
 #include <pthread.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -180,6 +181,11 @@ struct task {
 	struct stub_regs regs;
 	struct mm *mm;
 	struct platform_ctx *ctx;
+	/* sched_setaffinity: the CPUs this thread may run on (k->lock); its
+	 * own task thread applies it to its stub thread when it changed. */
+	cpu_set_t affinity;
+	bool has_affinity;        /* else moat's own CPUs */
+	bool affinity_dirty;      /* atomic: to be applied */
 	struct fdtable *fdt;
 	struct fs_context *fs;
 	struct cred cred;         /* fs uid and gid, groups */
@@ -483,6 +489,9 @@ int task_wait_ready(struct task *t, uint64_t deadline_ns, bool rescan);
 
 /* Wakes t from task_block (or makes its next task_block return at once). */
 void task_wake(struct task *t);
+/* Applies t's CPU affinity to its stub thread if it changed (t's own
+ * thread only). */
+void task_apply_affinity(struct task *t);
 
 /* A waiter's callback that wakes the task in w->arg. */
 void task_waiter_wake(struct waiter *w, unsigned events);

@@ -18,6 +18,7 @@
 #define MOAT_PLATFORM_H
 
 #include <stdbool.h>
+#include <sched.h>
 #include <stdint.h>
 #include <sys/types.h>
 
@@ -116,6 +117,12 @@ void platform_interrupt(struct platform_ctx *ctx);
  * while (it stops spinning), or that it is back.
  */
 void platform_ctx_blocking(struct platform_ctx *ctx, int blocking);
+/* Runs ctx's stub thread on the CPUs of set (NULL: all of moat's). */
+int platform_ctx_set_affinity(struct platform_ctx *ctx, const cpu_set_t *set);
+/* The CPU ctx's stub thread last trapped on, or -1. */
+int platform_ctx_cpu(struct platform_ctx *ctx);
+/* The CPUs moat may use. */
+void platform_cpus(cpu_set_t *set);
 
 /* FP state of a trapped context (the xsave image of its last trap). */
 void *platform_ctx_fpstate(struct platform_ctx *ctx, uint32_t *size);

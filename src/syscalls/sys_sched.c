@@ -248,6 +248,7 @@ long sys_sched_setaffinity(struct task *t, const uint64_t a[6])
 {
 	cpu_set_t want, have;
 	size_t len = MIN((size_t)a[1], sizeof(want));
+	struct task *target;
 	long ret;
 
 	ret = check_pid(t, a[0]);
@@ -256,10 +257,23 @@ long sys_sched_setaffinity(struct task *t, const uint64_t a[6])
 	CPU_ZERO(&want);
 	if (mm_copy_in(t->mm, &want, a[2], len))
 		return -EFAULT;
-	if (sched_getaffinity(0, sizeof(have), &have) < 0)
-		return -errno;
+	platform_cpus(&have);
 	CPU_AND(&want, &want, &have);
-	/* Accepted if it leaves a CPU the sandbox may use; the host keeps
-	 * scheduling the sentry's threads where it did. */
-	return CPU_COUNT(&want) ? 0 : -EINVAL;
+	if (!CPU_COUNT(&want))
+		return -EINVAL;
+	/* Per thread, as Linux: kept for sched_getaffinity and applied to
+	 * the thread's stub thread by its own task thread. */
+	pthread_mutex_lock(&t->k->lock);
+	target = a[0] ? task_by_tid(t->k, (int)a[0]) : t;
+	if (target) {
+		target->affinity = want;
+		target->has_affinity = !CPU_EQUAL(&want, &have);
+		__atomic_store_n(&target->affinity_dirty, true, __ATOMIC_RELEASE);
+	}
+	pthread_mutex_unlock(&t->k->lock);
+	if (!target)
+		return -ESRCH;
+	if (target == t)
+		task_apply_affinity(t);
+	return 0;
 }

@@ -93,6 +93,13 @@ static long do_clone(struct task *t, const struct clone_args_k *ca, bool clone3)
 	}
 	c->sigmask = t->sigmask;
 	memcpy(c->comm, t->comm, sizeof(c->comm));
+	/* Linux: the affinity is inherited (its stub thread gets it as the
+	 * child first runs). */
+	pthread_mutex_lock(&k->lock);
+	c->affinity = t->affinity;
+	c->has_affinity = t->has_affinity;
+	c->affinity_dirty = t->has_affinity;
+	pthread_mutex_unlock(&k->lock);
 	seccomp_get(t->seccomp);
 	c->seccomp = t->seccomp;
 	c->seccomp_mode = t->seccomp_mode;
@@ -768,6 +775,8 @@ static long do_execve(struct task *t, const char *path, char **argv, char **envp
 		platform_ctx_release(t->ctx);
 		t->ctx = nctx;
 		platform_set_current(nctx);
+		if (t->has_affinity)
+			__atomic_store_n(&t->affinity_dirty, true, __ATOMIC_RELEASE);
 		if (__atomic_load_n(&old_mm->refs, __ATOMIC_ACQUIRE) == 1)
 			tg->cpu_exec_ns += platform_as_cpu_ns(old_mm->as);
 		mm_put(old_mm);

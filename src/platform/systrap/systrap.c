@@ -1223,6 +1223,28 @@ void platform_ctx_blocking(struct platform_ctx *ctx, int blocking)
 	WRITE_ONCE(ctx->m->sentry_blocking, (uint32_t)blocking);
 }
 
+int platform_ctx_set_affinity(struct platform_ctx *ctx, const cpu_set_t *set)
+{
+	cpu_set_t s = sentry_cpus;
+
+	if (set)
+		CPU_AND(&s, &s, set);
+	if (ctx->tid <= 0 || ctx->as->dead || CPU_COUNT(&s) == 0)
+		return -EINVAL;
+	return sched_setaffinity(ctx->tid, sizeof(s), &s) ? -errno : 0;
+}
+
+int platform_ctx_cpu(struct platform_ctx *ctx)
+{
+	uint32_t cpu = READ_ONCE(ctx->m->stub_cpu);
+	return cpu < CPU_SETSIZE ? (int)cpu : -1;
+}
+
+void platform_cpus(cpu_set_t *set)
+{
+	*set = sentry_cpus;
+}
+
 void *platform_ctx_fpstate(struct platform_ctx *ctx, uint32_t *size)
 {
 	struct sysmsg *m = ctx->m;
