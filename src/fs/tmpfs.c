@@ -165,14 +165,13 @@ static int tmpfs_lookup(struct inode *dir, const char *name, struct inode **res)
 	return 0;
 }
 
-static int tmpfs_create(struct inode *dir, const char *name, const struct new_node *nn,
-			struct inode **res)
+/* A new inode for dir's file system, made in dir (named or not). */
+static struct inode *tmpfs_inode_in(struct inode *dir, const struct new_node *nn)
 {
 	struct inode *inode = tmpfs_inode_new(dir->sb, nn);
-	int err;
 
 	if (!inode)
-		return -ENOMEM;
+		return NULL;
 	if (S_ISDIR(nn->mode))
 		node(inode)->parent_ino = dir->ino;
 	/* Linux: a new file in a set-group-ID directory takes its group. */
@@ -181,6 +180,17 @@ static int tmpfs_create(struct inode *dir, const char *name, const struct new_no
 		if (S_ISDIR(nn->mode))
 			inode->mode |= S_ISGID;
 	}
+	return inode;
+}
+
+static int tmpfs_create(struct inode *dir, const char *name, const struct new_node *nn,
+			struct inode **res)
+{
+	struct inode *inode = tmpfs_inode_in(dir, nn);
+	int err;
+
+	if (!inode)
+		return -ENOMEM;
 	inode_get(inode);
 	err = add_entry(dir, name, inode);
 	if (err) {
@@ -196,12 +206,10 @@ static int tmpfs_create(struct inode *dir, const char *name, const struct new_no
 
 static int tmpfs_tmpfile(struct inode *dir, const struct new_node *nn, struct inode **res)
 {
-	struct inode *inode = tmpfs_inode_new(dir->sb, nn);
+	struct inode *inode = tmpfs_inode_in(dir, nn);
 
 	if (!inode)
 		return -ENOMEM;
-	if (dir->mode & S_ISGID)
-		inode->gid = dir->gid;
 	node(inode)->nlink = 0;
 	*res = inode;
 	return 0;

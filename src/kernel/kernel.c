@@ -375,6 +375,8 @@ static pthread_mutex_t pool_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct pooled *pool;
 static int pool_len;
 
+static bool task_run(struct task *t);
+
 static void *task_thread(void *arg)
 {
 	struct task *t = arg;
@@ -384,7 +386,7 @@ static void *task_thread(void *arg)
 		/* When the sandbox is over (and the kernel freed), a waiting
 		 * thread would only delay moat's exit: the process is gone
 		 * once its last thread is. */
-		bool last = task_main(t) != NULL;
+		bool last = task_run(t);
 		self.task = NULL;
 		self.go = 0;
 		pthread_mutex_lock(&pool_lock);
@@ -461,9 +463,10 @@ static void handle_fault(struct task *t, const struct trap *trap)
 	force_fault(t, signo, code, trap->addr, trap->trapno, trap->err);
 }
 
-void *task_main(void *arg)
+/* Runs t until it exits; returns whether it was the sandbox's last task
+ * (the kernel may be gone then). */
+static bool task_run(struct task *t)
 {
-	struct task *t = arg;
 	struct trap trap;
 	bool after_syscall = false;
 
@@ -524,7 +527,7 @@ void *task_main(void *arg)
 	bool last = task_exit(t);
 	current_task = NULL;
 	platform_set_current(NULL);
-	return last ? t : NULL;     /* (only compared, never used) */
+	return last;
 }
 
 void task_apply_affinity(struct task *t)

@@ -419,7 +419,6 @@ const struct creds *tg_creds(const struct thread_group *tg);
  * caller has cap.  k->lock held. */
 bool same_ids_or_capable(const struct task *t, const struct thread_group *tg, int cap);
 /* The sentry thread's main loop. */
-void *task_main(void *arg);
 
 /*
  * Signals (signal.c).  Linux: kernel/signal.c, arch/x86/kernel/signal.c.

@@ -475,6 +475,47 @@ static bool expand_stack(struct mm *mm, size_t i, uint64_t addr)
 	return true;
 }
 
+/*
+ * Pages going into the stub, gathered into runs contiguous both in the
+ * address space and in the memory file, with one protection: one mmap
+ * each.  lazy: without MAP_POPULATE (premapping what may not be touched).
+ */
+struct map_run {
+	uint64_t addr, off, len;
+	int prot;
+	bool lazy;
+};
+
+/* Adds page pn (memory-file offset off) if it continues the run. */
+static bool run_grow(struct map_run *r, uint64_t pn, uint64_t off, int prot)
+{
+	if (!r->len || r->addr + r->len != pn << PAGE_SHIFT || r->off + r->len != off ||
+	    r->prot != prot)
+		return false;
+	r->len += PAGE_SIZE;
+	return true;
+}
+
+static void run_start(struct map_run *r, uint64_t pn, uint64_t off, int prot)
+{
+	r->addr = pn << PAGE_SHIFT;
+	r->off = off;
+	r->len = PAGE_SIZE;
+	r->prot = prot;
+}
+
+/* Queues the run's mmap (if any) and empties it. */
+static void run_flush(struct mm *mm, struct map_run *r)
+{
+	if (!r->len)
+		return;
+	if (r->lazy)
+		platform_as_map_lazy(mm->as, r->addr, r->len, r->prot, r->off);
+	else
+		platform_as_map(mm->as, r->addr, r->len, r->prot, r->off);
+	r->len = 0;
+}
+
 int mm_handle_fault(struct mm *mm, uint64_t addr, int access, int *signo,
 		    int *code)
 {
@@ -522,8 +563,7 @@ int mm_handle_fault(struct mm *mm, uint64_t addr, int access, int *signo,
 	/* Back and map maximal runs of contiguous file pages with the same
 	 * protection (copy-on-write pages map read-only, except the one a
 	 * write fault is for, which gets a page of its own first). */
-	uint64_t run_addr = 0, run_off = 0, run_len = 0;
-	int run_prot = 0;
+	struct map_run run = { 0 };
 	for (pn = lo >> PAGE_SHIFT; pn < hi >> PAGE_SHIFT; pn++) {
 		uint64_t e = back_pages(mm, v, pn, (hi >> PAGE_SHIFT) - pn);
 		int prot = v->prot;
@@ -543,24 +583,13 @@ int mm_handle_fault(struct mm *mm, uint64_t addr, int access, int *signo,
 		} else {
 			*pagemap_slot(&mm->pages, pn, false) = e | PTE_MAPPED;
 		}
-		uint64_t off = e & PAGE_MASK;
-		if (e && run_len && run_off + run_len == off && run_prot == prot &&
-		    run_addr + run_len == pn << PAGE_SHIFT) {
-			run_len += PAGE_SIZE;
+		if (e && run_grow(&run, pn, e & PAGE_MASK, prot))
 			continue;
-		}
-		if (run_len)
-			platform_as_map(mm->as, run_addr, run_len, run_prot, run_off);
-		run_len = 0;
-		if (e) {
-			run_addr = pn << PAGE_SHIFT;
-			run_off = off;
-			run_len = PAGE_SIZE;
-			run_prot = prot;
-		}
+		run_flush(mm, &run);
+		if (e)
+			run_start(&run, pn, e & PAGE_MASK, prot);
 	}
-	if (run_len)
-		platform_as_map(mm->as, run_addr, run_len, run_prot, run_off);
+	run_flush(mm, &run);
 	if (platform_as_flush(mm->as) != 0 && !err)
 		err = -EFAULT;
 	pthread_mutex_unlock(&mm->lock);
@@ -724,8 +753,7 @@ static void premap_range(struct mm *mm, struct vma *v, uint64_t lo, uint64_t hi,
 			 unsigned *ops)
 {
 	uint64_t pn = MAX(lo, v->start) >> PAGE_SHIFT, end = MIN(hi, v->end) >> PAGE_SHIFT, val;
-	uint64_t run_addr = 0, run_off = 0, run_len = 0;
-	int run_prot = 0;
+	struct map_run run = { .lazy = true };
 
 	if (v->prot == PROT_NONE)
 		return;
@@ -756,25 +784,19 @@ static void premap_range(struct mm *mm, struct vma *v, uint64_t lo, uint64_t hi,
 			pn++;
 			continue;
 		}
-		if (run_len && run_addr + run_len == pn << PAGE_SHIFT &&
-		    run_off + run_len == (val & PAGE_MASK) && run_prot == prot) {
-			run_len += PAGE_SIZE;
-		} else {
-			if (run_len) {
-				platform_as_map_lazy(mm->as, run_addr, run_len, run_prot, run_off);
+		if (!run_grow(&run, pn, val & PAGE_MASK, prot)) {
+			if (run.len) {
+				run_flush(mm, &run);
 				if (!--*ops)
 					return;
 			}
-			run_addr = pn << PAGE_SHIFT;
-			run_off = val & PAGE_MASK;
-			run_len = PAGE_SIZE;
-			run_prot = prot;
+			run_start(&run, pn, val & PAGE_MASK, prot);
 		}
 		*e = val | PTE_MAPPED;
 		pn++;
 	}
-	if (run_len && *ops) {
-		platform_as_map_lazy(mm->as, run_addr, run_len, run_prot, run_off);
+	if (run.len && *ops) {
+		run_flush(mm, &run);
 		--*ops;
 	}
 }

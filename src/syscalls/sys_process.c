@@ -294,31 +294,6 @@ long sys_sched_yield(struct task *t, const uint64_t a[6])
 	return 0;
 }
 
-long sys_sched_getaffinity(struct task *t, const uint64_t a[6])
-{
-	cpu_set_t set;
-	size_t len = a[1], size;
-
-	if ((int)a[0] < 0)
-		return -ESRCH;
-	/* Linux: kernel/sched/core.c; the mask is nr_cpu_ids bits in longs. */
-	long ncpu = sysconf(_SC_NPROCESSORS_CONF);
-	size = ALIGN_UP((size_t)(ncpu + 7) / 8, sizeof(long));
-	if (len * 8 < (size_t)ncpu || (len & (sizeof(long) - 1)))
-		return -EINVAL;
-	pthread_mutex_lock(&t->k->lock);
-	struct task *target = a[0] ? task_by_tid(t->k, (int)a[0]) : t;
-	if (target && target->has_affinity)
-		set = target->affinity;
-	else
-		platform_cpus(&set);
-	pthread_mutex_unlock(&t->k->lock);
-	if (!target)
-		return -ESRCH;
-	size = MIN(size, len);
-	return mm_copy_out(t->mm, a[2], &set, size) ? -EFAULT : (long)size;
-}
-
 long sys_getcpu(struct task *t, const uint64_t a[6])
 {
 	unsigned cpu, node;

@@ -13,6 +13,7 @@
 #include <sched.h>
 #include <string.h>
 #include <sys/resource.h>
+#include <unistd.h>
 
 #include "kernel/kernel.h"
 #include "mm/mm.h"
@@ -244,14 +245,25 @@ long sys_sched_rr_get_interval(struct task *t, const uint64_t a[6])
 	return mm_copy_out(t->mm, a[1], &ts, sizeof(ts)) ? -EFAULT : 0;
 }
 
+/*
+ * CPU affinity is per thread, as in Linux: kept on the task (for
+ * sched_getaffinity, and inherited by clone) and applied to its stub
+ * thread by the task's own thread (task_apply_affinity).  A task with no
+ * mask of its own has moat's CPUs.  Returns the thread pid names (0: t),
+ * or NULL; k->lock held.
+ */
+static struct task *affinity_target(struct task *t, uint64_t pid)
+{
+	return pid ? task_by_tid(t->k, (int)pid) : t;
+}
+
 long sys_sched_setaffinity(struct task *t, const uint64_t a[6])
 {
 	cpu_set_t want, have;
 	size_t len = MIN((size_t)a[1], sizeof(want));
 	struct task *target;
-	long ret;
+	long ret = check_pid(t, a[0]);
 
-	ret = check_pid(t, a[0]);
 	if (ret)
 		return ret;
 	CPU_ZERO(&want);
@@ -261,10 +273,8 @@ long sys_sched_setaffinity(struct task *t, const uint64_t a[6])
 	CPU_AND(&want, &want, &have);
 	if (!CPU_COUNT(&want))
 		return -EINVAL;
-	/* Per thread, as Linux: kept for sched_getaffinity and applied to
-	 * the thread's stub thread by its own task thread. */
 	pthread_mutex_lock(&t->k->lock);
-	target = a[0] ? task_by_tid(t->k, (int)a[0]) : t;
+	target = affinity_target(t, a[0]);
 	if (target) {
 		target->affinity = want;
 		target->has_affinity = !CPU_EQUAL(&want, &have);
@@ -276,4 +286,30 @@ long sys_sched_setaffinity(struct task *t, const uint64_t a[6])
 	if (target == t)
 		task_apply_affinity(t);
 	return 0;
+}
+
+long sys_sched_getaffinity(struct task *t, const uint64_t a[6])
+{
+	cpu_set_t set;
+	size_t len = a[1], size;
+	struct task *target;
+
+	if ((int)a[0] < 0)
+		return -ESRCH;
+	/* Linux: kernel/sched/core.c; the mask is nr_cpu_ids bits in longs. */
+	long ncpu = sysconf(_SC_NPROCESSORS_CONF);
+	size = ALIGN_UP((size_t)(ncpu + 7) / 8, sizeof(long));
+	if (len * 8 < (size_t)ncpu || (len & (sizeof(long) - 1)))
+		return -EINVAL;
+	pthread_mutex_lock(&t->k->lock);
+	target = affinity_target(t, a[0]);
+	if (target && target->has_affinity)
+		set = target->affinity;
+	else
+		platform_cpus(&set);
+	pthread_mutex_unlock(&t->k->lock);
+	if (!target)
+		return -ESRCH;
+	size = MIN(size, len);
+	return mm_copy_out(t->mm, a[2], &set, size) ? -EFAULT : (long)size;
 }

@@ -93,13 +93,6 @@ static long do_clone(struct task *t, const struct clone_args_k *ca, bool clone3)
 	}
 	c->sigmask = t->sigmask;
 	memcpy(c->comm, t->comm, sizeof(c->comm));
-	/* Linux: the affinity is inherited (its stub thread gets it as the
-	 * child first runs). */
-	pthread_mutex_lock(&k->lock);
-	c->affinity = t->affinity;
-	c->has_affinity = t->has_affinity;
-	c->affinity_dirty = t->has_affinity;
-	pthread_mutex_unlock(&k->lock);
 	seccomp_get(t->seccomp);
 	c->seccomp = t->seccomp;
 	c->seccomp_mode = t->seccomp_mode;
@@ -190,6 +183,11 @@ static long do_clone(struct task *t, const struct clone_args_k *ca, bool clone3)
 		goto fail;
 	}
 	c->tid = tid;
+	/* Linux: the affinity is inherited (its stub thread gets it as the
+	 * child first runs). */
+	c->affinity = t->affinity;
+	c->has_affinity = t->has_affinity;
+	c->affinity_dirty = t->has_affinity;
 	if (flags & CLONE_THREAD) {
 		c->tg = t->tg;
 	} else {

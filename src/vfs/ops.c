@@ -128,6 +128,13 @@ int vfs_open_path(struct task *t, const struct path *p, int flags, struct file *
 	return 0;
 }
 
+/* A new regular file of t's: mode less the umask, t's IDs. */
+static struct new_node regular_node(struct task *t, mode_t mode)
+{
+	return (struct new_node){ .mode = S_IFREG | (mode & 07777 & ~t->fs->umask),
+				  .uid = t->cred.uid, .gid = t->cred.gid };
+}
+
 /* Creates (vfs_lock held) the negative dentry d in dir. */
 static int create_locked(struct task *t, struct path *dir, struct dentry *d,
 			 const struct new_node *nn)
@@ -227,10 +234,7 @@ static int open_create(struct task *t, int dirfd, const struct path *start,
 		return err;
 	}
 	if (!d->inode) {
-		struct new_node nn = {
-			.mode = S_IFREG | (mode & 07777 & ~t->fs->umask),
-			.uid = t->cred.uid, .gid = t->cred.gid,
-		};
+		struct new_node nn = regular_node(t, mode);
 		err = create_locked(t, &res.path, d, &nn);
 		if (err)
 			goto out;
@@ -305,10 +309,7 @@ int vfs_open_tmpfile(struct task *t, int dirfd, const char *path, int flags, mod
 	else if (!(err = may_modify_dir(&res.path, &t->cred)) && !dir->ops->tmpfile)
 		err = -EOPNOTSUPP;
 	if (!err) {
-		struct new_node nn = {
-			.mode = S_IFREG | (mode & 07777 & ~t->fs->umask),
-			.uid = t->cred.uid, .gid = t->cred.gid,
-		};
+		struct new_node nn = regular_node(t, mode);
 		err = dir->ops->tmpfile(dir, &nn, &inode);
 	}
 	if (err) {

@@ -124,6 +124,17 @@ static bool placed_first;               /* the first stub was placed */
 static pid_t sentry_pid;
 static uint64_t tsc0, ns0;
 
+/* The CPUs moat may use but cpu, in *set: whether there are any (none
+ * either when cpu is not one of them). */
+static bool cpus_without(int cpu, cpu_set_t *set)
+{
+	*set = sentry_cpus;
+	if (cpu < 0 || cpu >= CPU_SETSIZE || !CPU_ISSET(cpu, set))
+		return false;
+	CPU_CLR(cpu, set);
+	return CPU_COUNT(set) > 0;
+}
+
 static pthread_mutex_t as_list_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct platform_as *as_list;
 
@@ -566,13 +577,8 @@ struct platform_as *platform_as_new(void)
 	 * takes moat's whole CPU mask back.  Later stubs are forked ahead of
 	 * need (kernel_new_as's spare) and are left where Linux puts them.
 	 */
-	cpu_set_t away = sentry_cpus;
-	int cpu = sched_getcpu();
-	bool place = !placed_first && cpu >= 0 && CPU_COUNT(&sentry_cpus) > 1;
-	if (place) {
-		CPU_CLR(cpu, &away);
-		place = CPU_COUNT(&away) > 0;
-	}
+	cpu_set_t away;
+	bool place = !placed_first && cpus_without(sched_getcpu(), &away);
 	as->req->pinned = !place;
 	as->req->cpus_len = place ? (uint32_t)MIN(sizeof(sentry_cpus), sizeof(as->req->cpus)) : 0;
 	memcpy(as->req->cpus, &sentry_cpus, as->req->cpus_len);
@@ -1309,12 +1315,9 @@ void platform_ctx_reset_fp(struct platform_ctx *ctx)
 static void leave_stub_cpu(struct platform_ctx *ctx)
 {
 	int cpu = sched_getcpu();
-	cpu_set_t away = sentry_cpus;
+	cpu_set_t away;
 
-	if (cpu < 0 || (uint32_t)cpu != READ_ONCE(ctx->m->stub_cpu) || !CPU_ISSET(cpu, &away))
-		return;
-	CPU_CLR(cpu, &away);
-	if (CPU_COUNT(&away) == 0)
+	if (cpu < 0 || (uint32_t)cpu != READ_ONCE(ctx->m->stub_cpu) || !cpus_without(cpu, &away))
 		return;
 	ctx->stat_moves++;
 	if (sched_setaffinity(0, sizeof(away), &away) == 0)
