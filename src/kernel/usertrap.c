@@ -238,6 +238,14 @@ void usertrap_maybe_patch(struct task *t)
 	case __NR_execve: case __NR_execveat: case __NR_exit: case __NR_exit_group:
 		return;
 	}
+	/* Nor does a fork's child that is about to exec: its first few
+	 * sites would each cost a copy of a shared code page and of the
+	 * trampoline table's page, and split its mappings. */
+	uint32_t hold = READ_ONCE(mm->usertrap_hold);
+	if (hold) {
+		WRITE_ONCE(mm->usertrap_hold, hold - 1);
+		return;
+	}
 	/* Most sites that still trap cannot be patched: remember them (a
 	 * racy hint: at worst a site is looked at again, or not patched). */
 	uint64_t *nope = &mm->usertrap_nope[(t->regs.rip >> 1) % ARRAY_SIZE(mm->usertrap_nope)];

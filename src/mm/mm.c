@@ -698,6 +698,7 @@ struct mm *mm_fork(struct mm *old, size_t copy_budget)
 	mm->usertrap_next = old->usertrap_next;
 	mm->usertrap_xnext = old->usertrap_xnext;
 	memcpy(mm->usertrap_nope, old->usertrap_nope, sizeof(mm->usertrap_nope));
+	mm->usertrap_hold = USERTRAP_FORK_HOLD;
 
 	for (size_t i = 0; i < old->nvmas; i++) {
 		struct vma *v = &old->vmas[i];

@@ -95,6 +95,8 @@ struct vma {
 	uint32_t fault_count;     /* grows the fault-around window */
 };
 
+#define USERTRAP_FORK_HOLD 16
+
 struct mm {
 	pthread_mutex_t lock;
 	int refs;
@@ -116,6 +118,9 @@ struct mm {
 				   * mapped yet, UINT32_MAX: cannot be */
 	uint64_t usertrap_nope[32]; /* sites seen not patchable (by rip), a
 				     * hint kernel/usertrap.c keeps */
+	uint32_t usertrap_hold;   /* unpatched syscalls a fork's child makes
+				   * before its sites are patched: most exec
+				   * first (kernel/usertrap.c) */
 
 	struct platform_as *as;   /* the stub process */
 };
