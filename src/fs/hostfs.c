@@ -492,8 +492,14 @@ static void rcache_release(struct memobj *obj)
 	free(rc);
 }
 
+static int rcache_host_fd(struct memobj *obj)
+{
+	return ((struct rcache *)obj->priv)->fd;
+}
+
 static const struct memobj_ops rcache_ops = {
 	.fill = rcache_fill, .fill_range = rcache_fill_range, .release = rcache_release,
+	.host_fd = rcache_host_fd,
 };
 
 /* Returns the read cache of a read-only tree's inode, referenced, or NULL

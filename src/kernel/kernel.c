@@ -301,17 +301,32 @@ int kernel_run(const struct kernel_config *cfg, int *load_err, const char **what
 	free(exe);
 	*what = exe_path;
 
-	/* The stub starts up on the other CPU while the program loads. */
-	t->mm->as = platform_as_new();
-	if (!t->mm->as) {
-		*load_err = -errno;
-		return abort_start(k, t, 125);
-	}
+	/* The program loads first, so that its stub, forked next, maps the
+	 * read-only segments straight from the host file (the loader only
+	 * writes through the memory file meanwhile). */
+	t->mm->host_maps_wanted = true;
 	err = loader_load(t, exe_path, cfg->argv, cfg->envp);
 	if (err) {
 		*load_err = err;
 		return abort_start(k, t, err == -ENOENT ? 127 : 126);
 	}
+	struct platform_file_map maps[MM_HOST_MAPS];
+	unsigned nmaps = t->mm->nhost_maps, mapped = 0;
+	for (unsigned i = 0; i < nmaps; i++) {
+		const struct mm_host_map *h = &t->mm->host_maps[i];
+		maps[i] = (struct platform_file_map){
+			.addr = h->addr, .len = h->len, .off = h->off, .prot = h->prot, .fd = h->fd,
+		};
+	}
+	t->mm->as = platform_as_new_mapped(maps, nmaps, &mapped);
+	if (!t->mm->as) {
+		*load_err = -errno;
+		return abort_start(k, t, 125);
+	}
+	mm_host_maps_done(t->mm, nmaps && mapped == nmaps);
+	/* The rest of the image is read in while the stub starts up. */
+	mm_populate_later(t->mm);
+	moat_log("program: %u of %u read-only segments mapped from the host file", mapped, nmaps);
 	t->ctx = platform_ctx_new(t->mm->as);
 	if (!t->ctx) {
 		*load_err = -errno;

@@ -165,6 +165,13 @@ static int elf_map(struct task *t, struct mm *mm, struct exec_file *ef, struct e
 		return err;
 	file_name_mapping(t, ef->f, file);
 
+	/* Read-only segments the new stub maps from the host file (whole
+	 * pages: moat's view zeroes the last one's tail past p_filesz, the
+	 * host file's page need not), left out of the read-in below. */
+	uint64_t held[MM_HOST_MAPS][2];
+	unsigned nheld = 0;
+	int host_fd = mm->host_maps_wanted ? mm_file_host_fd(file) : -1;
+
 	img->start_code = UINT64_MAX;
 	for (int i = 0; i < img->eh.e_phnum; i++) {
 		Elf64_Phdr *p = &img->ph[i];
@@ -186,6 +193,13 @@ static int elf_map(struct task *t, struct mm *mm, struct exec_file *ef, struct e
 				err = (int)r;
 				break;
 			}
+		}
+		uint64_t whole_end = ALIGN_DOWN(vaddr + p->p_filesz, PAGE_SIZE);
+		if (host_fd >= 0 && !(p->p_flags & PF_W) && whole_end > start && nheld < MM_HOST_MAPS &&
+		    mm_host_map(mm, start, whole_end - start, prot_of(p->p_flags), host_fd,
+				ALIGN_DOWN(p->p_offset, PAGE_SIZE))) {
+			held[nheld][0] = start;
+			held[nheld++][1] = whole_end;
 		}
 		if (end > file_end) {
 			r = mm_map_anon_fixed(mm, file_end, end - file_end, prot_of(p->p_flags), 0);
@@ -213,8 +227,18 @@ static int elf_map(struct task *t, struct mm *mm, struct exec_file *ef, struct e
 	mm_file_put(file);
 	/* Read the image in now, while the stub starts up or the old image
 	 * is torn down, rather than at a trap per segment once it runs. */
-	if (!err)
-		mm_populate(mm, lo + img->bias, hi + img->bias, LOADER_POPULATE_PAGES);
+	if (!err) {
+		uint64_t a = lo + img->bias, budget = LOADER_POPULATE_PAGES;
+		for (unsigned k = 0; k <= nheld; k++) {
+			uint64_t b = k < nheld ? held[k][0] : hi + img->bias;
+			if (b > a) {
+				mm_populate_soon(mm, a, b, budget);
+				budget -= MIN(budget, (b - a) >> PAGE_SHIFT);
+			}
+			if (k < nheld)
+				a = MAX(a, held[k][1]);
+		}
+	}
 	return err;
 }
 

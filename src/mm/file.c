@@ -74,6 +74,15 @@ uint64_t mm_file_size(struct mm_file *f)
 	return f->size;
 }
 
+int mm_file_host_fd(struct mm_file *f)
+{
+	if (f->host_fd >= 0)
+		return f->host_fd;
+	if (f->obj && f->obj->ops && f->obj->ops->host_fd)
+		return f->obj->ops->host_fd(f->obj);
+	return -1;
+}
+
 void mm_file_get(struct mm_file *f)
 {
 	__atomic_fetch_add(&f->refs, 1, __ATOMIC_RELAXED);

@@ -31,6 +31,9 @@ struct memobj_ops {
 	/* Writes one present page back to the file. */
 	void (*writeback)(struct memobj *obj, uint64_t pgoff, const void *page);
 	void (*release)(struct memobj *obj);
+	/* Optional: a host descriptor whose bytes are the object's and never
+	 * change (a read-only tree's file), for mapping it directly. */
+	int (*host_fd)(struct memobj *obj);
 };
 
 struct memobj {

@@ -248,11 +248,20 @@ static uint64_t get_unmapped_area(struct mm *mm, uint64_t hint, uint64_t len,
 
 /* ---- pages ---- */
 
+/* Whether a VMA in [lo, hi) may have host-file pages in the stub. */
+static bool host_mapped(struct mm *mm, uint64_t lo, uint64_t hi)
+{
+	for (size_t i = vma_index(mm, lo); i < mm->nvmas && mm->vmas[i].start < hi; i++)
+		if (mm->vmas[i].flags & VMA_HOSTMAP)
+			return true;
+	return false;
+}
+
 /* Removes [lo, hi) from the stub; pages stay backed.  Returns 0 or -errno. */
 static int stub_unmap(struct mm *mm, uint64_t lo, uint64_t hi)
 {
 	uint64_t val, pn = lo >> PAGE_SHIFT, end = hi >> PAGE_SHIFT;
-	bool mapped = false;
+	bool mapped = host_mapped(mm, lo, hi);
 
 	while ((pn = pagemap_next(&mm->pages, pn, end, &val)) < end) {
 		if (val & PTE_MAPPED) {
@@ -676,6 +685,7 @@ struct mm *mm_fork(struct mm *old, size_t copy_budget)
 		if (old->vmas[i].flags & VMA_DONTFORK)
 			continue;
 		mm->vmas[mm->nvmas] = old->vmas[i];
+		mm->vmas[mm->nvmas].flags &= ~VMA_HOSTMAP;   /* the child's stub has none */
 		vma_get_refs(&mm->vmas[mm->nvmas++]);
 	}
 	mm->task_size = old->task_size;
@@ -758,7 +768,7 @@ static void premap_range(struct mm *mm, struct vma *v, uint64_t lo, uint64_t hi,
 
 	if (v->prot == PROT_NONE)
 		return;
-	if (shares_cache(v)) {
+	if (shares_cache(v) && !(v->flags & VMA_HOSTMAP)) {
 		/* What the file's cache already holds (another process
 		 * mapped it) is backed now too, as a fault would. */
 		uint64_t size = ALIGN_UP(mm_file_size(v->file), PAGE_SIZE);
@@ -802,6 +812,34 @@ static void premap_range(struct mm *mm, struct vma *v, uint64_t lo, uint64_t hi,
 	}
 }
 
+bool mm_host_map(struct mm *mm, uint64_t addr, uint64_t len, int prot, int fd, uint64_t off)
+{
+	if (mm->nhost_maps == MM_HOST_MAPS || fd < 0 || !len || (prot & PROT_WRITE))
+		return false;
+	pthread_mutex_lock(&mm->lock);
+	mm->host_maps[mm->nhost_maps++] = (struct mm_host_map){
+		.addr = addr, .len = len, .off = off, .prot = prot, .fd = fd,
+	};
+	for (size_t i = vma_index(mm, addr); i < mm->nvmas && mm->vmas[i].start < addr + len; i++)
+		mm->vmas[i].flags |= VMA_HOSTMAP;
+	pthread_mutex_unlock(&mm->lock);
+	return true;
+}
+
+void mm_host_maps_done(struct mm *mm, bool mapped)
+{
+	pthread_mutex_lock(&mm->lock);
+	for (unsigned k = 0; k < mm->nhost_maps && !mapped; k++) {
+		const struct mm_host_map *h = &mm->host_maps[k];
+		for (size_t i = vma_index(mm, h->addr);
+		     i < mm->nvmas && mm->vmas[i].start < h->addr + h->len; i++)
+			mm->vmas[i].flags &= ~VMA_HOSTMAP;
+	}
+	mm->nhost_maps = 0;
+	mm->host_maps_wanted = false;
+	pthread_mutex_unlock(&mm->lock);
+}
+
 void mm_populate(struct mm *mm, uint64_t lo, uint64_t hi, uint64_t max_pages)
 {
 	pthread_mutex_lock(&mm->lock);
@@ -820,6 +858,24 @@ void mm_populate(struct mm *mm, uint64_t lo, uint64_t hi, uint64_t max_pages)
 		}
 	}
 	pthread_mutex_unlock(&mm->lock);
+}
+
+void mm_populate_soon(struct mm *mm, uint64_t lo, uint64_t hi, uint64_t max_pages)
+{
+	if (mm->host_maps_wanted && mm->nlater < ARRAY_SIZE(mm->later)) {
+		mm->later[mm->nlater].lo = lo;
+		mm->later[mm->nlater].hi = hi;
+		mm->later[mm->nlater++].pages = max_pages;
+		return;
+	}
+	mm_populate(mm, lo, hi, max_pages);
+}
+
+void mm_populate_later(struct mm *mm)
+{
+	for (unsigned i = 0; i < mm->nlater; i++)
+		mm_populate(mm, mm->later[i].lo, mm->later[i].hi, mm->later[i].pages);
+	mm->nlater = 0;
 }
 
 void mm_premap(struct mm *mm, uint64_t sp, uint64_t pc, unsigned max_runs)

@@ -51,6 +51,8 @@ struct mm_file *mm_file_new(int host_fd);
 /* Pages of obj (referenced by the new file), shared copy-on-write by
  * private mappings until written. */
 struct mm_file *mm_file_new_memobj(struct memobj *obj);
+/* A host descriptor reading f's bytes (its own, or its cache's), or -1. */
+int mm_file_host_fd(struct mm_file *f);
 void mm_file_get(struct mm_file *f);
 void mm_file_put(struct mm_file *f);
 uint64_t mm_file_size(struct mm_file *f);
@@ -82,6 +84,8 @@ struct mm_backing {
 #define VMA_VDSO       0x100 /* moat's vDSO image: "[vdso]" */
 #define VMA_VVAR       0x200 /* its clock parameter page: "[vvar]" */
 #define VMA_USERTRAP   0x400 /* patched syscall sites' trampolines: "[usertrap]" */
+#define VMA_HOSTMAP    0x800 /* the stub may map its pages from the host file,
+			      * apart from the page map (mm_host_map) */
 
 struct vma {
 	uint64_t start, end;      /* page aligned, end exclusive */
@@ -96,6 +100,13 @@ struct vma {
 };
 
 #define USERTRAP_FORK_HOLD 16
+#define MM_HOST_MAPS 4
+
+/* A range of a host file the stub maps itself (mm_host_map). */
+struct mm_host_map {
+	uint64_t addr, len, off;
+	int prot, fd;
+};
 
 struct mm {
 	pthread_mutex_t lock;
@@ -123,6 +134,17 @@ struct mm {
 				   * first (kernel/usertrap.c) */
 
 	struct platform_as *as;   /* the stub process */
+
+	/* The first program's read-only segments, mapped by its new stub
+	 * from the host file (kernel_run); the loader fills these when
+	 * host_maps_wanted. */
+	bool host_maps_wanted;
+	unsigned nhost_maps;
+	struct mm_host_map host_maps[MM_HOST_MAPS];
+	/* What the loader would read in now, left for mm_populate_later to
+	 * do while the new stub starts up (when host_maps_wanted). */
+	unsigned nlater;
+	struct { uint64_t lo, hi, pages; } later[2 * MM_HOST_MAPS + 2];
 };
 
 /* Bits of a page-map entry besides the memory-file page number. */
@@ -149,11 +171,26 @@ void mm_get(struct mm *mm);
  */
 void mm_premap(struct mm *mm, uint64_t sp, uint64_t pc, unsigned max_runs);
 /*
+ * Records that the stub about to be made maps [addr, addr + len) of a
+ * private read-only file VMA from host descriptor fd at off itself, and
+ * marks the VMAs there VMA_HOSTMAP (their pages are then not in the page
+ * map until the sentry needs them, and unmapping them from the stub
+ * cannot be skipped).  Returns false when no more fit.
+ */
+bool mm_host_map(struct mm *mm, uint64_t addr, uint64_t len, int prot, int fd, uint64_t off);
+/* The stub was made: mapped says whether it mapped the recorded ranges
+ * (if not, they fault in as any other file pages). */
+void mm_host_maps_done(struct mm *mm, bool mapped);
+
+/*
  * Backs the first max_pages pages of the VMAs in [lo, hi) now, file pages read
  * in runs, without mapping them (mm_premap does): the loader's program
  * image, read while the stub starts up instead of at a fault per VMA.
  */
 void mm_populate(struct mm *mm, uint64_t lo, uint64_t hi, uint64_t max_pages);
+/* mm_populate, or, while host maps are wanted, noted for mm_populate_later. */
+void mm_populate_soon(struct mm *mm, uint64_t lo, uint64_t hi, uint64_t max_pages);
+void mm_populate_later(struct mm *mm);
 /*
  * The key of a futex at addr: (mm, addr) for a private futex or private
  * memory, (memory object, offset) for a shared futex on shared memory, so

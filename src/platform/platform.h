@@ -63,6 +63,22 @@ uint64_t platform_task_size(void);
  * Returns NULL with errno set on failure.
  */
 struct platform_as *platform_as_new(void);
+
+/* A host file's pages mapped privately and read-only into a new stub. */
+struct platform_file_map {
+	uint64_t addr, len, off;
+	int prot;                 /* PROT_READ, PROT_EXEC */
+	int fd;                   /* the sentry's descriptor, for reading */
+};
+/*
+ * platform_as_new, with up to 4 host-file ranges mapped in the stub
+ * straight from the host's page cache (nothing copied into the memory
+ * file) where the stub is forked by the sentry itself, as the sandbox's
+ * first one is.  Ranges it does not map stay unmapped: their first touch
+ * faults as usual.  Returns how many it takes care of in *mapped.
+ */
+struct platform_as *platform_as_new_mapped(const struct platform_file_map *maps, unsigned n,
+					   unsigned *mapped);
 /* Kills the stub process; the reaper collects it. Drops the reference. */
 void platform_as_release(struct platform_as *as);
 pid_t platform_as_pid(struct platform_as *as);

@@ -551,8 +551,18 @@ static long stub_spawn(uint64_t ctrl_off)
 
 struct platform_as *platform_as_new(void)
 {
+	return platform_as_new_mapped(NULL, 0, NULL);
+}
+
+struct platform_as *platform_as_new_mapped(const struct platform_file_map *maps, unsigned n,
+					   unsigned *mapped)
+{
 	struct platform_as *as = calloc(1, sizeof(*as));
+	unsigned nmaps = 0;
 	long pid;
+
+	if (mapped)
+		*mapped = 0;
 
 	if (!as) {
 		errno = ENOMEM;
@@ -593,8 +603,27 @@ struct platform_as *platform_as_new(void)
 	}
 
 	pthread_mutex_lock(&as_list_lock);
+	/* File maps ride on the boot page into a stub forked right here
+	 * (not by the factory), which inherits the descriptors.  Numbers
+	 * the stub needs for itself are left out. */
+	bool direct = factory_fd < 0 && (factory_failed || !placed_first);
+	for (unsigned i = 0; direct && i < n; i++)
+		if (n > STUB_FILE_MAPS || maps[i].fd <= STUB_MEMFD || maps[i].fd == pgalloc_fd() ||
+		    (maps[i].prot & ~(PROT_READ | PROT_EXEC)) || maps[i].addr + maps[i].len > region)
+			direct = false;
+	if (direct) {
+		for (unsigned i = 0; i < n; i++)
+			boot->file_maps[i] = (struct stub_file_map){
+				.addr = maps[i].addr, .len = maps[i].len, .off = maps[i].off,
+				.prot = maps[i].prot, .fd = maps[i].fd,
+			};
+		boot->nfile_maps = nmaps = n;
+	}
 	pid = stub_spawn(as->ctrl_off);
+	boot->nfile_maps = 0;
 	placed_first = true;
+	if (mapped && pid >= 0)
+		*mapped = nmaps;
 	if (pid < 0) {
 		pthread_mutex_unlock(&as_list_lock);
 		if (as->first) {

@@ -679,17 +679,13 @@ void stub_main(long memfd, uint64_t ctrl_off)
 
 	leave_sentry(boot);
 
-	if (memfd != STUB_MEMFD) {
-		if (sys2(__NR_dup2, memfd, STUB_MEMFD) != STUB_MEMFD)
-			die(125);
-	}
-	sys3(__NR_close_range, STUB_MEMFD + 1, ~0U, 0);
-
+	/* The memory file keeps its number (it may hold STUB_MEMFD's, or a
+	 * file to map may) until the file maps below are done. */
 	/* The request page becomes read-only; the global page is shared. */
 	if (sys6(__NR_mmap, (long)req, 4096, 1 /* PROT_READ */, 0x11,
-		 STUB_MEMFD, (long)ctrl_off) != (long)req)
+		 memfd, (long)ctrl_off) != (long)req)
 		die(125);
-	if (sys6(__NR_mmap, (long)global(), 4096, 3, 0x11, STUB_MEMFD,
+	if (sys6(__NR_mmap, (long)global(), 4096, 3, 0x11, memfd,
 		 (long)req->global_off) != (long)global())
 		die(125);
 
@@ -702,9 +698,24 @@ void stub_main(long memfd, uint64_t ctrl_off)
 	 * against 25 us for a 16 KiB map, touch, unmap. */
 	sys2(__NR_munmap, 0, base);
 	sys6(__NR_mmap, 0x10000, (long)(base - 0x10000), 0 /* PROT_NONE */,
-	     0x11 /* MAP_SHARED|MAP_FIXED */, STUB_MEMFD, 0);
+	     0x11 /* MAP_SHARED|MAP_FIXED */, memfd, 0);
 	sys2(__NR_munmap, base + STUB_REGION_SIZE,
 	     0x7ffffffff000UL - (base + STUB_REGION_SIZE));
+
+	/* The program's read-only segments, straight from the host file's
+	 * page cache, before the descriptors go: no copy into the memory
+	 * file.  A map that fails leaves the placeholder; the application's
+	 * first touch then faults and the sentry maps its copy as usual. */
+	for (uint32_t i = 0; i < boot->nfile_maps && i < STUB_FILE_MAPS; i++) {
+		const struct stub_file_map *fm = &boot->file_maps[i];
+		sys6(__NR_mmap, (long)fm->addr, (long)fm->len, fm->prot,
+		     0x12 /* MAP_PRIVATE|MAP_FIXED */, fm->fd, (long)fm->off);
+	}
+	if (memfd != STUB_MEMFD) {
+		if (sys2(__NR_dup2, memfd, STUB_MEMFD) != STUB_MEMFD)
+			die(125);
+	}
+	sys3(__NR_close_range, STUB_MEMFD + 1, ~0U, 0);
 
 	install_handlers();
 
