@@ -195,10 +195,17 @@ static char *find_program(struct task *t, const char *prog, const char *path, in
 }
 
 /* Start-up failed: undoes kernel_run's work; returns code. */
+/* The first stub, from kernel_run's start until the program has loaded. */
+static struct platform_as *first_as;
+
 static int abort_start(struct kernel *k, struct task *t, int code)
 {
 	struct thread_group *tg = t->tg;
 
+	if (first_as) {
+		platform_as_release(first_as);
+		first_as = NULL;
+	}
 	task_free(t);
 	if (tg && !k->groups)
 		free(tg);
@@ -230,8 +237,20 @@ int kernel_run(const struct kernel_config *cfg, int *load_err, const char **what
 		return 125;
 	}
 	main_thread = pthread_self();
+	/* The first stub starts up on the other CPU while the sandbox is set
+	 * up and the program loads; then it maps the program's read-only
+	 * segments straight from the host files, below. */
+	first_as = platform_as_new_awaiting(true);
+	if (!first_as) {
+		*load_err = -errno;
+		free(k);
+		free(t);
+		return 125;
+	}
 	if (clock_init() || vdso_init()) {
 		*load_err = -ENOMEM;
+		platform_as_release(first_as);
+		first_as = NULL;
 		free(k);
 		free(t);
 		return 125;
@@ -301,9 +320,9 @@ int kernel_run(const struct kernel_config *cfg, int *load_err, const char **what
 	free(exe);
 	*what = exe_path;
 
-	/* The program loads first, so that its stub, forked next, maps the
-	 * read-only segments straight from the host file (the loader only
-	 * writes through the memory file meanwhile). */
+	/* The program loads without its stub (the loader only writes
+	 * through the memory file), which is then sent the read-only
+	 * segments to map and takes the address space. */
 	t->mm->host_maps_wanted = true;
 	err = loader_load(t, exe_path, cfg->argv, cfg->envp);
 	if (err) {
@@ -311,22 +330,20 @@ int kernel_run(const struct kernel_config *cfg, int *load_err, const char **what
 		return abort_start(k, t, err == -ENOENT ? 127 : 126);
 	}
 	struct platform_file_map maps[MM_HOST_MAPS];
-	unsigned nmaps = t->mm->nhost_maps, mapped = 0;
+	unsigned nmaps = t->mm->nhost_maps;
 	for (unsigned i = 0; i < nmaps; i++) {
 		const struct mm_host_map *h = &t->mm->host_maps[i];
 		maps[i] = (struct platform_file_map){
 			.addr = h->addr, .len = h->len, .off = h->off, .prot = h->prot, .fd = h->fd,
 		};
 	}
-	t->mm->as = platform_as_new_mapped(maps, nmaps, &mapped);
-	if (!t->mm->as) {
-		*load_err = -errno;
-		return abort_start(k, t, 125);
-	}
-	mm_host_maps_done(t->mm, nmaps && mapped == nmaps);
-	/* The rest of the image is read in while the stub starts up. */
+	bool mapped = platform_as_give_files(first_as, maps, nmaps);
+	t->mm->as = first_as;
+	first_as = NULL;
+	mm_host_maps_done(t->mm, mapped);
+	/* The rest of the image is read in while the stub maps. */
 	mm_populate_later(t->mm);
-	moat_log("program: %u of %u read-only segments mapped from the host file", mapped, nmaps);
+	moat_log("program: %u read-only segments mapped from the host file", mapped ? nmaps : 0);
 	t->ctx = platform_ctx_new(t->mm->as);
 	if (!t->ctx) {
 		*load_err = -errno;

@@ -71,14 +71,20 @@ struct platform_file_map {
 	int fd;                   /* the sentry's descriptor, for reading */
 };
 /*
- * platform_as_new, with up to 4 host-file ranges mapped in the stub
- * straight from the host's page cache (nothing copied into the memory
- * file) where the stub is forked by the sentry itself, as the sandbox's
- * first one is.  Ranges it does not map stay unmapped: their first touch
- * faults as usual.  Returns how many it takes care of in *mapped.
+ * platform_as_new; with files, the stub (if the sentry forks it itself, as
+ * it does the sandbox's first) then waits, still holding the sentry's
+ * descriptors, for platform_as_give_files before it starts serving.
  */
-struct platform_as *platform_as_new_mapped(const struct platform_file_map *maps, unsigned n,
-					   unsigned *mapped);
+struct platform_as *platform_as_new_awaiting(bool files);
+/*
+ * Has such a stub map up to 4 host-file ranges privately, read-only,
+ * straight from the host's page cache (nothing copied into the memory
+ * file), and lets it go on.  Returns whether it was sent them all; ranges
+ * not mapped stay unmapped (their first touch faults as usual).  n may be
+ * 0.  Every other stub: false.
+ */
+bool platform_as_give_files(struct platform_as *as, const struct platform_file_map *maps,
+			    unsigned n);
 /* Kills the stub process; the reaper collects it. Drops the reference. */
 void platform_as_release(struct platform_as *as);
 pid_t platform_as_pid(struct platform_as *as);

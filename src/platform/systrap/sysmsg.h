@@ -231,14 +231,21 @@ struct ctrl_req {
  * place: the filter, the sentry's pid, and the rseq area of the sentry's
  * main thread (which forks the first stub and the factory: their children
  * inherit its registration and unregister it before dropping its memory). */
-/* A host file's pages a stub forked by the sentry itself maps while it
- * still holds the sentry's descriptors (platform_as_new_mapped). */
+/* Host-file pages the sandbox's first stub maps while it still holds the
+ * sentry's descriptors (platform_as_give_files): fd indexes the
+ * descriptors that came with the message. */
 struct stub_file_map {
 	uint64_t addr, len, off;
 	int32_t prot, fd;
 };
 
 #define STUB_FILE_MAPS 4
+
+struct stub_files {
+	uint32_t n;
+	uint32_t pad;
+	struct stub_file_map maps[STUB_FILE_MAPS];
+};
 
 struct stub_boot {
 	uint64_t filter_len;     /* in sock_filter units */
@@ -247,8 +254,8 @@ struct stub_boot {
 	uint32_t rseq_len;
 	uint64_t rseq_addr;
 	uint32_t rseq_sig;
-	uint32_t nfile_maps;     /* for the next stub forked by the sentry */
-	struct stub_file_map file_maps[STUB_FILE_MAPS];
+	int32_t files_sock;      /* >= 0: wait for a struct stub_files on it */
+	int32_t files_peer;      /* the sentry's end, closed first */
 };
 
 struct ctrl_rep {

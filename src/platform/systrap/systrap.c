@@ -59,6 +59,7 @@ extern const char stub_blob[], stub_blob_end[];
 struct platform_as {
 	pid_t pid;
 	int pidfd;                        /* readable when the stub dies */
+	int files_sock;                   /* platform_as_give_files, or -1 */
 	int refs;                         /* as_list_lock */
 	int dead;
 	int reaped;                       /* as_list_lock */
@@ -342,6 +343,7 @@ int platform_init(const char **why)
 		return -ENOMEM;
 	}
 	boot->sentry_pid = (uint32_t)sentry_pid;
+	boot->files_sock = -1;
 	if (__rseq_size) {
 		/* This (main) thread forks the stubs the sentry forks; glibc
 		 * registers at least the original 32-byte area. */
@@ -551,18 +553,14 @@ static long stub_spawn(uint64_t ctrl_off)
 
 struct platform_as *platform_as_new(void)
 {
-	return platform_as_new_mapped(NULL, 0, NULL);
+	return platform_as_new_awaiting(false);
 }
 
-struct platform_as *platform_as_new_mapped(const struct platform_file_map *maps, unsigned n,
-					   unsigned *mapped)
+struct platform_as *platform_as_new_awaiting(bool files)
 {
 	struct platform_as *as = calloc(1, sizeof(*as));
-	unsigned nmaps = 0;
+	int sv[2] = { -1, -1 };
 	long pid;
-
-	if (mapped)
-		*mapped = 0;
 
 	if (!as) {
 		errno = ENOMEM;
@@ -603,27 +601,25 @@ struct platform_as *platform_as_new_mapped(const struct platform_file_map *maps,
 	}
 
 	pthread_mutex_lock(&as_list_lock);
-	/* File maps ride on the boot page into a stub forked right here
-	 * (not by the factory), which inherits the descriptors.  Numbers
-	 * the stub needs for itself are left out. */
-	bool direct = factory_fd < 0 && (factory_failed || !placed_first);
-	for (unsigned i = 0; direct && i < n; i++)
-		if (n > STUB_FILE_MAPS || maps[i].fd <= STUB_MEMFD || maps[i].fd == pgalloc_fd() ||
-		    (maps[i].prot & ~(PROT_READ | PROT_EXEC)) || maps[i].addr + maps[i].len > region)
-			direct = false;
-	if (direct) {
-		for (unsigned i = 0; i < n; i++)
-			boot->file_maps[i] = (struct stub_file_map){
-				.addr = maps[i].addr, .len = maps[i].len, .off = maps[i].off,
-				.prot = maps[i].prot, .fd = maps[i].fd,
-			};
-		boot->nfile_maps = nmaps = n;
+	/* A stub forked right here (not by the factory) can be sent host
+	 * files to map before it lets go of the sentry's descriptors: it
+	 * waits on its end of a socket pair (platform_as_give_files). */
+	as->files_sock = -1;
+	if (files && factory_fd < 0 && (factory_failed || !placed_first) &&
+	    socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) == 0) {
+		boot->files_sock = sv[1];
+		boot->files_peer = sv[0];
 	}
 	pid = stub_spawn(as->ctrl_off);
-	boot->nfile_maps = 0;
+	boot->files_sock = -1;
 	placed_first = true;
-	if (mapped && pid >= 0)
-		*mapped = nmaps;
+	if (sv[1] >= 0) {
+		close(sv[1]);
+		if (pid >= 0)
+			as->files_sock = sv[0];
+		else
+			close(sv[0]);
+	}
 	if (pid < 0) {
 		pthread_mutex_unlock(&as_list_lock);
 		if (as->first) {
@@ -650,6 +646,48 @@ struct platform_as *platform_as_new_mapped(const struct platform_file_map *maps,
 
 pid_t platform_as_pid(struct platform_as *as) { return as->pid; }
 
+bool platform_as_give_files(struct platform_as *as, const struct platform_file_map *maps,
+			    unsigned n)
+{
+	struct stub_files files = { 0 };
+	union {
+		struct cmsghdr h;
+		char buf[CMSG_SPACE(sizeof(int) * STUB_FILE_MAPS)];
+	} cm = { 0 };
+	struct iovec iov = { &files, sizeof(files) };
+	struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1 };
+	bool sent = false;
+
+	if (as->files_sock < 0)
+		return false;
+	/* Always a message (maybe empty): the stub waits for one. */
+	for (unsigned i = 0; i < n && files.n < STUB_FILE_MAPS; i++) {
+		if ((maps[i].prot & ~(PROT_READ | PROT_EXEC)) || maps[i].fd < 0 ||
+		    maps[i].addr < 0x10000 || maps[i].addr + maps[i].len > region ||
+		    maps[i].addr + maps[i].len < maps[i].addr)
+			continue;
+		files.maps[files.n] = (struct stub_file_map){
+			.addr = maps[i].addr, .len = maps[i].len, .off = maps[i].off,
+			.prot = maps[i].prot, .fd = (int32_t)files.n,
+		};
+		((int *)CMSG_DATA(&cm.h))[files.n++] = maps[i].fd;
+	}
+	if (files.n != n)
+		files.n = 0;          /* all or nothing */
+	if (files.n) {
+		msg.msg_control = cm.buf;
+		msg.msg_controllen = CMSG_SPACE(sizeof(int) * n);
+		cm.h.cmsg_level = SOL_SOCKET;
+		cm.h.cmsg_type = SCM_RIGHTS;
+		cm.h.cmsg_len = CMSG_LEN(sizeof(int) * n);
+	}
+	sent = sendmsg(as->files_sock, &msg, MSG_NOSIGNAL) == (ssize_t)sizeof(files) && files.n;
+	/* Even without a message, the stub sees the end of the socket. */
+	close(as->files_sock);
+	as->files_sock = -1;
+	return sent;
+}
+
 /* Frees as once it is both released and reaped; as_list_lock held. */
 static void as_maybe_free(struct platform_as *as)
 {
@@ -657,6 +695,8 @@ static void as_maybe_free(struct platform_as *as)
 		return;
 	if (as->pidfd >= 0)
 		close(as->pidfd);
+	if (as->files_sock >= 0)
+		close(as->files_sock);
 	for (int i = 0; i < as->nlate; i++)
 		pgalloc_put(as->late_areas[i], STUB_AREA_SIZE / PAGE_SIZE);
 	free(as->late_areas);

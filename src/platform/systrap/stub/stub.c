@@ -608,6 +608,56 @@ static void install_handlers(void)
 	sys4(__NR_rt_sigprocmask, 2 /* SIG_SETMASK */, &mask, 0, 8);
 }
 
+/* Kernel ABI socket message structures. */
+struct k_iovec {
+	void *base;
+	uint64_t len;
+};
+
+struct k_msghdr {
+	void *name;
+	int namelen;
+	struct k_iovec *iov;
+	uint64_t iovlen;
+	void *control;
+	uint64_t controllen;
+	unsigned flags;
+};
+
+struct k_cmsghdr {
+	uint64_t len;
+	int level, type;
+	int fds[STUB_FILE_MAPS];
+};
+
+/* Receives a struct stub_files and its descriptors on sock and maps each
+ * entry (privately, read-only: the sentry checked the list); errors leave
+ * the placeholder.  The descriptors are closed with the rest. */
+static void map_files(long sock)
+{
+	struct stub_files files;
+	struct k_cmsghdr cm;
+	struct k_iovec iov = { &files, sizeof(files) };
+	struct k_msghdr msg = { .iov = &iov, .iovlen = 1, .control = &cm,
+				.controllen = sizeof(cm) };
+	long n;
+
+	do
+		n = sys3(__NR_recvmsg, sock, &msg, 0x40000000 /* MSG_CMSG_CLOEXEC */);
+	while (n == -4 /* EINTR */);
+	if (n != (long)sizeof(files) || msg.controllen < 16 || cm.level != 1 /* SOL_SOCKET */ ||
+	    cm.type != 1 /* SCM_RIGHTS */)
+		return;
+	uint32_t nfds = (uint32_t)((cm.len - 16) / sizeof(int));
+	for (uint32_t i = 0; i < files.n && i < STUB_FILE_MAPS; i++) {
+		const struct stub_file_map *fm = &files.maps[i];
+		if (fm->fd < 0 || (uint32_t)fm->fd >= nfds || (fm->prot & ~5))
+			continue;
+		sys6(__NR_mmap, (long)fm->addr, (long)fm->len, fm->prot,
+		     0x12 /* MAP_PRIVATE|MAP_FIXED */, cm.fds[fm->fd], (long)fm->off);
+	}
+}
+
 /*
  * Ties a freshly forked stub or factory to the sentry: it dies with the
  * sentry (and dies at once if the sentry is already gone and it was
@@ -702,14 +752,19 @@ void stub_main(long memfd, uint64_t ctrl_off)
 	sys2(__NR_munmap, base + STUB_REGION_SIZE,
 	     0x7ffffffff000UL - (base + STUB_REGION_SIZE));
 
-	/* The program's read-only segments, straight from the host file's
-	 * page cache, before the descriptors go: no copy into the memory
-	 * file.  A map that fails leaves the placeholder; the application's
-	 * first touch then faults and the sentry maps its copy as usual. */
-	for (uint32_t i = 0; i < boot->nfile_maps && i < STUB_FILE_MAPS; i++) {
-		const struct stub_file_map *fm = &boot->file_maps[i];
-		sys6(__NR_mmap, (long)fm->addr, (long)fm->len, fm->prot,
-		     0x12 /* MAP_PRIVATE|MAP_FIXED */, fm->fd, (long)fm->off);
+	install_handlers();
+	if (sys2(__NR_prctl, PR_SET_NO_NEW_PRIVS, 1) != 0)
+		die(125);
+
+	/* The sandbox's first stub, forked while the sentry sets up, waits
+	 * here for the program's read-only segments and maps them straight
+	 * from the host files' page cache, before its descriptors go: no
+	 * copy into the memory file.  No application runs anywhere yet.  A
+	 * map that fails (or no message) leaves the placeholder; the first
+	 * touch then faults and the sentry maps its copy as usual. */
+	if (boot->files_sock >= 0) {
+		sys1(__NR_close, boot->files_peer);   /* so that the sentry's close ends the wait */
+		map_files(boot->files_sock);
 	}
 	if (memfd != STUB_MEMFD) {
 		if (sys2(__NR_dup2, memfd, STUB_MEMFD) != STUB_MEMFD)
@@ -717,14 +772,10 @@ void stub_main(long memfd, uint64_t ctrl_off)
 	}
 	sys3(__NR_close_range, STUB_MEMFD + 1, ~0U, 0);
 
-	install_handlers();
-
 	struct sock_fprog prog = {
 		.len = (unsigned short)boot->filter_len,
 		.filter = (struct sock_filter *)boot->filter,
 	};
-	if (sys2(__NR_prctl, PR_SET_NO_NEW_PRIVS, 1) != 0)
-		die(125);
 	if (sys3(__NR_seccomp, SECCOMP_SET_MODE_FILTER, 0, &prog) != 0)
 		die(125);
 
