@@ -39,7 +39,7 @@
  */
 #include "kernel/kernel.h"
 
-#include <cpuid.h>
+#include <sys/platform/x86.h>
 #include <errno.h>
 #include <time.h>
 
@@ -133,14 +133,11 @@ static void set_offsets(bool force)
 	}
 }
 
+/* From libc's CPU features, read at its start-up: a CPUID instruction
+ * costs a VM exit (~5 us on this class of machine). */
 static bool invariant_tsc(void)
 {
-	unsigned a, b, c, d;
-
-	if (!__get_cpuid(0x80000000, &a, &b, &c, &d) || a < 0x80000007)
-		return false;
-	__cpuid(0x80000007, a, b, c, d);
-	return d & (1u << 8);
+	return CPU_FEATURE_PRESENT(INVARIANT_TSC);
 }
 
 int clock_init(void)

@@ -20,6 +20,7 @@
 #include "platform/platform.h"
 
 #include <cpuid.h>
+#include <sys/platform/x86.h>
 #include <errno.h>
 #include <linux/audit.h>
 #include <linux/filter.h>
@@ -270,8 +271,7 @@ static void xsave_probe(struct stub_global *g)
 	unsigned a, b, c, d;
 	uint32_t lo, hi;
 
-	__cpuid(1, a, b, c, d);
-	if (!(c & (1u << 27)))
+	if (!CPU_FEATURE_ACTIVE(OSXSAVE))
 		return;
 	__asm__ volatile("xgetbv" : "=a"(lo), "=d"(hi) : "c"(0));
 	__cpuid_count(0xd, 0, a, b, c, d);
@@ -360,7 +360,7 @@ int platform_init(const char **why)
 	global = pgalloc_ptr(global_off);
 	global->tsc_per_us = 2000;            /* refined by platform_calibrate */
 	xsave_probe(global);
-	global->max_spinners = (uint32_t)sysconf(_SC_NPROCESSORS_ONLN);
+	global->max_spinners = (uint32_t)CPU_COUNT(&sentry_cpus);   /* the CPUs moat may use */
 	if (global->max_spinners < 2)
 		global->max_spinners = 0;     /* never spin on one CPU */
 	tsc0 = rdtsc();
