@@ -307,6 +307,8 @@ struct thread_group *thread_group_new(struct kernel *k, int tgid);
 int pid_alloc(struct kernel *k);
 /* The task's exit path: everything after it leaves the run loop. */
 /* Returns whether t was the sandbox's last task. */
+/* Ends moat with the sandbox's exit status (its last task has exited). */
+void kernel_exit(struct kernel *k) __attribute__((noreturn));
 bool task_exit(struct task *t);
 /* t lets go of mm (exit, execve): CLONE_CHILD_CLEARTID and a waiting
  * vfork parent are told. */

@@ -357,7 +357,7 @@ bool task_exit(struct task *t)
 		pgalloc_set_dying();
 	task_free(t);
 	if (done)
-		eventfd_write(k->wake_fd, 1);
+		kernel_exit(k);
 	return done;
 }
 
