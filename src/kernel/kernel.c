@@ -357,13 +357,8 @@ int kernel_run(const struct kernel_config *cfg, int *load_err, const char **what
 	/* The rest of the image is read in while the stub maps. */
 	mm_populate_later(t->mm);
 	moat_log("program: %u read-only segments mapped from the host file", mapped ? nmaps : 0);
-	t->ctx = platform_ctx_new(t->mm->as);
-	if (!t->ctx) {
-		*load_err = -errno;
-		moat_warn("cannot start the stub: %s", strerror(errno));
-		return abort_start(k, t, 125);
-	}
-	platform_ctx_reset_fp(t->ctx);
+	/* Its stub thread is collected by the task's own thread, which
+	 * starts up meanwhile (task_run). */
 	t->premap = true;
 	for (int fd = 0; fd < 3; fd++) {
 		struct file *f = hostfd_file_new(fd);
@@ -515,6 +510,16 @@ static bool task_run(struct task *t)
 	struct trap trap;
 	bool after_syscall = false;
 
+	if (!t->ctx) {
+		/* The first task: its stub thread was asked for as the stub
+		 * was forked (kernel_run). */
+		t->ctx = platform_ctx_new(t->mm->as);
+		if (!t->ctx) {
+			moat_warn("cannot start the stub: %s", strerror(errno));
+			exit(125);
+		}
+		platform_ctx_reset_fp(t->ctx);
+	}
 	platform_set_current(t->ctx);
 	current_task = t;
 	if (t->premap) {
