@@ -295,6 +295,9 @@ struct thread_group *tg_by_pid(struct kernel *k, int pid);
 /* Removes and frees a reaped zombie (kept while pidfds refer to it);
  * k->lock held. */
 void tg_release(struct thread_group *tg);
+/* tg's executable, referenced (empty for a zombie); takes vfs_lock, then
+ * k->lock: neither may be held. */
+struct path tg_exe(struct thread_group *tg);
 /* Drops a pidfd's reference; k->lock held. */
 void tg_put(struct thread_group *tg);
 /* pidfds (sys_pidfd.c): a new one for tg (k->lock held), or the group

@@ -149,13 +149,27 @@ void tg_release(struct thread_group *tg)
 	timers_exit(tg, false);
 	cpu_clock_gone(tg, NULL);
 	sigpending_flush(&tg->shared, ~0ULL);
-	path_put(&tg->exe);
+	path_put(&tg->exe);       /* none left but at start-up's failures */
 	tg->exe = (struct path){ 0 };
 	tg->reaped = true;
 	tg->parent = NULL;
 	waitq_notify(&tg->exit_wq, POLLIN);
 	if (tg->pidfd_refs == 0)
 		free(tg);
+}
+
+struct path tg_exe(struct thread_group *tg)
+{
+	struct kernel *k = tg->k;
+	struct path p;
+
+	pthread_mutex_lock(&vfs_lock);
+	pthread_mutex_lock(&k->lock);
+	p = tg->exe;
+	path_get_locked(&p);
+	pthread_mutex_unlock(&k->lock);
+	pthread_mutex_unlock(&vfs_lock);
+	return p;
 }
 
 void tg_put(struct thread_group *tg)
@@ -342,15 +356,23 @@ bool task_exit(struct task *t)
 	last = --tg->nr_threads == 0;
 	if (tg->exec_task && tg->nr_threads == 1)
 		task_wake(tg->exec_task);
+	struct path exe = { 0 };
 	if (last) {
 		memcpy(tg->comm, t->comm, sizeof(tg->comm));
 		tg->exit_ids = t->ids;
+		/* A zombie has no executable (procfs), and the reference
+		 * goes with vfs_lock, which nests outside k->lock (procfs
+		 * lookups take k->lock under it): a reaper dropping it under
+		 * k->lock deadlocked against them. */
+		exe = tg->exe;
+		tg->exe = (struct path){ 0 };
 		tg_exit_notify(tg);
 	}
 	bool done = k->nr_tasks == 0;
 	if (done)
 		k->done = true;
 	pthread_mutex_unlock(&k->lock);
+	path_put(&exe);
 
 	/* The memory goes last: the stub dies with the last user. */
 	if (done)

@@ -46,6 +46,7 @@ static long do_clone(struct task *t, const struct clone_args_k *ca, bool clone3)
 {
 	struct kernel *k = t->k;
 	uint64_t flags = ca->flags;
+	struct path exe = { 0 };
 	struct task *c;
 	long err;
 	int tid;
@@ -156,6 +157,10 @@ static long do_clone(struct task *t, const struct clone_args_k *ca, bool clone3)
 	}
 	platform_ctx_copy_fp(c->ctx, t->ctx);
 
+	/* A new process's executable is its parent's; the reference is taken
+	 * before k->lock, which nests inside vfs_lock. */
+	if (!(flags & CLONE_THREAD))
+		exe = tg_exe(t->tg);
 	pthread_mutex_lock(&k->lock);
 	if (t->tg->group_exit || signal_pending(t)) {
 		/* Linux: a pending fatal signal (or any, for a new process)
@@ -203,8 +208,8 @@ static long do_clone(struct task *t, const struct clone_args_k *ca, bool clone3)
 		tg->no_new_privs = ptg->no_new_privs;
 		tg->nice = ptg->nice;
 		tg->dumpable = ptg->dumpable;
-		tg->exe = ptg->exe;
-		path_get(&tg->exe);
+		tg->exe = exe;
+		exe = (struct path){ 0 };
 		memcpy(tg->auxv, ptg->auxv, sizeof(tg->auxv));
 		tg->auxv_len = ptg->auxv_len;
 		/* CLONE_PARENT: a sibling signals the parent as we do. */
@@ -263,6 +268,7 @@ static long do_clone(struct task *t, const struct clone_args_k *ca, bool clone3)
 	return tid;
 
 fail:
+	path_put(&exe);
 	task_free(c);
 	return err;
 }

@@ -16,7 +16,9 @@
  * their own for lookups, creation, removal or renames).  File operations
  * (read, write, readdir, mmap, fsync) and getattr run without it; a file
  * system protects the data they touch with inode->lock.  vfs_lock is taken
- * inside task locks and outside mm->lock; it is never held across a block.
+ * outside the kernel's k->lock (procfs looks tasks up under it: nothing
+ * may take or drop a path or dentry reference with k->lock held), outside
+ * a task's fs->lock and outside mm->lock; it is never held across a block.
  */
 #ifndef MOAT_VFS_H
 #define MOAT_VFS_H
