@@ -207,10 +207,10 @@ static char *find_program(struct task *t, const char *prog, const char *path, in
 	return NULL;
 }
 
-/* Start-up failed: undoes kernel_run's work; returns code. */
 /* The first stub, from kernel_run's start until the program has loaded. */
 static struct platform_as *first_as;
 
+/* Start-up failed: undoes kernel_run's work; returns code. */
 static int abort_start(struct kernel *k, struct task *t, int code)
 {
 	struct thread_group *tg = t->tg;
