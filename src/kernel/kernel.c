@@ -354,8 +354,6 @@ int kernel_run(const struct kernel_config *cfg, int *load_err, const char **what
 	t->mm->as = first_as;
 	first_as = NULL;
 	mm_host_maps_done(t->mm, mapped);
-	/* The rest of the image is read in while the stub maps. */
-	mm_populate_later(t->mm);
 	moat_log("program: %u read-only segments mapped from the host file", mapped ? nmaps : 0);
 	/* Its stub thread is collected by the task's own thread, which
 	 * starts up meanwhile (task_run). */
@@ -377,6 +375,9 @@ int kernel_run(const struct kernel_config *cfg, int *load_err, const char **what
 		*load_err = -EAGAIN;
 		return 125;
 	}
+	/* The rest of the image is read in while the stub maps and the
+	 * task's thread starts. */
+	mm_populate_later(t->mm);
 
 	/* Reap stubs and make address spaces until the sandbox is done.
 	 * Stubs killed at the end need not be waited for: they hold
