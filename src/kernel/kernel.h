@@ -298,6 +298,8 @@ void tg_release(struct thread_group *tg);
 /* tg's executable, referenced (empty for a zombie); takes vfs_lock, then
  * k->lock: neither may be held. */
 struct path tg_exe(struct thread_group *tg);
+/* Makes p (referenced anew) tg's executable; the same locking. */
+void tg_set_exe(struct thread_group *tg, const struct path *p);
 /* Drops a pidfd's reference; k->lock held. */
 void tg_put(struct thread_group *tg);
 /* pidfds (sys_pidfd.c): a new one for tg (k->lock held), or the group

@@ -172,6 +172,21 @@ struct path tg_exe(struct thread_group *tg)
 	return p;
 }
 
+void tg_set_exe(struct thread_group *tg, const struct path *p)
+{
+	struct kernel *k = tg->k;
+	struct path old;
+
+	pthread_mutex_lock(&vfs_lock);
+	path_get_locked(p);
+	pthread_mutex_lock(&k->lock);
+	old = tg->exe;
+	tg->exe = *p;
+	pthread_mutex_unlock(&k->lock);
+	path_put_locked(&old);
+	pthread_mutex_unlock(&vfs_lock);
+}
+
 void tg_put(struct thread_group *tg)
 {
 	if (--tg->pidfd_refs == 0 && tg->reaped)

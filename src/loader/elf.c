@@ -437,9 +437,7 @@ static int load_elf(struct task *t, struct exec_file *ef, const char *path,
 	}
 	err = build_stack(t, &prog, interp_base, entry, (uint64_t)vdso, argv, envp, path);
 	if (!err) {
-		path_put(&t->tg->exe);
-		t->tg->exe = ef->f->path;
-		path_get(&t->tg->exe);
+		tg_set_exe(t->tg, &ef->f->path);
 	}
 out:
 	elf_image_free(&prog);

@@ -692,7 +692,7 @@ static long do_execve(struct task *t, const char *path, char **argv, char **envp
 	struct stub_regs old_regs = t->regs;
 	uint64_t old_auxv[64];
 	int old_auxv_len = tg->auxv_len;
-	struct path old_exe = tg->exe;
+	struct path old_exe;
 	long err;
 
 	/* Most failures (a shell trying each PATH entry) show at open:
@@ -723,7 +723,7 @@ static long do_execve(struct task *t, const char *path, char **argv, char **envp
 		}
 	}
 	memcpy(old_auxv, tg->auxv, sizeof(old_auxv));
-	path_get(&old_exe);
+	old_exe = tg_exe(tg);
 	task_switch_mm(t, nm);
 	err = loader_load(t, path, argv, envp);
 	if (err) {
@@ -731,8 +731,8 @@ static long do_execve(struct task *t, const char *path, char **argv, char **envp
 		t->regs = old_regs;
 		memcpy(tg->auxv, old_auxv, sizeof(old_auxv));
 		tg->auxv_len = old_auxv_len;
-		path_put(&tg->exe);
-		tg->exe = old_exe;
+		tg_set_exe(tg, &old_exe);
+		path_put(&old_exe);
 		mm_put(nm);
 		return err;
 	}
