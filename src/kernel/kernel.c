@@ -116,8 +116,9 @@ struct platform_as *kernel_new_as(struct kernel *k)
 	return req.as;
 }
 
-/* The main thread's loop: reap stubs, serve requests, until done. */
-static void main_loop(struct kernel *k)
+/* The main thread's loop: reap stubs and serve requests, until the
+ * sandbox's last task ends moat (kernel_exit). */
+static __attribute__((noreturn)) void main_loop(struct kernel *k)
 {
 	for (;;) {
 		eventfd_t v;
@@ -134,7 +135,6 @@ static void main_loop(struct kernel *k)
 		pthread_mutex_lock(&k->lock);
 		struct as_request *reqs = k->as_requests;
 		k->as_requests = NULL;
-		bool done = k->done;
 		pthread_mutex_unlock(&k->lock);
 		while (reqs) {
 			struct as_request *r = reqs;
@@ -144,15 +144,6 @@ static void main_loop(struct kernel *k)
 			__atomic_store_n(&r->done, 1, __ATOMIC_RELEASE);
 			syscall(SYS_futex, &r->done, FUTEX_WAKE_PRIVATE, 1, NULL, NULL, 0);
 		}
-		if (done) {
-			pthread_mutex_lock(&k->lock);
-			struct platform_as *spare = k->spare_as;
-			k->spare_as = NULL;
-			pthread_mutex_unlock(&k->lock);
-			if (spare)
-				platform_as_release(spare);
-			return;
-		}
 		/* Keep a stub ready once the sandbox has made processes. */
 		pthread_mutex_lock(&k->lock);
 		bool want = !k->spare_as && k->made_as;
@@ -160,7 +151,7 @@ static void main_loop(struct kernel *k)
 		if (want) {
 			struct platform_as *as = platform_as_new();
 			pthread_mutex_lock(&k->lock);
-			if (!k->spare_as && !k->done) {
+			if (!k->spare_as) {
 				k->spare_as = as;
 				as = NULL;
 			}
@@ -210,15 +201,19 @@ static char *find_program(struct task *t, const char *prog, const char *path, in
 /* The first stub, from kernel_run's start until the program has loaded. */
 static struct platform_as *first_as;
 
+static void drop_first_as(void)
+{
+	if (first_as)
+		platform_as_release(first_as);
+	first_as = NULL;
+}
+
 /* Start-up failed: undoes kernel_run's work; returns code. */
 static int abort_start(struct kernel *k, struct task *t, int code)
 {
 	struct thread_group *tg = t->tg;
 
-	if (first_as) {
-		platform_as_release(first_as);
-		first_as = NULL;
-	}
+	drop_first_as();
 	task_free(t);
 	if (tg && !k->groups)
 		free(tg);
@@ -238,7 +233,7 @@ int kernel_run(const struct kernel_config *cfg, int *load_err, const char **what
 	struct task *t = calloc(1, sizeof(*t));
 	struct path root;
 	char *exe;
-	int err, code;
+	int err;
 	mode_t um;
 
 	*load_err = 0;
@@ -262,8 +257,7 @@ int kernel_run(const struct kernel_config *cfg, int *load_err, const char **what
 	}
 	if (clock_init() || vdso_init()) {
 		*load_err = -ENOMEM;
-		platform_as_release(first_as);
-		first_as = NULL;
+		drop_first_as();
 		free(k);
 		free(t);
 		return 125;
@@ -342,15 +336,8 @@ int kernel_run(const struct kernel_config *cfg, int *load_err, const char **what
 		*load_err = err;
 		return abort_start(k, t, err == -ENOENT ? 127 : 126);
 	}
-	struct platform_file_map maps[MM_HOST_MAPS];
 	unsigned nmaps = t->mm->nhost_maps;
-	for (unsigned i = 0; i < nmaps; i++) {
-		const struct mm_host_map *h = &t->mm->host_maps[i];
-		maps[i] = (struct platform_file_map){
-			.addr = h->addr, .len = h->len, .off = h->off, .prot = h->prot, .fd = h->fd,
-		};
-	}
-	bool mapped = platform_as_give_files(first_as, maps, nmaps);
+	bool mapped = platform_as_give_files(first_as, t->mm->host_maps, nmaps);
 	t->mm->as = first_as;
 	first_as = NULL;
 	mm_host_maps_done(t->mm, mapped);
@@ -379,22 +366,10 @@ int kernel_run(const struct kernel_config *cfg, int *load_err, const char **what
 	 * task's thread starts. */
 	mm_populate_later(t->mm);
 
-	/* Reap stubs and make address spaces until the sandbox is done.
-	 * Stubs killed at the end need not be waited for: they hold
-	 * nothing but memory. */
+	/* Reap stubs and make address spaces until the sandbox is done
+	 * (the last task's thread exits moat).  Stubs killed at the end
+	 * need not be waited for: they hold nothing but memory. */
 	main_loop(k);
-	timers_shutdown(k);
-	code = wait_status_to_exit_code(k->exit_status);
-	/* Every task is gone; what is left is zombies and init's group. */
-	pthread_mutex_lock(&k->lock);
-	while (k->groups)
-		tg_release(k->groups);
-	pthread_mutex_unlock(&k->lock);
-	pthread_mutex_destroy(&k->lock);
-	close(k->wake_fd);
-	kernel_current = NULL;
-	free(k);
-	return code;
 }
 
 /*
@@ -416,7 +391,7 @@ static pthread_mutex_t pool_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct pooled *pool;
 static int pool_len;
 
-static bool task_run(struct task *t);
+static void task_run(struct task *t);
 
 static void *task_thread(void *arg)
 {
@@ -424,14 +399,12 @@ static void *task_thread(void *arg)
 	struct pooled self;
 
 	for (;;) {
-		/* When the sandbox is over (and the kernel freed), a waiting
-		 * thread would only delay moat's exit: the process is gone
-		 * once its last thread is. */
-		bool last = task_run(t);
+		/* (The sandbox's last task ends moat in task_exit.) */
+		task_run(t);
 		self.task = NULL;
 		self.go = 0;
 		pthread_mutex_lock(&pool_lock);
-		if (pool_len >= TASK_POOL_MAX || last) {
+		if (pool_len >= TASK_POOL_MAX) {
 			pthread_mutex_unlock(&pool_lock);
 			return NULL;
 		}
@@ -504,9 +477,8 @@ static void handle_fault(struct task *t, const struct trap *trap)
 	force_fault(t, signo, code, trap->addr, trap->trapno, trap->err);
 }
 
-/* Runs t until it exits; returns whether it was the sandbox's last task
- * (the kernel may be gone then). */
-static bool task_run(struct task *t)
+/* Runs t until it exits. */
+static void task_run(struct task *t)
 {
 	struct trap trap;
 	bool after_syscall = false;
@@ -575,10 +547,9 @@ static bool task_run(struct task *t)
 	}
 	if (moat_log_fd >= 0 && t->ctx)
 		platform_log_stats(t->ctx);
-	bool last = task_exit(t);
+	task_exit(t);
 	current_task = NULL;
 	platform_set_current(NULL);
-	return last;
 }
 
 void task_apply_affinity(struct task *t)

@@ -241,7 +241,6 @@ struct kernel {
 	struct as_request *as_requests;  /* for the main thread (lock) */
 	struct platform_as *spare_as;    /* forked ahead by the main thread */
 	bool made_as;                    /* a task asked for an address space */
-	bool done;
 	int exit_status;          /* wait(2) status of the init process */
 	uint64_t boot_ns;
 };
@@ -311,10 +310,10 @@ struct thread_group *thread_group_new(struct kernel *k, int tgid);
 /* Allocates a free PID; k->lock held.  -EAGAIN when none is left. */
 int pid_alloc(struct kernel *k);
 /* The task's exit path: everything after it leaves the run loop. */
-/* Returns whether t was the sandbox's last task. */
 /* Ends moat with the sandbox's exit status (its last task has exited). */
 void kernel_exit(struct kernel *k) __attribute__((noreturn));
-bool task_exit(struct task *t);
+/* Ends t; when it was the sandbox's last task, ends moat (kernel_exit). */
+void task_exit(struct task *t);
 /* t lets go of mm (exit, execve): CLONE_CHILD_CLEARTID and a waiting
  * vfork parent are told. */
 void task_release_mm(struct task *t, struct mm *mm);
@@ -368,8 +367,6 @@ void timer_dequeued(struct thread_group *tg, siginfo_t *info);
 void timers_exit(struct thread_group *tg, bool keep_itimer);
 /* Starts or stops RLIMIT_CPU enforcement for tg. */
 void rlimit_cpu_arm(struct thread_group *tg);
-/* Stops the timer thread (no lock held). */
-void timers_shutdown(struct kernel *k);
 
 /*
  * The sandbox's wall and monotonic clocks (clock.c), the ones the vDSO

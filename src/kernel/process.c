@@ -325,7 +325,7 @@ void task_release_mm(struct task *t, struct mm *mm)
 }
 
 /* The thread exits: what Linux's do_exit does for one thread. */
-bool task_exit(struct task *t)
+void task_exit(struct task *t)
 {
 	struct kernel *k = t->k;
 	struct thread_group *tg = t->tg;
@@ -384,18 +384,15 @@ bool task_exit(struct task *t)
 		tg_exit_notify(tg);
 	}
 	bool done = k->nr_tasks == 0;
-	if (done)
-		k->done = true;
 	pthread_mutex_unlock(&k->lock);
 	path_put(&exe);
 
-	/* The memory goes last: the stub dies with the last user. */
+	/* The memory file goes with moat: no holes punched in it any more. */
 	if (done)
 		pgalloc_set_dying();
 	task_free(t);
 	if (done)
 		kernel_exit(k);
-	return done;
 }
 
 /*

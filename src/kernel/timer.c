@@ -52,7 +52,7 @@ static pthread_cond_t timer_cond;
 static struct ktimer *armed;          /* CLOCK_MONOTONIC, sorted by deadline */
 static struct ktimer *cpu_timers;     /* every CPU-clock timer, through cpu_next */
 static struct ktimer cpu_poll = { .id = -1, .fn = cpu_timers_poll };
-static bool thread_started, thread_stop;
+static bool thread_started;   /* it runs until moat exits */
 static pthread_t timer_thread;
 
 static void unlink_armed(struct ktimer *tm)
@@ -134,12 +134,12 @@ static void timer_expire(struct ktimer *tm, uint64_t now)
 	timer_fire(tm);
 }
 
-static void *timer_main(void *arg)
+static __attribute__((noreturn)) void *timer_main(void *arg)
 {
 	struct kernel *k = arg;
 
 	pthread_mutex_lock(&k->lock);
-	while (!thread_stop) {
+	for (;;) {
 		uint64_t now = moat_now_ns();
 		while (armed && armed->deadline <= now) {
 			struct ktimer *tm = armed;
@@ -157,8 +157,6 @@ static void *timer_main(void *arg)
 			pthread_cond_wait(&timer_cond, &k->lock);
 		}
 	}
-	pthread_mutex_unlock(&k->lock);
-	return NULL;
 }
 
 void timer_arm(struct ktimer *tm, uint64_t deadline, uint64_t interval)
@@ -197,7 +195,6 @@ void timers_start_thread(void)
 		pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
 		pthread_cond_init(&timer_cond, &ca);
 		pthread_condattr_destroy(&ca);
-		thread_stop = false;
 		if (pthread_create(&timer_thread, NULL, timer_main, kernel_current) == 0)
 			thread_started = true;
 		else
@@ -399,17 +396,3 @@ void timers_exit(struct thread_group *tg, bool keep_itimer)
 	}
 }
 
-void timers_shutdown(struct kernel *k)
-{
-	if (!thread_started)
-		return;
-	pthread_mutex_lock(&k->lock);
-	thread_stop = true;
-	pthread_cond_signal(&timer_cond);
-	pthread_mutex_unlock(&k->lock);
-	pthread_join(timer_thread, NULL);
-	thread_started = false;
-	armed = NULL;
-	cpu_poll.deadline = 0;
-	cpu_poll.next = NULL;
-}

@@ -248,6 +248,14 @@ static uint64_t get_unmapped_area(struct mm *mm, uint64_t hint, uint64_t len,
 
 /* ---- pages ---- */
 
+/* Sets VMA_HOSTMAP on the VMAs meeting [lo, hi), or clears it. */
+static void hostmap_flag(struct mm *mm, uint64_t lo, uint64_t hi, bool on)
+{
+	for (size_t i = vma_index(mm, lo); i < mm->nvmas && mm->vmas[i].start < hi; i++)
+		mm->vmas[i].flags = on ? mm->vmas[i].flags | VMA_HOSTMAP
+				       : mm->vmas[i].flags & ~VMA_HOSTMAP;
+}
+
 /* Whether a VMA in [lo, hi) may have host-file pages in the stub. */
 static bool host_mapped(struct mm *mm, uint64_t lo, uint64_t hi)
 {
@@ -817,11 +825,10 @@ bool mm_host_map(struct mm *mm, uint64_t addr, uint64_t len, int prot, int fd, u
 	if (mm->nhost_maps == MM_HOST_MAPS || fd < 0 || !len || (prot & PROT_WRITE))
 		return false;
 	pthread_mutex_lock(&mm->lock);
-	mm->host_maps[mm->nhost_maps++] = (struct mm_host_map){
+	mm->host_maps[mm->nhost_maps++] = (struct platform_file_map){
 		.addr = addr, .len = len, .off = off, .prot = prot, .fd = fd,
 	};
-	for (size_t i = vma_index(mm, addr); i < mm->nvmas && mm->vmas[i].start < addr + len; i++)
-		mm->vmas[i].flags |= VMA_HOSTMAP;
+	hostmap_flag(mm, addr, addr + len, true);
 	pthread_mutex_unlock(&mm->lock);
 	return true;
 }
@@ -829,12 +836,9 @@ bool mm_host_map(struct mm *mm, uint64_t addr, uint64_t len, int prot, int fd, u
 void mm_host_maps_done(struct mm *mm, bool mapped)
 {
 	pthread_mutex_lock(&mm->lock);
-	for (unsigned k = 0; k < mm->nhost_maps && !mapped; k++) {
-		const struct mm_host_map *h = &mm->host_maps[k];
-		for (size_t i = vma_index(mm, h->addr);
-		     i < mm->nvmas && mm->vmas[i].start < h->addr + h->len; i++)
-			mm->vmas[i].flags &= ~VMA_HOSTMAP;
-	}
+	for (unsigned k = 0; k < mm->nhost_maps && !mapped; k++)
+		hostmap_flag(mm, mm->host_maps[k].addr, mm->host_maps[k].addr + mm->host_maps[k].len,
+			     false);
 	mm->nhost_maps = 0;
 	mm->host_maps_wanted = false;
 	pthread_mutex_unlock(&mm->lock);

@@ -25,6 +25,7 @@
 #include <sys/uio.h>
 
 #include "mm/pagemap.h"
+#include "platform/platform.h"      /* struct platform_file_map */
 
 struct platform_as;
 struct memobj;
@@ -102,12 +103,6 @@ struct vma {
 #define USERTRAP_FORK_HOLD 16
 #define MM_HOST_MAPS 4
 
-/* A range of a host file the stub maps itself (mm_host_map). */
-struct mm_host_map {
-	uint64_t addr, len, off;
-	int prot, fd;
-};
-
 struct mm {
 	pthread_mutex_t lock;
 	int refs;
@@ -140,7 +135,7 @@ struct mm {
 	 * host_maps_wanted. */
 	bool host_maps_wanted;
 	unsigned nhost_maps;
-	struct mm_host_map host_maps[MM_HOST_MAPS];
+	struct platform_file_map host_maps[MM_HOST_MAPS];
 	/* What the loader would read in now, left for mm_populate_later to
 	 * do while the new stub starts up (when host_maps_wanted). */
 	unsigned nlater;
