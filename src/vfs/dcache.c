@@ -4,7 +4,9 @@
  * Every name the VFS has looked up is a dentry: (parent, name) -> inode,
  * or a negative dentry when the name does not exist (the dynamic loader
  * probes many missing paths; remembering them saves a host lookup each).
- * Dentries live in one hash table keyed by parent and name.  A dentry
+ * Dentries live in one hash table keyed by parent and name, which starts
+ * small and doubles as it fills (a big table's scattered first touches
+ * cost a page fault each: 30-40 of them at start-up).  A dentry
  * holds a reference on its parent and its inode; one that nobody uses
  * (refs == 0) stays cached on an LRU list, and the oldest are freed when
  * the list grows past DCACHE_UNUSED_MAX, which also bounds the host
@@ -25,11 +27,13 @@
 
 pthread_mutex_t vfs_lock = PTHREAD_MUTEX_INITIALIZER;
 
-#define DHASH_BITS 16
-#define DHASH_SIZE (1u << DHASH_BITS)
+#define DHASH_FIRST 256
+#define DHASH_MAX (1u << 20)
 #define DCACHE_UNUSED_MAX 8192
 
-static struct dentry *dhash[DHASH_SIZE];
+static struct dentry *dhash_first[DHASH_FIRST];
+static struct dentry **dhash = dhash_first;
+static uint32_t dhash_size = DHASH_FIRST, dhash_count;
 static struct dentry lru = { .lru_prev = &lru, .lru_next = &lru };
 static unsigned lru_count;
 
@@ -44,7 +48,39 @@ static uint32_t name_hash(const struct dentry *parent, const char *name)
 
 static struct dentry **bucket(uint32_t hash)
 {
-	return &dhash[hash & (DHASH_SIZE - 1)];
+	return &dhash[hash & (dhash_size - 1)];
+}
+
+/* Doubles the table once it holds as many dentries as buckets (if memory
+ * allows: a full table is only slower). */
+static void hash_grow(void)
+{
+	uint32_t size = dhash_size * 2;
+	struct dentry **table;
+
+	if (dhash_count < dhash_size || size > DHASH_MAX ||
+	    !(table = calloc(size, sizeof(*table))))
+		return;
+	for (uint32_t i = 0; i < dhash_size; i++) {
+		while (dhash[i]) {
+			struct dentry *d = dhash[i];
+			dhash[i] = d->hnext;
+			d->hnext = table[d->hash & (size - 1)];
+			table[d->hash & (size - 1)] = d;
+		}
+	}
+	if (dhash != dhash_first)
+		free(dhash);
+	dhash = table;
+	dhash_size = size;
+}
+
+static void hash_insert(struct dentry *d)
+{
+	hash_grow();
+	d->hnext = *bucket(d->hash);
+	*bucket(d->hash) = d;
+	dhash_count++;
 }
 
 static void hash_remove(struct dentry *d)
@@ -52,6 +88,7 @@ static void hash_remove(struct dentry *d)
 	for (struct dentry **pp = bucket(d->hash); *pp; pp = &(*pp)->hnext) {
 		if (*pp == d) {
 			*pp = d->hnext;
+			dhash_count--;
 			break;
 		}
 	}
@@ -233,8 +270,7 @@ struct dentry *d_lookup(struct dentry *dir, const char *name, int *err)
 		return d;
 	}
 	d->hash = hash;
-	d->hnext = *bucket(hash);
-	*bucket(hash) = d;
+	hash_insert(d);
 	return d;
 }
 
@@ -287,6 +323,5 @@ void d_move(struct dentry *d, struct dentry *newparent, const char *newname)
 	}
 	d->hash = name_hash(newparent, name);
 	d->unhashed = false;
-	d->hnext = *bucket(d->hash);
-	*bucket(d->hash) = d;
+	hash_insert(d);
 }
