@@ -554,6 +554,19 @@ print('ok')"
 		else
 			fail "$label" fs/shared-mmap-written-back "mapped writes did not reach the host file"
 		fi
+		# ... and by the end of the sandbox when it was never unmapped
+		# (moat then exits without releasing its last address space).
+		cli_check mount-shared-mmap-exit 0 '' "$moat" run --mount "$TMP/bind:/mnt/bind" -- /usr/bin/python3 -c "
+import mmap, os
+fd = os.open('/mnt/bind/mapped', os.O_RDWR)
+m = mmap.mmap(fd, 8192)
+m[0:5] = b'bye!!'
+os._exit(0)"
+		if [ "$(head -c 5 "$TMP/bind/mapped" 2>/dev/null)" = 'bye!!' ]; then
+			pass "$label" fs/shared-mmap-written-back-at-exit
+		else
+			fail "$label" fs/shared-mmap-written-back-at-exit "mapped writes were lost when the sandbox ended"
+		fi
 		rm -f "$R/etc/rw-file" "$TMP/bind/rw" "$TMP/bind/mapped"
 	fi
 done

@@ -329,7 +329,7 @@ void task_exit(struct task *t)
 {
 	struct kernel *k = t->k;
 	struct thread_group *tg = t->tg;
-	bool last;
+	bool last, ending;
 
 	/* The last thread to begin exiting gives the status (Linux 6.0+),
 	 * decided before anyone can see this thread gone. */
@@ -337,13 +337,16 @@ void task_exit(struct task *t)
 	/* Timers on this thread's CPU clock stop before its stub thread
 	 * goes; no new ones can start (exiting is set). */
 	cpu_clock_gone(NULL, t);
+	/* The sandbox's last task: no one is left to create another. */
+	ending = k->nr_tasks == 1;
 	if (--tg->live == 0) {
 		if (!tg->group_exit) {
 			tg->exit_status = t->exit_code;
 			tg->group_exit = true;
 		}
-		/* The stub's CPU time, while it still runs the process. */
-		if (t->mm && t->mm->as)
+		/* The stub's CPU time, while it still runs the process (no
+		 * one is left to ask for it at the end). */
+		if (t->mm && t->mm->as && !ending)
 			tg->cpu_ns = task_cpu_ns(t);
 	}
 	pthread_mutex_unlock(&k->lock);
@@ -351,7 +354,8 @@ void task_exit(struct task *t)
 	robust_list_exit(t);
 	if (t->mm)
 		task_release_mm(t, t->mm);
-	if (t->ctx) {
+	/* At the end, no handshake with the stub thread: see below. */
+	if (t->ctx && !ending) {
 		platform_ctx_release(t->ctx);
 		t->ctx = NULL;
 	}
@@ -387,12 +391,15 @@ void task_exit(struct task *t)
 	pthread_mutex_unlock(&k->lock);
 	path_put(&exe);
 
-	/* The memory file goes with moat: no holes punched in it any more. */
-	if (done)
-		pgalloc_set_dying();
-	task_free(t);
-	if (done)
+	/* The end: nothing of the sandbox is freed piece by piece.  Shared
+	 * mappings of files write back what they hold, then moat exits:
+	 * the stubs die with it (kernel_exit). */
+	if (done) {
+		if (t->mm)
+			mm_write_back(t->mm);
 		kernel_exit(k);
+	}
+	task_free(t);
 }
 
 /*

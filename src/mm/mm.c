@@ -113,7 +113,8 @@ static void vma_remove(struct mm *mm, size_t i)
 {
 	struct vma *v = &mm->vmas[i];
 
-	/* Shared mappings of files write back what they hold on munmap. */
+	/* Shared mappings of files write back what they hold on munmap
+	 * (and mm_write_back). */
 	if (v->obj && (v->flags & VMA_SHARED))
 		memobj_writeback(v->obj, v->obj_pgoff, (v->end - v->start) >> PAGE_SHIFT);
 	vma_put_refs(v);
@@ -633,6 +634,7 @@ struct mm *mm_new(void)
 	mm->refs = 1;
 	mm->task_size = platform_task_size();
 	mm->stack_rlimit = 8UL << 20;
+	mm->usertrap_hold = USERTRAP_HOLD;
 	return mm;
 }
 
@@ -656,6 +658,17 @@ void mm_put(struct mm *mm)
 	pagemap_free(&mm->pages);
 	pthread_mutex_destroy(&mm->lock);
 	free(mm);
+}
+
+void mm_write_back(struct mm *mm)
+{
+	pthread_mutex_lock(&mm->lock);
+	for (size_t i = 0; i < mm->nvmas; i++) {
+		struct vma *v = &mm->vmas[i];
+		if (v->obj && (v->flags & VMA_SHARED))
+			memobj_writeback(v->obj, v->obj_pgoff, (v->end - v->start) >> PAGE_SHIFT);
+	}
+	pthread_mutex_unlock(&mm->lock);
 }
 
 void mm_futex_key(struct mm *mm, uint64_t addr, bool shared, const void **obj,
@@ -716,7 +729,6 @@ struct mm *mm_fork(struct mm *old, size_t copy_budget)
 	mm->usertrap_next = old->usertrap_next;
 	mm->usertrap_xnext = old->usertrap_xnext;
 	memcpy(mm->usertrap_nope, old->usertrap_nope, sizeof(mm->usertrap_nope));
-	mm->usertrap_hold = USERTRAP_FORK_HOLD;
 
 	for (size_t i = 0; i < old->nvmas; i++) {
 		struct vma *v = &old->vmas[i];

@@ -100,7 +100,7 @@ struct vma {
 	uint32_t fault_count;     /* grows the fault-around window */
 };
 
-#define USERTRAP_FORK_HOLD 16
+#define USERTRAP_HOLD 16
 #define MM_HOST_MAPS 4
 
 struct mm {
@@ -124,9 +124,9 @@ struct mm {
 				   * mapped yet, UINT32_MAX: cannot be */
 	uint64_t usertrap_nope[32]; /* sites seen not patchable (by rip), a
 				     * hint kernel/usertrap.c keeps */
-	uint32_t usertrap_hold;   /* unpatched syscalls a fork's child makes
-				   * before its sites are patched: most exec
-				   * first (kernel/usertrap.c) */
+	uint32_t usertrap_hold;   /* unpatched syscalls a new program or a
+				   * fork's child makes before its sites are
+				   * patched (kernel/usertrap.c) */
 
 	struct platform_as *as;   /* the stub process */
 
@@ -194,6 +194,9 @@ void mm_populate_later(struct mm *mm);
 void mm_futex_key(struct mm *mm, uint64_t addr, bool shared, const void **obj,
 		  uint64_t *off);
 void mm_put(struct mm *mm);
+/* Writes back what shared mappings of files hold, as releasing mm would:
+ * for a sandbox that ends without releasing its last address space. */
+void mm_write_back(struct mm *mm);
 
 /* Layout set up by the loader: randomised mmap base and stack top. */
 void mm_init_layout(struct mm *mm);

@@ -56,7 +56,6 @@ static struct extset clean, dirty;
 static size_t dirty_pages;
 static uint64_t top;                       /* pages below top are managed */
 static size_t used;
-static bool dying;
 
 int pgalloc_init(void)
 {
@@ -233,8 +232,7 @@ static void free_range(uint64_t start, uint64_t n)
 		return;
 	}
 	pthread_mutex_unlock(&lock);
-	if (!__atomic_load_n(&dying, __ATOMIC_RELAXED))
-		fallocate(memfd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE,
+	fallocate(memfd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE,
 			  (off_t)(start << PAGE_SHIFT), (off_t)(n << PAGE_SHIFT));
 	pthread_mutex_lock(&lock);
 	insert(&clean, start, n);
@@ -280,11 +278,6 @@ void pgalloc_put(uint64_t off, size_t npages)
 uint32_t pgalloc_refs(uint64_t off)
 {
 	return __atomic_load_n(&refs[off >> PAGE_SHIFT], __ATOMIC_RELAXED);
-}
-
-void pgalloc_set_dying(void)
-{
-	__atomic_store_n(&dying, true, __ATOMIC_RELAXED);
 }
 
 size_t pgalloc_used_pages(void)

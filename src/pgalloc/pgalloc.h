@@ -40,9 +40,6 @@ uint32_t pgalloc_refs(uint64_t off);
 extern uint8_t *pgalloc_base;
 static inline void *pgalloc_ptr(uint64_t off) { return pgalloc_base + off; }
 
-/* The sandbox is ending: stop returning freed pages to the host. */
-void pgalloc_set_dying(void);
-
 /* Pages currently allocated, for statistics and tests. */
 size_t pgalloc_used_pages(void);
 
