@@ -175,11 +175,61 @@ struct platform_as *kernel_new_as(struct kernel *k)
 	return req.as;
 }
 
+/*
+ * The last reference to an exec's old address space usually frees every
+ * page reference a fork's child took over (20-30 us for a small one here,
+ * when nothing preempts it), which the new image need not wait for: the
+ * main thread does it,
+ * holding old_mm_lock meanwhile (outside k->lock), which the end of the
+ * sandbox takes before it writes back what the rest hold.
+ */
+static pthread_mutex_t old_mm_lock = PTHREAD_MUTEX_INITIALIZER;
+
+void kernel_put_mm_later(struct kernel *k, struct mm *mm)
+{
+	pthread_mutex_lock(&k->lock);
+	mm->next_old = k->old_mms;
+	k->old_mms = mm;
+	pthread_mutex_unlock(&k->lock);
+	eventfd_write(k->wake_fd, 1);
+}
+
+void kernel_write_back_old_mms(struct kernel *k)
+{
+	pthread_mutex_lock(&old_mm_lock);
+	pthread_mutex_lock(&k->lock);
+	struct mm *old = k->old_mms;
+	pthread_mutex_unlock(&k->lock);
+	for (struct mm *mm = old; mm; mm = mm->next_old)
+		mm_write_back(mm);
+	pthread_mutex_unlock(&old_mm_lock);
+}
+
+static void put_old_mms(struct kernel *k)
+{
+	pthread_mutex_lock(&old_mm_lock);
+	pthread_mutex_lock(&k->lock);
+	struct mm *old = k->old_mms;
+	k->old_mms = NULL;
+	pthread_mutex_unlock(&k->lock);
+	while (old) {
+		struct mm *mm = old;
+		old = mm->next_old;
+		mm_put(mm);
+	}
+	pthread_mutex_unlock(&old_mm_lock);
+}
+
 /* The main thread's loop: reap stubs and serve requests, until the
  * sandbox's last task ends moat (kernel_exit). */
 static __attribute__((noreturn)) void main_loop(struct kernel *k)
 {
 	start_exit_helper();
+	/* Its work is never more urgent than the thread it would preempt on
+	 * waking (the task thread that just asked for a stub, or exec'd): as
+	 * SCHED_BATCH it waits for a free CPU or the end of a time slice.
+	 * Its children (stubs, the factory) start as ordinary threads. */
+	sched_setscheduler(0, SCHED_BATCH | SCHED_RESET_ON_FORK, &(struct sched_param){ 0 });
 	for (;;) {
 		eventfd_t v;
 		pthread_mutex_lock(&k->lock);
@@ -204,6 +254,7 @@ static __attribute__((noreturn)) void main_loop(struct kernel *k)
 			__atomic_store_n(&r->done, 1, __ATOMIC_RELEASE);
 			syscall(SYS_futex, &r->done, FUTEX_WAKE_PRIVATE, 1, NULL, NULL, 0);
 		}
+		put_old_mms(k);
 		/* Keep a stub ready once the sandbox has made processes. */
 		pthread_mutex_lock(&k->lock);
 		bool want = !k->spare_as && k->made_as;

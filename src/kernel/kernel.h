@@ -241,6 +241,7 @@ struct kernel {
 	struct as_request *as_requests;  /* for the main thread (lock) */
 	struct platform_as *spare_as;    /* forked ahead by the main thread */
 	bool made_as;                    /* a task asked for an address space */
+	struct mm *old_mms;              /* for the main thread to put (lock) */
 	int exit_status;          /* wait(2) status of the init process */
 	uint64_t boot_ns;
 };
@@ -282,6 +283,10 @@ bool signalfd_set_mask(struct file *f, uint64_t mask);
 void kernel_group_exit(struct task *t, int wait_status);
 /* Creates a stub address space on the main thread (see kernel.c). */
 struct platform_as *kernel_new_as(struct kernel *k);
+/* Drops a reference to an exec's old address space on the main thread. */
+void kernel_put_mm_later(struct kernel *k, struct mm *mm);
+/* Writes back the shared file mappings of those not put yet (the end). */
+void kernel_write_back_old_mms(struct kernel *k);
 /* The CPU time t's process has used (stub CPU clocks), in ns. */
 uint64_t task_cpu_ns(struct task *t);
 /* The same for any process, a zombie too (its total); k->lock held. */

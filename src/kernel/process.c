@@ -397,6 +397,7 @@ void task_exit(struct task *t)
 	if (done) {
 		if (t->mm)
 			mm_write_back(t->mm);
+		kernel_write_back_old_mms(k);
 		kernel_exit(k);
 	}
 	task_free(t);

@@ -124,6 +124,7 @@ struct mm {
 				   * mapped yet, UINT32_MAX: cannot be */
 	uint64_t usertrap_nope[32]; /* sites seen not patchable (by rip), a
 				     * hint kernel/usertrap.c keeps */
+	struct mm *next_old;      /* in kernel->old_mms */
 	uint32_t usertrap_hold;   /* unpatched syscalls a new program or a
 				   * fork's child makes before its sites are
 				   * patched (kernel/usertrap.c) */

@@ -762,7 +762,7 @@ static long do_execve(struct task *t, const char *path, char **argv, char **envp
 		platform_ctx_reset_fp(t->ctx);
 		task_release_mm(t, old_mm);
 		t->robust_list = 0;
-		mm_put(old_mm);
+		kernel_put_mm_later(k, old_mm);
 	} else {
 		struct platform_ctx *nctx = platform_ctx_new(nm->as);
 		if (!nctx) {
@@ -783,7 +783,7 @@ static long do_execve(struct task *t, const char *path, char **argv, char **envp
 			__atomic_store_n(&t->affinity_dirty, true, __ATOMIC_RELEASE);
 		if (__atomic_load_n(&old_mm->refs, __ATOMIC_ACQUIRE) == 1)
 			tg->cpu_exec_ns += platform_as_cpu_ns(old_mm->as);
-		mm_put(old_mm);
+		kernel_put_mm_later(k, old_mm);
 	}
 
 	/* Files: unshared, close-on-exec ones closed. */
