@@ -38,6 +38,7 @@
 
 
 struct kernel *kernel_current;
+struct block_cache task_iobufs = BLOCK_CACHE(TASK_IOBUF_SIZE, 8);
 __thread struct task *current_task;
 
 static int wait_status_to_exit_code(int status)
@@ -133,7 +134,7 @@ void task_free(struct task *t)
 	sigpending_flush(&t->pending, ~0ULL);
 	creds_free(t);
 	seccomp_put(t->seccomp);
-	free(t->iobuf);
+	block_free(&task_iobufs, t->iobuf);
 	free(t);
 }
 
@@ -386,7 +387,7 @@ int kernel_run(const struct kernel_config *cfg, int *load_err, const char **what
 	t->sighand = sighand_new();
 	t->mm = mm_new();
 	t->fdt = fdtable_new();
-	t->iobuf = malloc(TASK_IOBUF_SIZE);
+	t->iobuf = block_alloc(&task_iobufs, false);
 	sigpending_init(&t->pending);
 	if (!t->tg || !t->sighand || !t->mm || !t->fdt || !t->iobuf) {
 		*load_err = -ENOMEM;

@@ -49,6 +49,8 @@ struct k_stack {
 
 #define NSIG_K 64
 #define TASK_IOBUF_SIZE (64 * 1024)
+/* Tasks' I/O buffers (util.h's block cache: one per fork otherwise). */
+extern struct block_cache task_iobufs;
 
 /* Signal dispositions, shared by CLONE_SIGHAND (k->lock). */
 struct sighand {

@@ -5,9 +5,15 @@
 
 #include <stdlib.h>
 
+#include "util/util.h"
+
 #define L0_BITS 8
 #define LN_BITS 9
 #define LN_SIZE (1u << LN_BITS)
+
+/* Every fork and exec makes and frees a few dozen nodes. */
+static struct block_cache roots = BLOCK_CACHE((1u << L0_BITS) * sizeof(void *), 64);
+static struct block_cache nodes = BLOCK_CACHE(LN_SIZE * sizeof(void *), 1024);
 
 static inline unsigned idx(uint64_t pn, int level)
 {
@@ -25,7 +31,7 @@ uint64_t *pagemap_slot(struct pagemap *pm, uint64_t pn, bool create)
 	if (!pm->root) {
 		if (!create)
 			return NULL;
-		pm->root = calloc(1u << L0_BITS, sizeof(void *));
+		pm->root = block_alloc(&roots, true);
 		if (!pm->root)
 			return NULL;
 	}
@@ -35,7 +41,7 @@ uint64_t *pagemap_slot(struct pagemap *pm, uint64_t pn, bool create)
 		if (!next) {
 			if (!create)
 				return NULL;
-			next = calloc(LN_SIZE, level == 2 ? sizeof(uint64_t) : sizeof(void *));
+			next = block_alloc(&nodes, true);   /* pointers or uint64_t */
 			if (!next)
 				return NULL;
 			node[idx(pn, level)] = next;
@@ -84,7 +90,7 @@ static void free_level(void **node, int level)
 		for (unsigned i = 0; i < n; i++)
 			if (node[i])
 				free_level(node[i], level + 1);
-	free(node);
+	block_free(level == 0 ? &roots : &nodes, node);
 }
 
 void pagemap_free(struct pagemap *pm)

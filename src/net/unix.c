@@ -79,12 +79,27 @@ static struct usock *bound;          /* every named socket (unix_lock) */
 static const struct file_ops unix_ops;
 static const struct sock_ops unix_sock_ops;
 
+/* Messages of up to a page come from a cache: a stream moves its data in
+ * such blocks, one allocated per write and freed per read. */
+#define UMSG_SMALL 4096
+static struct block_cache small_msgs = BLOCK_CACHE(sizeof(struct umsg) + UMSG_SMALL, 64);
+
+static struct umsg *alloc_msg(size_t len)
+{
+	if (len <= UMSG_SMALL)
+		return block_alloc(&small_msgs, false);
+	return malloc(sizeof(struct umsg) + len);
+}
+
 static void free_msg(struct umsg *m)
 {
 	for (int i = 0; i < m->nfds; i++)
 		file_put(m->fds[i]);
 	free(m->fds);
-	free(m);
+	if (m->len <= UMSG_SMALL)
+		block_free(&small_msgs, m);
+	else
+		free(m);
 }
 
 /* Waits (unix_lock held, dropped meanwhile): 0, -ERESTARTSYS, -EAGAIN
@@ -328,7 +343,7 @@ static long send_common(struct task *t, struct file *f, const struct iovec *iov,
 			continue;
 		}
 queue:;
-		struct umsg *m = malloc(sizeof(*m) + n);
+		struct umsg *m = alloc_msg(n);
 		if (!m) {
 			err = -ENOBUFS;
 			break;
@@ -336,14 +351,14 @@ queue:;
 		*m = (struct umsg){ .len = n, .from = s->addr, .fromlen = s->addrlen,
 				    .cred = { t->tg->tgid, t->ids.euid, t->ids.egid } };
 		if (!copy_iov(t, iov, iovcnt, kbuf, sent, m->data, n, true)) {
-			free(m);
+			free_msg(m);
 			err = -EFAULT;
 			break;
 		}
 		if (nfds && !sent) {
 			m->fds = malloc((size_t)nfds * sizeof(*m->fds));
 			if (!m->fds) {
-				free(m);
+				free_msg(m);
 				err = -ENOBUFS;
 				break;
 			}

@@ -79,7 +79,7 @@ static long do_clone(struct task *t, const struct clone_args_k *ca, bool clone3)
 	if (!c)
 		return -ENOMEM;
 	c->k = k;
-	c->iobuf = malloc(TASK_IOBUF_SIZE);
+	c->iobuf = block_alloc(&task_iobufs, false);
 	sigpending_init(&c->pending);
 	c->regs = t->regs;
 	c->regs.rax = 0;
@@ -575,6 +575,8 @@ long sys_waitid(struct task *t, const uint64_t a[6])
 /* ---- execve ---- */
 
 #define MAX_ARG_STRLEN (32 * 4096)
+/* copy_strings' buffer (every execve). */
+static struct block_cache arg_bufs = BLOCK_CACHE(MAX_ARG_STRLEN, 2);
 #define MAX_ARG_STRINGS 0x7fffffff
 
 /* Copies a NULL-terminated vector of strings from the application. */
@@ -590,7 +592,7 @@ static long copy_strings(struct task *t, uint64_t uvec, char ***out, size_t *tot
 		*out = calloc(1, sizeof(char *));
 		return *out ? 0 : -ENOMEM;
 	}
-	char *buf = malloc(MAX_ARG_STRLEN);
+	char *buf = block_alloc(&arg_bufs, false);
 	if (!buf)
 		return -ENOMEM;
 	for (;;) {
@@ -630,7 +632,7 @@ static long copy_strings(struct task *t, uint64_t uvec, char ***out, size_t *tot
 		n++;
 		vec[n] = NULL;
 	}
-	free(buf);
+	block_free(&arg_bufs, buf);
 	if (err) {
 		for (size_t i = 0; vec && i < n; i++)
 			free(vec[i]);

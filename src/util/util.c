@@ -9,6 +9,7 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/resource.h>
 #include <time.h>
 #include <unistd.h>
@@ -112,4 +113,37 @@ uint64_t host_now_ns(void)
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
+}
+
+void *block_alloc(struct block_cache *c, bool zero)
+{
+	void *p;
+
+	pthread_mutex_lock(&c->lock);
+	p = c->free;
+	if (p) {
+		c->free = *(void **)p;
+		c->n--;
+	}
+	pthread_mutex_unlock(&c->lock);
+	if (!p)
+		return zero ? calloc(1, c->size) : malloc(c->size);
+	if (zero)
+		memset(p, 0, c->size);
+	return p;
+}
+
+void block_free(struct block_cache *c, void *p)
+{
+	if (!p)
+		return;
+	pthread_mutex_lock(&c->lock);
+	if (c->n < c->max) {
+		*(void **)p = c->free;
+		c->free = p;
+		c->n++;
+		p = NULL;
+	}
+	pthread_mutex_unlock(&c->lock);
+	free(p);
 }

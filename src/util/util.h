@@ -10,6 +10,7 @@
 #ifndef MOAT_UTIL_H
 #define MOAT_UTIL_H
 
+#include <pthread.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdbool.h>
@@ -57,6 +58,23 @@ void host_fds_reserve(void);
 /* The host's CLOCK_MONOTONIC in ns, for the sentry's own measurements
  * (spin budgets); the sandbox's time is kernel/clock.c's moat_now_ns. */
 uint64_t host_now_ns(void);
+
+/*
+ * A cache of freed blocks of one size, for allocations made and freed at a
+ * high rate (page-map nodes, I/O buffers): up to max blocks are kept for
+ * reuse instead of going back to malloc, whose freed large blocks may go
+ * back to the host at once (an mmap and a munmap per use).  Thread-safe.
+ */
+struct block_cache {
+	pthread_mutex_t lock;
+	size_t size;
+	unsigned max, n;
+	void *free;
+};
+#define BLOCK_CACHE(sz, mx) { PTHREAD_MUTEX_INITIALIZER, (sz), (mx), 0, NULL }
+/* A block of c->size bytes, zeroed if zero; NULL when out of memory. */
+void *block_alloc(struct block_cache *c, bool zero);
+void block_free(struct block_cache *c, void *p);
 
 /* Writes all of buf to a host fd, retrying on EINTR and short writes. */
 void write_all(int fd, const void *buf, size_t len);
