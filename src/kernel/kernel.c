@@ -188,6 +188,12 @@ static pthread_mutex_t old_mm_lock = PTHREAD_MUTEX_INITIALIZER;
 
 void kernel_put_mm_later(struct kernel *k, struct mm *mm)
 {
+	/* Only the last reference goes on the list, which holds an mm once:
+	 * vfork's children drop references to their parent's, which stays. */
+	if (__atomic_load_n(&mm->refs, __ATOMIC_ACQUIRE) != 1) {
+		mm_put(mm);
+		return;
+	}
 	pthread_mutex_lock(&k->lock);
 	mm->next_old = k->old_mms;
 	k->old_mms = mm;

@@ -285,7 +285,8 @@ bool signalfd_set_mask(struct file *f, uint64_t mask);
 void kernel_group_exit(struct task *t, int wait_status);
 /* Creates a stub address space on the main thread (see kernel.c). */
 struct platform_as *kernel_new_as(struct kernel *k);
-/* Drops a reference to an exec's old address space on the main thread. */
+/* Drops a reference to an exec's old address space: the last one on the
+ * main thread. */
 void kernel_put_mm_later(struct kernel *k, struct mm *mm);
 /* Writes back the shared file mappings of those not put yet (the end). */
 void kernel_write_back_old_mms(struct kernel *k);
