@@ -418,6 +418,10 @@ for ((m = 0; m < ${#MOATS[@]}; m++)); do
 			fi
 		fi
 	fi
+	# Nothing of moat outlives it: stubs, the stub factory and the exit
+	# helper die with it, whether it exits or is killed (SIGKILL).
+	cli_check nothing-left 0 '^ok$' /usr/bin/python3 tests/nothing_left.py "$moat"
+	cli_check nothing-left-killed 0 '^ok$' /usr/bin/python3 tests/nothing_left.py "$moat" kill
 	# The clock's first re-anchoring (2 ms on) is left to the main
 	# thread to arm the timer thread for: it must still happen.
 	if [ -x /bin/busybox ] && grep -qw nonstop_tsc /proc/cpuinfo; then
