@@ -869,6 +869,22 @@ static bool can_defer(struct platform_ctx *ctx)
 	return true;
 }
 
+/*
+ * Hands a trapped stub thread a new state: a compare-and-swap from
+ * SM_TRAPPED, never a plain store, for the reaper may have marked the
+ * stub dead (SM_DEAD, mark_dead) just before; overwriting that, the
+ * sentry waited forever for a thread that was gone.  False when the
+ * state was not SM_TRAPPED: the stub is dead (or its application wrote
+ * nonsense there).
+ */
+static bool hand_to_stub(struct sysmsg *m, uint32_t to)
+{
+	uint32_t was = SM_TRAPPED;
+
+	return __atomic_compare_exchange_n(&m->state, &was, to, false,
+					   __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST);
+}
+
 /* Has trapped ctx's stub thread carry out its queued ops now. */
 static int ctx_run_ops(struct platform_ctx *ctx)
 {
@@ -878,7 +894,8 @@ static int ctx_run_ops(struct platform_ctx *ctx)
 	int64_t ret[STUB_MAX_OPS];
 
 	memcpy(ops, m->ops, n * sizeof(ops[0]));
-	__atomic_store_n(&m->state, SM_OPS, __ATOMIC_SEQ_CST);
+	if (!hand_to_stub(m, SM_OPS))
+		return -ESRCH;
 	if (__atomic_load_n(&m->stub_waiting, __ATOMIC_SEQ_CST))
 		futex(&m->state, FUTEX_WAKE, 1, NULL);
 	st = ctx_wait(ctx, SM_OPS, false);
@@ -1245,8 +1262,7 @@ void platform_ctx_release(struct platform_ctx *ctx)
 		pthread_mutex_unlock(&as->lock);
 	}
 	bool exited = false;
-	if (ctx->tid > 0 && ctx->trapped && !as->dead) {
-		__atomic_store_n(&ctx->m->state, SM_EXIT, __ATOMIC_SEQ_CST);
+	if (ctx->tid > 0 && ctx->trapped && !as->dead && hand_to_stub(ctx->m, SM_EXIT)) {
 		futex(&ctx->m->state, FUTEX_WAKE, 1, NULL);
 		uint32_t st;
 		while ((st = __atomic_load_n(&ctx->m->state, __ATOMIC_ACQUIRE)) == SM_EXIT)
@@ -1322,8 +1338,8 @@ void *platform_ctx_fpstate(struct platform_ctx *ctx, uint32_t *size)
 {
 	struct sysmsg *m = ctx->m;
 
-	if (ctx->trapped && READ_ONCE(m->fp_size) == 0 && !ctx->as->dead) {
-		__atomic_store_n(&m->state, SM_FPSAVE, __ATOMIC_SEQ_CST);
+	if (ctx->trapped && READ_ONCE(m->fp_size) == 0 && !ctx->as->dead &&
+	    hand_to_stub(m, SM_FPSAVE)) {
 		if (__atomic_load_n(&m->stub_waiting, __ATOMIC_SEQ_CST))
 			futex(&m->state, FUTEX_WAKE, 1, NULL);
 		ctx_wait(ctx, SM_FPSAVE, false);
@@ -1425,7 +1441,8 @@ void platform_switch(struct platform_ctx *ctx, struct stub_regs *regs,
 		calibrate();
 		m->stub_spin_cycles = ns_to_tsc(STUB_SPIN_NS);
 	}
-	__atomic_store_n(&m->state, SM_APP, __ATOMIC_SEQ_CST);
+	if (!hand_to_stub(m, SM_APP))
+		goto dead;
 	bool woke = __atomic_load_n(&m->stub_waiting, __ATOMIC_SEQ_CST);
 	if (woke) {
 		futex(&m->state, FUTEX_WAKE, 1, NULL);
