@@ -3,6 +3,7 @@
  * getrusage, times).
  */
 #include <errno.h>
+#include <stddef.h>
 #include <string.h>
 #include <sys/random.h>
 #include <sys/resource.h>
@@ -41,6 +42,10 @@ long sys_getrandom(struct task *t, const uint64_t a[6])
 	return (long)done;
 }
 
+_Static_assert(offsetof(struct rusage, ru_nivcsw) + 8 == K_RUSAGE_SIZE, "struct rusage");
+_Static_assert(offsetof(struct sysinfo, mem_unit) + 8 == K_SYSINFO_SIZE &&
+	       sizeof(struct sysinfo) >= K_SYSINFO_SIZE, "struct sysinfo");
+
 long sys_sysinfo(struct task *t, const uint64_t a[6])
 {
 	struct sysinfo si;
@@ -49,7 +54,7 @@ long sys_sysinfo(struct task *t, const uint64_t a[6])
 		return -errno;
 	si.uptime = (long)((moat_now_ns() - t->k->boot_ns) / 1000000000ULL);
 	si.procs = 1;
-	return mm_copy_out(t->mm, a[0], &si, sizeof(si)) ? -EFAULT : 0;
+	return mm_copy_out(t->mm, a[0], &si, K_SYSINFO_SIZE) ? -EFAULT : 0;
 }
 
 static struct timeval ns_to_tv(uint64_t ns)
@@ -89,7 +94,7 @@ long sys_getrusage(struct task *t, const uint64_t a[6])
 	} else {
 		ru.ru_utime = ns_to_tv(children_cpu_ns(t));
 	}
-	return mm_copy_out(t->mm, a[1], &ru, sizeof(ru)) ? -EFAULT : 0;
+	return mm_copy_out(t->mm, a[1], &ru, K_RUSAGE_SIZE) ? -EFAULT : 0;
 }
 
 long sys_times(struct task *t, const uint64_t a[6])

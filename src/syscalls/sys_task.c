@@ -483,7 +483,7 @@ long sys_wait4(struct task *t, const uint64_t a[6])
 		if (a[3]) {
 			struct rusage ru;
 			wait_rusage(&r, &ru);
-			if (mm_copy_out(t->mm, a[3], &ru, sizeof(ru)))
+			if (mm_copy_out(t->mm, a[3], &ru, K_RUSAGE_SIZE))
 				return -EFAULT;
 		}
 	}
@@ -566,7 +566,7 @@ long sys_waitid(struct task *t, const uint64_t a[6])
 	if (a[4]) {
 		struct rusage ru;
 		wait_rusage(&r, &ru);
-		if (mm_copy_out(t->mm, a[4], &ru, sizeof(ru)))
+		if (mm_copy_out(t->mm, a[4], &ru, K_RUSAGE_SIZE))
 			return -EFAULT;
 	}
 	return 0;

@@ -17,6 +17,12 @@ struct mm;
 
 typedef long (*syscall_fn)(struct task *t, const uint64_t a[6]);
 
+/* The kernel's struct rusage and struct sysinfo are filled as libc's,
+ * whose layout matches up to these sizes (glibc's is the kernel's; musl's
+ * adds reserved fields), and only these many bytes are copied out. */
+#define K_RUSAGE_SIZE 144
+#define K_SYSINFO_SIZE 112
+
 /* How --strace shows an argument. */
 enum sarg {
 	SA_NONE = 0,
