@@ -48,6 +48,10 @@ struct k_stack {
 };
 
 #define NSIG_K 64
+/* The kernel's first real-time signal: libc's SIGRTMIN is larger (glibc
+ * keeps 32 and 33 for itself, musl 32-34), but to the kernel 32 and up
+ * queue. */
+#define SIGRTMIN_K 32
 #define TASK_IOBUF_SIZE (64 * 1024)
 /* Tasks' I/O buffers (util.h's block cache: one per fork otherwise). */
 extern struct block_cache task_iobufs;

@@ -121,11 +121,11 @@ static int sigq_add(struct sigpending *p, int sig, const siginfo_t *info)
 {
 	struct sigq_entry *e;
 
-	if (sig < SIGRTMIN && (p->set & SIGBIT(sig)))
+	if (sig < SIGRTMIN_K && (p->set & SIGBIT(sig)))
 		return 0;                   /* standard signals coalesce */
 	e = calloc(1, sizeof(*e));
 	if (!e) {
-		if (sig >= SIGRTMIN)
+		if (sig >= SIGRTMIN_K)
 			return -EAGAIN;
 		p->set |= SIGBIT(sig);      /* lost info, but not the signal */
 		return 0;
