@@ -76,13 +76,53 @@ static struct vma *vma_find(struct mm *mm, uint64_t addr)
 	return NULL;
 }
 
+/*
+ * VMA arrays: most address spaces have fewer than VMAS_SMALL, and every
+ * fork and exec makes one: those come from a block cache (cap ==
+ * VMAS_SMALL means the array is one of its blocks); bigger ones from
+ * malloc, growing by doubling.
+ */
+#define VMAS_SMALL 32
+static struct block_cache small_vmas = BLOCK_CACHE(VMAS_SMALL * sizeof(struct vma), 64);
+
+static int vmas_alloc(struct mm *mm, size_t n)
+{
+	size_t cap = VMAS_SMALL;
+
+	while (cap < n)
+		cap *= 2;
+	mm->vmas = cap == VMAS_SMALL ? block_alloc(&small_vmas, false)
+				     : malloc(cap * sizeof(struct vma));
+	if (!mm->vmas)
+		return -ENOMEM;
+	mm->cap = cap;
+	return 0;
+}
+
+static void vmas_free(struct mm *mm)
+{
+	if (mm->cap == VMAS_SMALL)
+		block_free(&small_vmas, mm->vmas);
+	else
+		free(mm->vmas);
+	mm->vmas = NULL;
+	mm->cap = 0;
+}
+
 static int vma_insert(struct mm *mm, size_t i, const struct vma *v)
 {
+	if (!mm->vmas && vmas_alloc(mm, 1) != 0)
+		return -ENOMEM;
 	if (mm->nvmas == mm->cap) {
-		size_t cap = mm->cap ? mm->cap * 2 : 32;
-		struct vma *n = realloc(mm->vmas, cap * sizeof(*n));
+		size_t cap = mm->cap * 2;
+		struct vma *n = mm->cap == VMAS_SMALL ? malloc(cap * sizeof(*n))
+						      : realloc(mm->vmas, cap * sizeof(*n));
 		if (!n)
 			return -ENOMEM;
+		if (mm->cap == VMAS_SMALL) {
+			memcpy(n, mm->vmas, mm->nvmas * sizeof(*n));
+			block_free(&small_vmas, mm->vmas);
+		}
 		mm->vmas = n;
 		mm->cap = cap;
 	}
@@ -654,7 +694,7 @@ void mm_put(struct mm *mm)
 	drop_pages(mm, 0, mm->task_size);
 	while (mm->nvmas)
 		vma_remove(mm, mm->nvmas - 1);
-	free(mm->vmas);
+	vmas_free(mm);
 	pagemap_free(&mm->pages);
 	pthread_mutex_destroy(&mm->lock);
 	free(mm);
@@ -695,13 +735,11 @@ struct mm *mm_fork(struct mm *old, size_t copy_budget)
 	if (!mm)
 		return NULL;
 	pthread_mutex_lock(&old->lock);
-	mm->vmas = malloc(MAX(old->nvmas, 1) * sizeof(struct vma));
-	if (!mm->vmas) {
+	if (vmas_alloc(mm, old->nvmas) != 0) {
 		pthread_mutex_unlock(&old->lock);
 		mm_put(mm);
 		return NULL;
 	}
-	mm->cap = MAX(old->nvmas, 1);
 	for (size_t i = 0; i < old->nvmas; i++) {
 		if (old->vmas[i].flags & VMA_DONTFORK)
 			continue;
