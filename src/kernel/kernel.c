@@ -180,9 +180,9 @@ struct platform_as *kernel_new_as(struct kernel *k)
  * The last reference to an exec's old address space usually frees every
  * page reference a fork's child took over (20-30 us for a small one here,
  * when nothing preempts it), which the new image need not wait for: the
- * main thread does it,
- * holding old_mm_lock meanwhile (outside k->lock), which the end of the
- * sandbox takes before it writes back what the rest hold.
+ * main thread puts it (kernel_put_old_mms), as does the end of the
+ * sandbox for any still queued.  old_mm_lock (outside k->lock) is held
+ * while they are put, so that the end waits for puts in progress.
  */
 static pthread_mutex_t old_mm_lock = PTHREAD_MUTEX_INITIALIZER;
 
@@ -201,18 +201,7 @@ void kernel_put_mm_later(struct kernel *k, struct mm *mm)
 	eventfd_write(k->wake_fd, 1);
 }
 
-void kernel_write_back_old_mms(struct kernel *k)
-{
-	pthread_mutex_lock(&old_mm_lock);
-	pthread_mutex_lock(&k->lock);
-	struct mm *old = k->old_mms;
-	pthread_mutex_unlock(&k->lock);
-	for (struct mm *mm = old; mm; mm = mm->next_old)
-		mm_write_back(mm);
-	pthread_mutex_unlock(&old_mm_lock);
-}
-
-static void put_old_mms(struct kernel *k)
+void kernel_put_old_mms(struct kernel *k)
 {
 	pthread_mutex_lock(&old_mm_lock);
 	pthread_mutex_lock(&k->lock);
@@ -261,7 +250,7 @@ static __attribute__((noreturn)) void main_loop(struct kernel *k)
 			__atomic_store_n(&r->done, 1, __ATOMIC_RELEASE);
 			syscall(SYS_futex, &r->done, FUTEX_WAKE_PRIVATE, 1, NULL, NULL, 0);
 		}
-		put_old_mms(k);
+		kernel_put_old_mms(k);
 		/* Keep a stub ready once the sandbox has made processes. */
 		pthread_mutex_lock(&k->lock);
 		bool want = !k->spare_as && k->made_as;

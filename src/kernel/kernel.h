@@ -292,8 +292,8 @@ struct platform_as *kernel_new_as(struct kernel *k);
 /* Drops a reference to an exec's old address space: the last one on the
  * main thread. */
 void kernel_put_mm_later(struct kernel *k, struct mm *mm);
-/* Writes back the shared file mappings of those not put yet (the end). */
-void kernel_write_back_old_mms(struct kernel *k);
+/* Puts the queued ones (the main thread, and the end of the sandbox). */
+void kernel_put_old_mms(struct kernel *k);
 /* The CPU time t's process has used (stub CPU clocks), in ns. */
 uint64_t task_cpu_ns(struct task *t);
 /* The same for any process, a zombie too (its total); k->lock held. */

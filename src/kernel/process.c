@@ -387,17 +387,20 @@ void task_exit(struct task *t)
 		tg->exe = (struct path){ 0 };
 		tg_exit_notify(tg);
 	}
+	/* The last task out ends moat: not always the one that saw itself
+	 * alone above (two may exit at once, each seeing the other). */
 	bool done = k->nr_tasks == 0;
 	pthread_mutex_unlock(&k->lock);
 	path_put(&exe);
 
 	/* The end: nothing of the sandbox is freed piece by piece.  Shared
-	 * mappings of files write back what they hold, then moat exits:
-	 * the stubs die with it (kernel_exit). */
+	 * mappings of files write back what they hold (old address spaces
+	 * still queued are put, which does it), then moat exits: the stubs
+	 * die with it (kernel_exit). */
 	if (done) {
 		if (t->mm)
 			mm_write_back(t->mm);
-		kernel_write_back_old_mms(k);
+		kernel_put_old_mms(k);
 		kernel_exit(k);
 	}
 	task_free(t);

@@ -80,7 +80,7 @@ static struct vma *vma_find(struct mm *mm, uint64_t addr)
  * VMA arrays: most address spaces have fewer than VMAS_SMALL, and every
  * fork and exec makes one: those come from a block cache (cap ==
  * VMAS_SMALL means the array is one of its blocks); bigger ones from
- * malloc, growing by doubling.
+ * malloc, doubling as they fill.
  */
 #define VMAS_SMALL 32
 static struct block_cache small_vmas = BLOCK_CACHE(VMAS_SMALL * sizeof(struct vma), 64);
@@ -115,14 +115,11 @@ static int vma_insert(struct mm *mm, size_t i, const struct vma *v)
 		return -ENOMEM;
 	if (mm->nvmas == mm->cap) {
 		size_t cap = mm->cap * 2;
-		struct vma *n = mm->cap == VMAS_SMALL ? malloc(cap * sizeof(*n))
-						      : realloc(mm->vmas, cap * sizeof(*n));
+		struct vma *n = malloc(cap * sizeof(*n));
 		if (!n)
 			return -ENOMEM;
-		if (mm->cap == VMAS_SMALL) {
-			memcpy(n, mm->vmas, mm->nvmas * sizeof(*n));
-			block_free(&small_vmas, mm->vmas);
-		}
+		memcpy(n, mm->vmas, mm->nvmas * sizeof(*n));
+		vmas_free(mm);
 		mm->vmas = n;
 		mm->cap = cap;
 	}
@@ -149,14 +146,19 @@ static void vma_put_refs(const struct vma *v)
 		mm_file_put(v->file);
 }
 
+/* Shared mappings of files write back what they hold on munmap (and
+ * mm_write_back). */
+static void vma_write_back(const struct vma *v)
+{
+	if (v->obj && (v->flags & VMA_SHARED))
+		memobj_writeback(v->obj, v->obj_pgoff, (v->end - v->start) >> PAGE_SHIFT);
+}
+
 static void vma_remove(struct mm *mm, size_t i)
 {
 	struct vma *v = &mm->vmas[i];
 
-	/* Shared mappings of files write back what they hold on munmap
-	 * (and mm_write_back). */
-	if (v->obj && (v->flags & VMA_SHARED))
-		memobj_writeback(v->obj, v->obj_pgoff, (v->end - v->start) >> PAGE_SHIFT);
+	vma_write_back(v);
 	vma_put_refs(v);
 	memmove(&mm->vmas[i], &mm->vmas[i + 1], (mm->nvmas - i - 1) * sizeof(struct vma));
 	mm->nvmas--;
@@ -703,11 +705,8 @@ void mm_put(struct mm *mm)
 void mm_write_back(struct mm *mm)
 {
 	pthread_mutex_lock(&mm->lock);
-	for (size_t i = 0; i < mm->nvmas; i++) {
-		struct vma *v = &mm->vmas[i];
-		if (v->obj && (v->flags & VMA_SHARED))
-			memobj_writeback(v->obj, v->obj_pgoff, (v->end - v->start) >> PAGE_SHIFT);
-	}
+	for (size_t i = 0; i < mm->nvmas; i++)
+		vma_write_back(&mm->vmas[i]);
 	pthread_mutex_unlock(&mm->lock);
 }
 
