@@ -49,6 +49,7 @@
 #define FAULT_MIN_PAGES 4
 #define FAULT_MIN_FILE_PAGES 128
 #define FAULT_MAX_PAGES 512
+#define BRK_PREMAP_PAGES 64UL  /* of a grown break, mapped lazily at once */
 
 /* ---- the VMA array ---- */
 
@@ -375,16 +376,17 @@ static int unmap_range(struct mm *mm, uint64_t lo, uint64_t hi)
  * copied.  A read-only stub mapping of the old page is dropped so the
  * next touch maps the new one.  Returns the new entry, or 0 on ENOMEM.
  */
-/* Write-protects the stub's mappings of copy-on-write pages in [lo, hi),
- * run by run. */
-static void stub_write_protect(struct mm *mm, uint64_t lo, uint64_t hi, int prot)
+/* Gives the stub's mappings in [lo, hi) protection prot, run by run (only
+ * those of copy-on-write pages when cow_only).  prot has no write access
+ * (see platform_as_protect) and grants nothing the mappings lack. */
+static void stub_protect(struct mm *mm, uint64_t lo, uint64_t hi, int prot, bool cow_only)
 {
 	uint64_t val, pn = lo >> PAGE_SHIFT, end = hi >> PAGE_SHIFT, run = 0, run_len = 0;
 
 	if (!mm->as)
 		return;
 	while ((pn = pagemap_next(&mm->pages, pn, end, &val)) <= end) {
-		bool mapped = pn < end && (val & PTE_MAPPED) && (val & PTE_COW);
+		bool mapped = pn < end && (val & PTE_MAPPED) && ((val & PTE_COW) || !cow_only);
 		if (mapped && run_len && run + run_len == pn) {
 			run_len++;
 		} else {
@@ -535,17 +537,6 @@ static bool expand_stack(struct mm *mm, size_t i, uint64_t addr)
 	return true;
 }
 
-/*
- * Pages going into the stub, gathered into runs contiguous both in the
- * address space and in the memory file, with one protection: one mmap
- * each.  lazy: without MAP_POPULATE (premapping what may not be touched).
- */
-struct map_run {
-	uint64_t addr, off, len;
-	int prot;
-	bool lazy;
-};
-
 /* Adds page pn (memory-file offset off) if it continues the run. */
 static bool run_grow(struct map_run *r, uint64_t pn, uint64_t off, int prot)
 {
@@ -574,6 +565,65 @@ static void run_flush(struct mm *mm, struct map_run *r)
 	else
 		platform_as_map(mm->as, r->addr, r->len, r->prot, r->off);
 	r->len = 0;
+}
+
+void mm_map_written(struct mm *mm, uint64_t addr, struct map_run *r)
+{
+	uint64_t pn = addr >> PAGE_SHIFT, *e;
+	struct vma *v;
+	int prot;
+
+	if (!mm->as)
+		return;
+	e = pagemap_slot(&mm->pages, pn, false);
+	if (!e || !*e || (*e & PTE_MAPPED))
+		return;
+	v = vma_find(mm, addr);
+	if (!v || v->prot == PROT_NONE)
+		return;
+	prot = (*e & PTE_COW) ? v->prot & ~PROT_WRITE : v->prot;
+	if (!run_grow(r, pn, *e & PAGE_MASK, prot)) {
+		run_flush(mm, r);
+		if (!platform_as_can_defer(mm->as, 1))
+			return;
+		run_start(r, pn, *e & PAGE_MASK, prot);
+	}
+	*e |= PTE_MAPPED;
+}
+
+void mm_map_run_end(struct mm *mm, struct map_run *r)
+{
+	run_flush(mm, r);
+}
+
+/*
+ * Backs and maps [lo, hi) of a private anonymous VMA lazily (mm->lock
+ * held), if that rides along with the trapped thread's return: the host
+ * then fills in the stub's page tables for the pages the application
+ * touches, at a host fault each (a few us) rather than a trap (tens).
+ */
+static void premap_new(struct mm *mm, uint64_t lo, uint64_t hi)
+{
+	struct vma *v = vma_find(mm, lo);
+	struct map_run r = { .lazy = true };
+
+	if (!v || v->obj || v->file || !platform_as_can_defer(mm->as, 1))
+		return;
+	hi = MIN(hi, v->end);
+	for (uint64_t pn = lo >> PAGE_SHIFT; pn < hi >> PAGE_SHIFT; pn++) {
+		uint64_t e = back_pages(mm, v, pn, (hi >> PAGE_SHIFT) - pn);
+		uint64_t *slot = pagemap_slot(&mm->pages, pn, false);
+		if (!e || (e & PTE_MAPPED) || !slot)
+			break;
+		if (!run_grow(&r, pn, e & PAGE_MASK, v->prot)) {
+			run_flush(mm, &r);
+			if (!platform_as_can_defer(mm->as, 1))
+				break;
+			run_start(&r, pn, e & PAGE_MASK, v->prot);
+		}
+		*slot = e | PTE_MAPPED;
+	}
+	run_flush(mm, &r);
 }
 
 int mm_handle_fault(struct mm *mm, uint64_t addr, int access, int *signo,
@@ -615,6 +665,14 @@ int mm_handle_fault(struct mm *mm, uint64_t addr, int access, int *signo,
 	win <<= PAGE_SHIFT;
 	lo = MAX(ALIGN_DOWN(addr, win), v->start);
 	hi = MIN(ALIGN_DOWN(addr, win) + win, v->end);
+	if (v->flags & VMA_HOSTMAP) {
+		/* The stub maps the rest of this VMA from the host file (the
+		 * page map does not know which pages): a window would copy
+		 * the whole segment in and map it over them, for a fault on
+		 * the one page left out, the last, partial one. */
+		lo = ALIGN_DOWN(addr, PAGE_SIZE);
+		hi = lo + PAGE_SIZE;
+	}
 	if (v->obj) {
 		uint64_t obj_end = v->start + ((v->obj->npages - v->obj_pgoff) << PAGE_SHIFT);
 		hi = MIN(hi, obj_end);
@@ -802,7 +860,7 @@ struct mm *mm_fork(struct mm *old, size_t copy_budget)
 		/* The parent's next write to these pages must fault: its
 		 * mapped runs become read-only (reads go on unhindered). */
 		if (private && (v->prot & PROT_WRITE))
-			stub_write_protect(old, v->start, v->end, v->prot & ~PROT_WRITE);
+			stub_protect(old, v->start, v->end, v->prot & ~PROT_WRITE, true);
 	}
 	/* Before other threads of the parent write again. */
 	platform_as_flush(old->as);
@@ -1284,8 +1342,18 @@ long mm_mprotect(struct mm *mm, uint64_t addr, uint64_t len, int prot)
 			if (ret)
 				break;
 			i = vma_index(mm, a);
+			if (!(prot & ~mm->vmas[i].prot) && !(prot & PROT_WRITE) &&
+			    !host_mapped(mm, a, seg_end)) {
+				/* Access taken away, write access with it
+				 * (RELRO, guard pages, W^X code): the stub's
+				 * mappings keep their pages. */
+				stub_protect(mm, a, seg_end, prot, false);
+				ret = platform_as_flush(mm->as);
+			} else {
+				/* Granted: pages map again, as they fault. */
+				ret = stub_unmap(mm, a, seg_end);
+			}
 			mm->vmas[i].prot = prot;
-			ret = stub_unmap(mm, a, seg_end);
 			if (ret)
 				break;
 			vma_merge_around(mm, i);
@@ -1509,8 +1577,11 @@ long mm_brk(struct mm *mm, uint64_t brk)
 	    newbrk + PAGE_SIZE + STACK_GUARD_GAP > mm->vmas[next].start)
 		goto out;
 	ret = insert_vma(mm, oldbrk, newbrk - oldbrk, PROT_READ | PROT_WRITE, VMA_HEAP, NULL);
-	if (ret >= 0)
+	if (ret >= 0) {
 		mm->brk = brk;
+		/* malloc writes there next. */
+		premap_new(mm, oldbrk, MIN(newbrk, oldbrk + (BRK_PREMAP_PAGES << PAGE_SHIFT)));
+	}
 out:
 	ret = (long)mm->brk;
 	pthread_mutex_unlock(&mm->lock);

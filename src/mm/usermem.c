@@ -26,6 +26,7 @@ static long um_copy(struct mm *mm, uint64_t addr, void *buf, size_t len,
 {
 	int access = op == UM_READ ? PROT_READ : PROT_WRITE;   /* UM_PROBE_WRITE: checks only */
 	uint8_t *p = buf;
+	struct map_run run = { 0 };
 	long ret = 0;
 
 	if (len == 0)
@@ -55,11 +56,14 @@ static long um_copy(struct mm *mm, uint64_t addr, void *buf, size_t len,
 		case UM_PROBE_WRITE:
 			break;
 		}
+		if (op != UM_READ && op != UM_PROBE_WRITE)
+			mm_map_written(mm, addr, &run);
 		if (p)
 			p += n;
 		addr += n;
 		len -= n;
 	}
+	mm_map_run_end(mm, &run);
 	pthread_mutex_unlock(&mm->lock);
 	return ret;
 }

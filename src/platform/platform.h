@@ -103,11 +103,17 @@ int platform_as_map(struct platform_as *as, uint64_t addr, uint64_t len,
 int platform_as_map_lazy(struct platform_as *as, uint64_t addr, uint64_t len,
 			 int prot, uint64_t file_off);
 int platform_as_unmap(struct platform_as *as, uint64_t addr, uint64_t len);
-/* Takes write access from mapped pages (prot: PROT_READ [| PROT_EXEC]);
- * [addr, addr + len) must be wholly mapped. */
+/* Changes the protection of mapped pages to prot, without write access
+ * (the stub may never grant it: the filter lets its mprotect through
+ * only so), nor any access their mapping lacks; [addr, addr + len) must
+ * be wholly mapped. */
 int platform_as_protect(struct platform_as *as, uint64_t addr, uint64_t len, int prot);
 /* Carries out queued changes; returns 0 or the first error. */
 int platform_as_flush(struct platform_as *as);
+/* Whether nops more mappings queued now would ride along with the calling
+ * thread's return to its application thread, at no cost of their own (it
+ * is trapped, and its address space's only thread). */
+bool platform_as_can_defer(struct platform_as *as, unsigned nops);
 /* How many mappings an address space's one thread can take along when it
  * resumes, with no round trip of their own. */
 unsigned platform_as_batch(void);

@@ -165,7 +165,7 @@ static struct platform_ctx *ctx_alloc(struct platform_as *as);
  * application that jumps into stub code can use these calls, so each one
  * is harmless to the host: mmap of the memory file only, clone of stub
  * threads only, futex wait/wake, set the FS base, sigaltstack, exits and
- * rt_sigreturn, and mprotect that only removes write access.
+ * rt_sigreturn, and mprotect to any protection without write access.
  */
 static void build_filter(void)
 {
@@ -219,13 +219,13 @@ static void build_filter(void)
 	LD(OFF_ARG_LO(0));
 	J(BPF_JEQ, ARCH_SET_FS, ALLOW_L, 0);
 	J(BPF_JEQ, ARCH_SET_GS, ALLOW_L, TRAP_L);   /* the sysmsg page */
-	/* mprotect: only ever taking write access away (copy-on-write). */
+	/* mprotect: never granting write access (copy-on-write pages,
+	 * application mprotect calls that take access away). */
 	p[j_mprot].jt = 1000 + n;
 	LD(OFF_ARG_LO(2) + 4);
 	J(BPF_JEQ, 0, 0, TRAP_L);
 	LD(OFF_ARG_LO(2));
-	J(BPF_JEQ, PROT_READ, ALLOW_L, 0);
-	J(BPF_JEQ, PROT_READ | PROT_EXEC, ALLOW_L, TRAP_L);
+	J(BPF_JSET, ~(uint32_t)(PROT_READ | PROT_EXEC), TRAP_L, ALLOW_L);
 	(void)j_clone;
 	int trap_idx = n;
 	p[n++] = (typeof(p[0])){ BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_TRAP), 0, 0 };
@@ -907,6 +907,14 @@ static int ctx_run_ops(struct platform_ctx *ctx)
 	return check_op_results(ops, ret, n);
 }
 
+bool platform_as_can_defer(struct platform_as *as, unsigned nops)
+{
+	struct platform_ctx *ctx = current_ctx;
+
+	return as && ctx && ctx->as == as && ctx->trapped &&
+	       ctx->m->nops + nops < STUB_MAX_OPS && can_defer(ctx);
+}
+
 int platform_as_flush(struct platform_as *as)
 {
 	struct platform_ctx *ctx = current_ctx;
@@ -973,8 +981,8 @@ int platform_as_protect(struct platform_as *as, uint64_t addr, uint64_t len, int
 
 	if (!as)
 		return 0;
-	if (addr + len > region || addr + len < addr || (prot & PROT_WRITE))
-		panic("bad write-protect %#lx+%#lx", (unsigned long)addr, (unsigned long)len);
+	if (addr + len > region || addr + len < addr || (prot & ~(PROT_READ | PROT_EXEC)))
+		panic("bad protection change %#lx+%#lx", (unsigned long)addr, (unsigned long)len);
 	return queue_op(as, &op);
 }
 
