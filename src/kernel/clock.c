@@ -35,7 +35,8 @@
  * host's clocks directly.
  *
  * Writers: clock_init and clock_start on the main thread before any
- * application code runs, then clock_update on the timer thread (k->lock).
+ * application code runs, then clock_update as a lazy timer (k->lock): on
+ * the main thread's idle loop, or the timer thread once one runs.
  */
 #include "kernel/kernel.h"
 

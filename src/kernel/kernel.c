@@ -229,11 +229,11 @@ static __attribute__((noreturn)) void main_loop(struct kernel *k)
 	for (;;) {
 		eventfd_t v;
 		pthread_mutex_lock(&k->lock);
-		bool lazy = timers_need_thread();
+		int wait_ms = timers_lazy_wait_ms();
 		pthread_mutex_unlock(&k->lock);
-		if (!platform_reap_until(k->wake_fd, lazy ? 1 : -1)) {
+		if (!platform_reap_until(k->wake_fd, wait_ms)) {
 			pthread_mutex_lock(&k->lock);
-			timers_start_thread();
+			timers_run_lazy();
 			pthread_mutex_unlock(&k->lock);
 			continue;
 		}

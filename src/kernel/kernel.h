@@ -101,7 +101,9 @@ struct ktimer {
 	union sigval value;
 	bool sig_queued;          /* its signal waits in a queue */
 	void (*fn)(struct ktimer *tm);  /* instead of a signal */
-	bool lazy;                /* may wait for timers_start_thread */
+	bool lazy;                /* may go off late: the main thread's idle
+				   * loop runs it while there is no timer
+				   * thread (timers_lazy_wait_ms) */
 	uint64_t fired;           /* for fn: expirations this time (missed too) */
 	int overrun, overrun_last;
 	/* CPU-time clocks (timer_attach_cpu_clock): both owners become NULL
@@ -339,9 +341,11 @@ void futex_owner_died(struct task *t, uint64_t uaddr);
 /* Arms tm to go off at deadline on its clock (0 disarms), then every
  * interval ns. */
 void timer_arm(struct ktimer *tm, uint64_t deadline, uint64_t interval);
-void timers_start_thread(void);
-/* Whether armed timers wait for timers_start_thread (k->lock held). */
-bool timers_need_thread(void);
+/* Until a timer that is not lazy starts the timer thread, the main
+ * thread's idle loop runs the lazy ones (the clock's updates): it waits at
+ * most timers_lazy_wait_ms (-1: no limit), then calls timers_run_lazy. */
+int timers_lazy_wait_ms(void);
+void timers_run_lazy(void);
 /* The time left on an armed timer: at least 1 ns until it has fired,
  * except that an expired one-shot SIGEV_NONE timer says 0, as a disarmed
  * one does. */

@@ -3,8 +3,10 @@
  * Linux: kernel/time/itimer.c, kernel/time/posix-timers.c,
  * kernel/time/posix-cpu-timers.c.
  *
- * One sentry thread, the timer thread, fires every timer.  A timer counts
- * one of two kinds of clock:
+ * One sentry thread, the timer thread, fires every timer, started for the
+ * first one that is not lazy; until then the main thread's idle loop fires
+ * the lazy ones (the clock's updates).  A timer counts one of two kinds of
+ * clock:
  *
  * - CLOCK_MONOTONIC: alarm, ITIMER_REAL, timerfds and POSIX timers on the
  *   wall clocks (an absolute realtime deadline is converted when armed).
@@ -44,9 +46,9 @@
 
 #define NSEC_PER_SEC 1000000000ULL
 #define CPU_POLL_NS 10000000ULL       /* CPU clocks are looked at every 10 ms */
-#define TIMER_LAZY_NS 1000000ULL      /* see timers_start_thread */
 
 static void cpu_timers_poll(struct ktimer *poll);
+static void timers_start_thread(void);
 
 static pthread_cond_t timer_cond;
 static struct ktimer *armed;          /* CLOCK_MONOTONIC, sorted by deadline */
@@ -175,19 +177,18 @@ void timer_arm(struct ktimer *tm, uint64_t deadline, uint64_t interval)
 		return;
 	}
 	link_armed(tm);
-	if (!thread_started && !(tm->lazy && deadline > moat_now_ns() + TIMER_LAZY_NS))
+	if (!thread_started && !tm->lazy)
 		timers_start_thread();
 	pthread_cond_signal(&timer_cond);
 }
 
 /*
- * Starts the timer thread (k->lock held).  Creating a thread costs
- * 50-100 us on this class of machine, so a lazy timer armed at start-up
- * (the clock's first update, 2 ms on) leaves it to the main thread, which
- * calls this from its idle loop once the sandbox is up: off the path to
- * the program's first instruction.
+ * Starts the timer thread (k->lock held), for the first timer that is not
+ * lazy.  Creating a thread costs 50-100 us on this class of machine, and
+ * a sandbox whose only timer is the clock's (lazy, see timers_lazy_wait_ms)
+ * never needs one.
  */
-void timers_start_thread(void)
+static void timers_start_thread(void)
 {
 	if (!thread_started) {
 		pthread_condattr_t ca;
@@ -202,9 +203,26 @@ void timers_start_thread(void)
 	}
 }
 
-bool timers_need_thread(void)
+int timers_lazy_wait_ms(void)
 {
-	return !thread_started && armed;
+	if (thread_started || !armed)
+		return -1;
+	uint64_t now = moat_now_ns();
+	if (armed->deadline <= now)
+		return 0;
+	return (int)MIN((armed->deadline - now + 999999) / 1000000, (uint64_t)INT32_MAX);
+}
+
+void timers_run_lazy(void)
+{
+	uint64_t now = moat_now_ns();
+
+	while (!thread_started && armed && armed->deadline <= now) {
+		struct ktimer *tm = armed;
+		armed = tm->next;
+		tm->next = NULL;
+		timer_expire(tm, now);
+	}
 }
 
 bool timer_clock_now(const struct ktimer *tm, uint64_t *now)
