@@ -61,6 +61,7 @@ static int wait_status_to_exit_code(int status)
  */
 void kernel_exit(struct kernel *k)
 {
+	platform_end();
 	exit(wait_status_to_exit_code(k->exit_status));
 }
 
@@ -100,7 +101,11 @@ static int exit_helper(void *sentry)
 {
 	uint64_t all = ~0ULL;
 
+	struct sched_param idle = { 0 };
+
 	raw_syscall4(SYS_rt_sigprocmask, SIG_SETMASK, (long)&all, 0, sizeof(all));
+	/* Its teardown is nobody's wait: SCHED_IDLE (see platform_end). */
+	raw_syscall4(SYS_sched_setscheduler, 0, SCHED_IDLE, (long)&idle, 0);
 	raw_syscall2(SYS_prctl, PR_SET_PDEATHSIG, SIGKILL);
 	if (raw_syscall2(SYS_getppid, 0, 0) == (long)(intptr_t)sentry)
 		for (;;)

@@ -87,6 +87,9 @@ bool platform_as_give_files(struct platform_as *as, const struct platform_file_m
 			    unsigned n);
 /* Kills the stub process; the reaper collects it. Drops the reference. */
 void platform_as_release(struct platform_as *as);
+/* The sandbox is over (moat exits next): the stubs still alive, which die
+ * with moat, do so at idle priority, after whoever waits for moat. */
+void platform_end(void);
 pid_t platform_as_pid(struct platform_as *as);
 /* CPU time a context's stub thread has used, in ns (its process's when
  * the thread's own cannot be read). */

@@ -703,8 +703,41 @@ static void as_maybe_free(struct platform_as *as)
 	free(as);
 }
 
+/*
+ * A stub about to die gives way: SCHED_IDLE.  Dying (the host unmapping
+ * its address space) is work nobody waits for, and it used to take the
+ * CPU from what comes next: the program an exec started, or, at the end
+ * of the sandbox, moat's parent waking up and the next sandbox starting
+ * (150-200 us between moat's exit and its parent's wait returning).
+ */
+static void demote(struct platform_as *as)
+{
+	struct sched_param idle = { 0 };
+
+	sched_setscheduler(as->pid, SCHED_IDLE, &idle);
+	pthread_mutex_lock(&as->lock);
+	for (struct platform_ctx *c = as->ctxs; c; c = c->next)
+		if (c->tid > 0)
+			sched_setscheduler(c->tid, SCHED_IDLE, &idle);
+	for (struct platform_ctx *c = as->idle; c; c = c->next_idle)
+		if (c->tid > 0)
+			sched_setscheduler(c->tid, SCHED_IDLE, &idle);
+	pthread_mutex_unlock(&as->lock);
+}
+
+void platform_end(void)
+{
+	pthread_mutex_lock(&as_list_lock);
+	for (struct platform_as *as = as_list; as; as = as->next)
+		if (as->pid > 0 && !as->dead)
+			demote(as);
+	pthread_mutex_unlock(&as_list_lock);
+}
+
 void platform_as_release(struct platform_as *as)
 {
+	if (!as->dead)
+		demote(as);
 	/* Nothing runs in the address space any more: parked threads go. */
 	for (;;) {
 		pthread_mutex_lock(&as->lock);
