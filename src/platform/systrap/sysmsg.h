@@ -256,7 +256,12 @@ struct stub_boot {
 	uint32_t rseq_sig;
 	int32_t files_sock;      /* >= 0: wait for a struct stub_files on it */
 	int32_t files_peer;      /* the sentry's end, closed first */
+	uint32_t early_gate;     /* EARLY_*: the first stub's first thread,
+				  * made before the filter, waits for it */
 };
+#define EARLY_NONE 0
+#define EARLY_SHUT 1
+#define EARLY_OPEN 2
 
 struct ctrl_rep {
 	uint32_t done;           /* futex word: seq of the last finished request */

@@ -579,6 +579,12 @@ void stub_thread_main(uint64_t area)
 		die(125);
 	if (sys2(__NR_arch_prctl, ARCH_SET_GS, area) != 0)
 		die(125);
+	/* The first stub's first thread is made before the filter is in
+	 * place (stub_main): its init trap, which only the filter turns
+	 * into SIGSYS, waits for it. */
+	uint32_t *gate = &((struct stub_boot *)(region() + STUB_PRIV_OFF))->early_gate;
+	while (__atomic_load_n(gate, __ATOMIC_ACQUIRE) == EARLY_SHUT)
+		futex_wait(gate, EARLY_SHUT);
 	stub_init_trap();
 }
 
@@ -762,6 +768,27 @@ void stub_main(long memfd, uint64_t ctrl_off)
 	 * copy into the memory file.  No application runs anywhere yet.  A
 	 * map that fails (or no message) leaves the placeholder; the first
 	 * touch then faults and the sentry maps its copy as usual. */
+	/* Meanwhile it makes the thread the sentry asked for as it forked
+	 * the stub (request 1), rather than after the filter, on the way to
+	 * the program's first instruction: ~110 us.  The thread cannot run
+	 * application code before the filter is on it: it waits at the gate
+	 * until the filter is installed for every thread (TSYNC), or the
+	 * stub dies. */
+	uint32_t served = 0;
+	long early_tid = 0;
+	uint32_t *gate = &((struct stub_boot *)boot)->early_gate;
+	if (boot->files_sock >= 0 && __atomic_load_n(&req->seq, __ATOMIC_ACQUIRE) == 1 &&
+	    req->kind == CTRL_NEW_THREAD && req->arg[1] < STUB_MAX_THREADS) {
+		uint64_t area = base + STUB_THREADS_OFF + req->arg[1] * STUB_AREA_SIZE;
+		__atomic_store_n(gate, EARLY_SHUT, __ATOMIC_RELEASE);
+		early_tid = sys6(__NR_mmap, (long)area, STUB_AREA_SIZE, 3, 0x11, memfd,
+				 (long)req->arg[0]);
+		if (early_tid == (long)area)
+			early_tid = stub_clone_thread(area);
+		else if (early_tid >= 0)
+			early_tid = -12;
+		served = 1;
+	}
 	if (boot->files_sock >= 0) {
 		sys1(__NR_close, boot->files_peer);   /* so that the sentry's close ends the wait */
 		map_files(boot->files_sock);
@@ -776,11 +803,18 @@ void stub_main(long memfd, uint64_t ctrl_off)
 		.len = (unsigned short)boot->filter_len,
 		.filter = (struct sock_filter *)boot->filter,
 	};
-	if (sys3(__NR_seccomp, SECCOMP_SET_MODE_FILTER, 0, &prog) != 0)
+	if (sys3(__NR_seccomp, SECCOMP_SET_MODE_FILTER,
+		 early_tid > 0 ? SECCOMP_FILTER_FLAG_TSYNC : 0, &prog) != 0)
 		die(125);
+	if (early_tid > 0) {
+		__atomic_store_n(gate, EARLY_OPEN, __ATOMIC_RELEASE);
+		futex_wake(gate);
+	}
 
-	/* Ready: answer request 0, then serve. */
-	done = 0;
+	/* Ready: answer request 0 (and 1, if served above), then serve. */
+	done = served;
+	if (served)
+		rep->ret[0] = early_tid;
 	rep->done = done;
 	set_state(&rep->done, done, &rep->sentry_waiting);
 	for (;;) {
