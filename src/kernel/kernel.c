@@ -16,6 +16,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <sched.h>
+#include <sys/resource.h>
 #include <signal.h>
 #include <stdio.h>
 #include <linux/futex.h>
@@ -101,11 +102,13 @@ static int exit_helper(void *sentry)
 {
 	uint64_t all = ~0ULL;
 
-	struct sched_param idle = { 0 };
+	struct sched_param param = { 0 };
 
 	raw_syscall4(SYS_rt_sigprocmask, SIG_SETMASK, (long)&all, 0, sizeof(all));
-	/* Its teardown is nobody's wait: SCHED_IDLE (see platform_end). */
-	raw_syscall4(SYS_sched_setscheduler, 0, SCHED_IDLE, (long)&idle, 0);
+	/* Its teardown is nobody's wait: a dying stub's priority (see
+	 * platform/systrap/systrap.c: demote_thread). */
+	raw_syscall4(SYS_sched_setscheduler, 0, SCHED_BATCH, (long)&param, 0);
+	raw_syscall4(SYS_setpriority, PRIO_PROCESS, 0, DYING_NICE, 0);
 	raw_syscall2(SYS_prctl, PR_SET_PDEATHSIG, SIGKILL);
 	if (raw_syscall2(SYS_getppid, 0, 0) == (long)(intptr_t)sentry)
 		for (;;)

@@ -88,8 +88,10 @@ bool platform_as_give_files(struct platform_as *as, const struct platform_file_m
 /* Kills the stub process; the reaper collects it. Drops the reference. */
 void platform_as_release(struct platform_as *as);
 /* The sandbox is over (moat exits next): the stubs still alive, which die
- * with moat, do so at idle priority, after whoever waits for moat. */
+ * with moat, do so at a low priority (DYING_NICE, SCHED_BATCH), after
+ * whoever waits for moat. */
 void platform_end(void);
+#define DYING_NICE 10
 pid_t platform_as_pid(struct platform_as *as);
 /* CPU time a context's stub thread has used, in ns (its process's when
  * the thread's own cannot be read). */
