@@ -101,7 +101,6 @@ __attribute__((no_sanitize("address", "undefined")))
 static int exit_helper(void *sentry)
 {
 	uint64_t all = ~0ULL;
-
 	struct sched_param param = { 0 };
 
 	raw_syscall4(SYS_rt_sigprocmask, SIG_SETMASK, (long)&all, 0, sizeof(all));

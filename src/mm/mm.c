@@ -567,6 +567,21 @@ static void run_flush(struct mm *mm, struct map_run *r)
 	r->len = 0;
 }
 
+/* Adds page pn to run r, or starts a new run with it after queuing r,
+ * when that rides along with the trapped thread's return; false when it
+ * would not (the page stays unmapped). */
+static bool run_add_deferred(struct mm *mm, struct map_run *r, uint64_t pn, uint64_t off,
+			     int prot)
+{
+	if (run_grow(r, pn, off, prot))
+		return true;
+	run_flush(mm, r);
+	if (!platform_as_can_defer(mm->as, 1))
+		return false;
+	run_start(r, pn, off, prot);
+	return true;
+}
+
 void mm_map_written(struct mm *mm, uint64_t addr, struct map_run *r)
 {
 	uint64_t pn = addr >> PAGE_SHIFT, *e;
@@ -582,13 +597,8 @@ void mm_map_written(struct mm *mm, uint64_t addr, struct map_run *r)
 	if (!v || v->prot == PROT_NONE)
 		return;
 	prot = (*e & PTE_COW) ? v->prot & ~PROT_WRITE : v->prot;
-	if (!run_grow(r, pn, *e & PAGE_MASK, prot)) {
-		run_flush(mm, r);
-		if (!platform_as_can_defer(mm->as, 1))
-			return;
-		run_start(r, pn, *e & PAGE_MASK, prot);
-	}
-	*e |= PTE_MAPPED;
+	if (run_add_deferred(mm, r, pn, *e & PAGE_MASK, prot))
+		*e |= PTE_MAPPED;
 }
 
 void mm_map_run_end(struct mm *mm, struct map_run *r)
@@ -613,14 +623,9 @@ static void premap_new(struct mm *mm, uint64_t lo, uint64_t hi)
 	for (uint64_t pn = lo >> PAGE_SHIFT; pn < hi >> PAGE_SHIFT; pn++) {
 		uint64_t e = back_pages(mm, v, pn, (hi >> PAGE_SHIFT) - pn);
 		uint64_t *slot = pagemap_slot(&mm->pages, pn, false);
-		if (!e || (e & PTE_MAPPED) || !slot)
+		if (!e || (e & PTE_MAPPED) || !slot ||
+		    !run_add_deferred(mm, &r, pn, e & PAGE_MASK, v->prot))
 			break;
-		if (!run_grow(&r, pn, e & PAGE_MASK, v->prot)) {
-			run_flush(mm, &r);
-			if (!platform_as_can_defer(mm->as, 1))
-				break;
-			run_start(&r, pn, e & PAGE_MASK, v->prot);
-		}
 		*slot = e | PTE_MAPPED;
 	}
 	run_flush(mm, &r);
