@@ -164,9 +164,13 @@ static struct platform_ctx *ctx_alloc(struct platform_as *as);
  * from stub code (the instruction pointer lies in the blob), with their
  * arguments pinned where that matters; everything else traps.  An
  * application that jumps into stub code can use these calls, so each one
- * is harmless to the host: mmap of the memory file only, clone of stub
- * threads only, futex wait/wake, set the FS base, sigaltstack, exits and
- * rt_sigreturn, and mprotect to any protection without write access.
+ * is harmless to the host: mmap of a descriptor (a stub holds none but
+ * the memory file once it has started), clone of stub threads only, futex
+ * wait/wake, set the FS base, sigaltstack, exits and rt_sigreturn,
+ * mprotect to any protection without write access, and the two calls the
+ * first stub makes to map the program's read-only segments from host
+ * files after its filter is on, before any application code runs:
+ * recvmsg (with no socket left) and close_range (of its own descriptors).
  */
 static void build_filter(void)
 {
@@ -197,6 +201,9 @@ static void build_filter(void)
 	J(BPF_JEQ, __NR_exit, ALLOW_L, 0);
 	J(BPF_JEQ, __NR_exit_group, ALLOW_L, 0);
 	J(BPF_JEQ, __NR_sigaltstack, ALLOW_L, 0);
+	/* the first stub's start-up, filtered already (stub_main) */
+	J(BPF_JEQ, __NR_recvmsg, ALLOW_L, 0);
+	J(BPF_JEQ, __NR_close_range, ALLOW_L, 0);
 	int j_futex = n; J(BPF_JEQ, __NR_futex, 0, 0);
 	int j_mmap = n; J(BPF_JEQ, __NR_mmap, 0, 0);
 	int j_arch = n; J(BPF_JEQ, __NR_arch_prctl, 0, 0);
@@ -211,11 +218,12 @@ static void build_filter(void)
 	LD(OFF_ARG_LO(1));
 	J(BPF_JEQ, FUTEX_WAIT, ALLOW_L, 0);
 	J(BPF_JEQ, FUTEX_WAKE, ALLOW_L, TRAP_L);
+	/* mmap: of a descriptor (a stub holds only the memory file once it
+	 * has started; the first maps host files before that). */
 	p[j_mmap].jt = 1000 + n;
-	LD(OFF_ARG_LO(4));
-	J(BPF_JEQ, STUB_MEMFD, 0, TRAP_L);
 	LD(OFF_ARG_LO(3));
-	J(BPF_JSET, ~(uint32_t)(MAP_SHARED | MAP_FIXED | MAP_POPULATE), TRAP_L, ALLOW_L);
+	J(BPF_JSET, ~(uint32_t)(MAP_SHARED | MAP_PRIVATE | MAP_FIXED | MAP_POPULATE),
+	  TRAP_L, ALLOW_L);
 	p[j_arch].jt = 1000 + n;
 	LD(OFF_ARG_LO(0));
 	J(BPF_JEQ, ARCH_SET_FS, ALLOW_L, 0);

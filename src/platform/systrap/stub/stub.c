@@ -579,9 +579,8 @@ void stub_thread_main(uint64_t area)
 		die(125);
 	if (sys2(__NR_arch_prctl, ARCH_SET_GS, area) != 0)
 		die(125);
-	/* The first stub's first thread is made before the filter is in
-	 * place (stub_main): its init trap, which only the filter turns
-	 * into SIGSYS, waits for it. */
+	/* The first stub's first thread is made before the stub has closed
+	 * the descriptors it inherited (stub_main): its init trap waits. */
 	uint32_t *gate = &((struct stub_boot *)(region() + STUB_PRIV_OFF))->early_gate;
 	while (__atomic_load_n(gate, __ATOMIC_ACQUIRE) == EARLY_SHUT)
 		futex_wait(gate, EARLY_SHUT);
@@ -735,8 +734,6 @@ void stub_main(long memfd, uint64_t ctrl_off)
 
 	leave_sentry(boot);
 
-	/* The memory file keeps its number (it may hold STUB_MEMFD's, or a
-	 * file to map may) until the file maps below are done. */
 	/* The request page becomes read-only; the global page is shared. */
 	if (sys6(__NR_mmap, (long)req, 4096, 1 /* PROT_READ */, 0x11,
 		 memfd, (long)ctrl_off) != (long)req)
@@ -761,6 +758,27 @@ void stub_main(long memfd, uint64_t ctrl_off)
 	install_handlers();
 	if (sys2(__NR_prctl, PR_SET_NO_NEW_PRIVS, 1) != 0)
 		die(125);
+	/* The memory file takes its number now (moving the socket off it, if
+	 * moat started without a standard input); a file to map cannot. */
+	long files = boot->files_sock;
+	if (files >= 0) {
+		sys1(__NR_close, boot->files_peer);   /* so that the sentry's close ends the wait */
+		if (files == STUB_MEMFD)
+			files = sys3(__NR_fcntl, files, 0 /* F_DUPFD */, STUB_MEMFD + 1);
+	}
+	if (memfd != STUB_MEMFD && sys2(__NR_dup2, memfd, STUB_MEMFD) != STUB_MEMFD)
+		die(125);
+
+	/* The filter goes on while the stub has one thread, before anything
+	 * below reads the (shared) request page: every thread made from here
+	 * on inherits it.  Compiling it takes the kernel ~100 us here, which
+	 * the first stub spends while the sentry still loads the program. */
+	struct sock_fprog prog = {
+		.len = (unsigned short)boot->filter_len,
+		.filter = (struct sock_filter *)boot->filter,
+	};
+	if (sys3(__NR_seccomp, SECCOMP_SET_MODE_FILTER, 0, &prog) != 0)
+		die(125);
 
 	/* The sandbox's first stub, forked while the sentry sets up, waits
 	 * here for the program's read-only segments and maps them straight
@@ -769,19 +787,18 @@ void stub_main(long memfd, uint64_t ctrl_off)
 	 * map that fails (or no message) leaves the placeholder; the first
 	 * touch then faults and the sentry maps its copy as usual. */
 	/* Meanwhile it makes the thread the sentry asked for as it forked
-	 * the stub (request 1), rather than after the filter, on the way to
-	 * the program's first instruction: ~110 us.  The thread cannot run
-	 * application code before the filter is on it: it waits at the gate
-	 * until the filter is installed for every thread (TSYNC), or the
-	 * stub dies. */
+	 * the stub (request 1), rather than on the way to the program's
+	 * first instruction: ~110 us.  The thread waits at the gate until
+	 * the descriptors are closed: no application code runs in a process
+	 * holding any but the memory file. */
 	uint32_t served = 0;
 	long early_tid = 0;
 	uint32_t *gate = &((struct stub_boot *)boot)->early_gate;
-	if (boot->files_sock >= 0 && __atomic_load_n(&req->seq, __ATOMIC_ACQUIRE) == 1 &&
+	if (files >= 0 && __atomic_load_n(&req->seq, __ATOMIC_ACQUIRE) == 1 &&
 	    req->kind == CTRL_NEW_THREAD && req->arg[1] < STUB_MAX_THREADS) {
 		uint64_t area = base + STUB_THREADS_OFF + req->arg[1] * STUB_AREA_SIZE;
 		__atomic_store_n(gate, EARLY_SHUT, __ATOMIC_RELEASE);
-		early_tid = sys6(__NR_mmap, (long)area, STUB_AREA_SIZE, 3, 0x11, memfd,
+		early_tid = sys6(__NR_mmap, (long)area, STUB_AREA_SIZE, 3, 0x11, STUB_MEMFD,
 				 (long)req->arg[0]);
 		if (early_tid == (long)area)
 			early_tid = stub_clone_thread(area);
@@ -789,22 +806,9 @@ void stub_main(long memfd, uint64_t ctrl_off)
 			early_tid = -12;
 		served = 1;
 	}
-	if (boot->files_sock >= 0) {
-		sys1(__NR_close, boot->files_peer);   /* so that the sentry's close ends the wait */
-		map_files(boot->files_sock);
-	}
-	if (memfd != STUB_MEMFD) {
-		if (sys2(__NR_dup2, memfd, STUB_MEMFD) != STUB_MEMFD)
-			die(125);
-	}
-	sys3(__NR_close_range, STUB_MEMFD + 1, ~0U, 0);
-
-	struct sock_fprog prog = {
-		.len = (unsigned short)boot->filter_len,
-		.filter = (struct sock_filter *)boot->filter,
-	};
-	if (sys3(__NR_seccomp, SECCOMP_SET_MODE_FILTER,
-		 early_tid > 0 ? SECCOMP_FILTER_FLAG_TSYNC : 0, &prog) != 0)
+	if (files >= 0)
+		map_files(files);
+	if (sys3(__NR_close_range, STUB_MEMFD + 1, ~0U, 0) != 0)
 		die(125);
 	if (early_tid > 0) {
 		__atomic_store_n(gate, EARLY_OPEN, __ATOMIC_RELEASE);
