@@ -45,12 +45,18 @@ long vdso_map(struct mm *mm)
 {
 	struct mm_backing vvar = { .obj = clock_vvar(), .no_write = true, .vma_flags = VMA_VVAR };
 	struct mm_backing vdso = { .file = vdso_file, .vma_flags = VMA_VDSO };
-	long base;
+	long base, img;
 
 	/* Both in one free range: [vvar] first, the image right above. */
 	base = mm_mmap(mm, 0, PAGE_SIZE + vdso_len, PROT_READ, MAP_SHARED, &vvar, 0);
 	if (base < 0)
 		return base;
-	return mm_mmap(mm, (uint64_t)base + PAGE_SIZE, vdso_len, PROT_READ | PROT_EXEC,
-		       MAP_PRIVATE | MAP_FIXED, &vdso, 0);
+	img = mm_mmap(mm, (uint64_t)base + PAGE_SIZE, vdso_len, PROT_READ | PROT_EXEC,
+		      MAP_PRIVATE | MAP_FIXED, &vdso, 0);
+	/* Backed now, so that the program's first resume maps it (mm_premap):
+	 * every libc reads the image's ELF header at start-up, and that fault
+	 * took a round trip through the sentry per exec. */
+	if (img >= 0)
+		mm_populate(mm, (uint64_t)img, (uint64_t)img + vdso_len, vdso_len >> PAGE_SHIFT);
+	return img;
 }

@@ -28,11 +28,15 @@
 #include "mm/mm.h"
 
 #include <errno.h>
+#include <linux/futex.h>
 #include <signal.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/random.h>
+#include <sys/syscall.h>
+#include <unistd.h>
 
 #include "mm/memobj.h"
 #include "mm/mm_internal.h"
@@ -982,6 +986,7 @@ void mm_populate_soon(struct mm *mm, uint64_t lo, uint64_t hi, uint64_t max_page
 		mm->later[mm->nlater].lo = lo;
 		mm->later[mm->nlater].hi = hi;
 		mm->later[mm->nlater++].pages = max_pages;
+		__atomic_store_n(&mm->later_pending, 1, __ATOMIC_RELEASE);
 		return;
 	}
 	mm_populate(mm, lo, hi, max_pages);
@@ -992,6 +997,14 @@ void mm_populate_later(struct mm *mm)
 	for (unsigned i = 0; i < mm->nlater; i++)
 		mm_populate(mm, mm->later[i].lo, mm->later[i].hi, mm->later[i].pages);
 	mm->nlater = 0;
+	if (__atomic_exchange_n(&mm->later_pending, 0, __ATOMIC_ACQ_REL))
+		syscall(SYS_futex, &mm->later_pending, FUTEX_WAKE_PRIVATE, INT32_MAX, NULL, NULL, 0);
+}
+
+void mm_wait_populated(struct mm *mm)
+{
+	while (__atomic_load_n(&mm->later_pending, __ATOMIC_ACQUIRE))
+		syscall(SYS_futex, &mm->later_pending, FUTEX_WAIT_PRIVATE, 1, NULL, NULL, 0);
 }
 
 void mm_premap(struct mm *mm, uint64_t sp, uint64_t pc, unsigned max_runs)
