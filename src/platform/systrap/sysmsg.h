@@ -33,6 +33,14 @@
  * SM_EXIT when it hands it back.  Whoever waits spins for a while, then sets
  * its *_waiting word and sleeps with FUTEX_WAIT on the state word; whoever
  * writes the state wakes the other side if its waiting word is set.
+ *
+ * A program's first STUB_EARLY_WAITS waits for the sentry (all its threads
+ * together, counted in ctrl_rep.early_waits) look between sched_yield()s
+ * for up to STUB_EARLY_YIELD_US before they sleep, unless the sentry said
+ * it blocks: a new program finds the sentry cold (first-time paths, its
+ * own page faults), answers often take longer than the spin, and a stub
+ * that sleeps lets its CPU halt, which on a virtual machine costs 50-500
+ * us to wake.
  */
 #ifndef MOAT_SYSMSG_H
 #define MOAT_SYSMSG_H
@@ -47,6 +55,8 @@
 #define STUB_THREADS_OFF   0x200000UL
 #define STUB_AREA_SIZE     0x10000UL      /* 64 KiB, naturally aligned */
 #define STUB_MAX_THREADS   4096
+#define STUB_EARLY_WAITS   32
+#define STUB_EARLY_YIELD_US 1000
 
 /* Offsets within a thread area. */
 #define AREA_SYSMSG_OFF    0x0
@@ -267,7 +277,8 @@ struct ctrl_rep {
 	uint32_t done;           /* futex word: seq of the last finished request */
 	uint32_t ctrl_waiting;
 	uint32_t sentry_waiting;
-	uint32_t pad;
+	uint32_t early_waits;    /* the program's waits so far, up to
+				  * STUB_EARLY_WAITS; reset by exec */
 	int64_t ret[STUB_MAX_OPS];
 };
 

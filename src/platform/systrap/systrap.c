@@ -166,11 +166,12 @@ static struct platform_ctx *ctx_alloc(struct platform_as *as);
  * application that jumps into stub code can use these calls, so each one
  * is harmless to the host: mmap of a descriptor (a stub holds none but
  * the memory file once it has started), clone of stub threads only, futex
- * wait/wake, set the FS base, sigaltstack, exits and rt_sigreturn,
- * mprotect to any protection without write access, and the two calls the
- * first stub makes to map the program's read-only segments from host
- * files after its filter is on, before any application code runs:
- * recvmsg (with no socket left) and close_range (of its own descriptors).
+ * wait/wake, sched_yield, set the FS base, sigaltstack, exits and
+ * rt_sigreturn, mprotect to any protection without write access, and the
+ * two calls the first stub makes to map the program's read-only segments
+ * from host files after its filter is on, before any application code
+ * runs: recvmsg (with no socket left) and close_range (of its own
+ * descriptors).
  */
 static void build_filter(void)
 {
@@ -201,6 +202,7 @@ static void build_filter(void)
 	J(BPF_JEQ, __NR_exit, ALLOW_L, 0);
 	J(BPF_JEQ, __NR_exit_group, ALLOW_L, 0);
 	J(BPF_JEQ, __NR_sigaltstack, ALLOW_L, 0);
+	J(BPF_JEQ, __NR_sched_yield, ALLOW_L, 0);
 	/* the first stub's start-up, filtered already (stub_main) */
 	J(BPF_JEQ, __NR_recvmsg, ALLOW_L, 0);
 	J(BPF_JEQ, __NR_close_range, ALLOW_L, 0);
@@ -1058,7 +1060,12 @@ int platform_as_reset(struct platform_as *as)
 	};
 	int err = queue_op(as, &op);
 
-	return err ? err : platform_as_flush(as);
+	if (!err)
+		err = platform_as_flush(as);
+	/* A new program: its first waits yield again (sysmsg.h). */
+	if (!err)
+		__atomic_store_n(&as->rep->early_waits, 0, __ATOMIC_RELAXED);
+	return err;
 }
 
 /* ---- contexts ---- */

@@ -233,6 +233,22 @@ static uint32_t wait_change(uint32_t *word, uint32_t cur, uint32_t *waiting,
 		}
 		if (counted)
 			__atomic_fetch_sub(&g->spinners, 1, __ATOMIC_RELAXED);
+		/* An application thread of a program still starting up:
+		 * yield, rather than halt the CPU (sysmsg.h). */
+		uint32_t *early = &((struct ctrl_rep *)(region() + STUB_CTRL_OFF + CTRL_REP_OFF))->early_waits;
+		if (spins && __atomic_load_n(early, __ATOMIC_RELAXED) < STUB_EARLY_WAITS) {
+			__atomic_fetch_add(early, 1, __ATOMIC_RELAXED);
+			uint64_t ystart = rdtsc(), ybudget = STUB_EARLY_YIELD_US * g->tsc_per_us;
+			while (!(no_spin && __atomic_load_n(no_spin, __ATOMIC_RELAXED)) &&
+			       rdtsc() - ystart < ybudget) {
+				sys1(__NR_sched_yield, 0);
+				v = __atomic_load_n(word, __ATOMIC_ACQUIRE);
+				if (v != cur) {
+					(*spins)++;
+					return v;
+				}
+			}
+		}
 	}
 	if (sleeps)
 		(*sleeps)++;
