@@ -610,11 +610,7 @@ static void task_run(struct task *t)
 	platform_set_current(t->ctx);
 	current_task = t;
 	if (t->premap) {
-		/* Deferred to the first resume: no round trip of its own.
-		 * The data segments the main thread is still reading in
-		 * (mm_populate_later) are worth the wait: each page left out
-		 * is a fault through the sentry later. */
-		mm_wait_populated(t->mm);
+		/* Deferred to the first resume: no round trip of its own. */
 		mm_premap(t->mm, t->regs.rsp, t->regs.rip, platform_as_batch());
 		t->premap = false;
 	}

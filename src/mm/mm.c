@@ -1001,16 +1001,15 @@ void mm_populate_later(struct mm *mm)
 		syscall(SYS_futex, &mm->later_pending, FUTEX_WAKE_PRIVATE, INT32_MAX, NULL, NULL, 0);
 }
 
-void mm_wait_populated(struct mm *mm)
-{
-	while (__atomic_load_n(&mm->later_pending, __ATOMIC_ACQUIRE))
-		syscall(SYS_futex, &mm->later_pending, FUTEX_WAIT_PRIVATE, 1, NULL, NULL, 0);
-}
-
 void mm_premap(struct mm *mm, uint64_t sp, uint64_t pc, unsigned max_runs)
 {
 	size_t i, first[2];
 
+	/* The pages mm_populate_later is still reading in are worth the
+	 * wait (the first program's data segments): each one left out
+	 * would be a fault through the sentry. */
+	while (__atomic_load_n(&mm->later_pending, __ATOMIC_ACQUIRE))
+		syscall(SYS_futex, &mm->later_pending, FUTEX_WAIT_PRIVATE, 1, NULL, NULL, 0);
 	pthread_mutex_lock(&mm->lock);
 	/* The stack and the code the thread starts in come first. */
 	first[0] = vma_index(mm, sp);

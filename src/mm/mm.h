@@ -188,8 +188,6 @@ void mm_populate(struct mm *mm, uint64_t lo, uint64_t hi, uint64_t max_pages);
 /* mm_populate, or, while host maps are wanted, noted for mm_populate_later. */
 void mm_populate_soon(struct mm *mm, uint64_t lo, uint64_t hi, uint64_t max_pages);
 void mm_populate_later(struct mm *mm);
-/* Returns once mm_populate_later has done what the loader left it. */
-void mm_wait_populated(struct mm *mm);
 /*
  * The key of a futex at addr: (mm, addr) for a private futex or private
  * memory, (memory object, offset) for a shared futex on shared memory, so

@@ -34,10 +34,10 @@
  * its *_waiting word and sleeps with FUTEX_WAIT on the state word; whoever
  * writes the state wakes the other side if its waiting word is set.
  *
- * A program's first STUB_EARLY_WAITS waits for the sentry (all its threads
- * together, counted in ctrl_rep.early_waits) look between sched_yield()s
- * for up to STUB_EARLY_YIELD_US before they sleep, unless the sentry said
- * it blocks: a new program finds the sentry cold (first-time paths, its
+ * A program's first STUB_EARLY_WAITS waits for the sentry that outlast the
+ * spin (all its threads together, counted in ctrl_rep.early_waits) look
+ * between sched_yield()s for up to STUB_EARLY_YIELD_US before they sleep,
+ * unless the sentry said it blocks: a new program finds the sentry cold (first-time paths, its
  * own page faults), answers often take longer than the spin, and a stub
  * that sleeps lets its CPU halt, which on a virtual machine costs 50-500
  * us to wake.
@@ -277,8 +277,8 @@ struct ctrl_rep {
 	uint32_t done;           /* futex word: seq of the last finished request */
 	uint32_t ctrl_waiting;
 	uint32_t sentry_waiting;
-	uint32_t early_waits;    /* the program's waits so far, up to
-				  * STUB_EARLY_WAITS; reset by exec */
+	uint32_t early_waits;    /* the program's waits that outlasted the
+				  * spin, up to STUB_EARLY_WAITS; reset by exec */
 	int64_t ret[STUB_MAX_OPS];
 };
 
