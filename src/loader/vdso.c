@@ -47,8 +47,10 @@ long vdso_map(struct mm *mm)
 	struct mm_backing vdso = { .file = vdso_file, .vma_flags = VMA_VDSO };
 	long base, img;
 
-	/* Both in one free range: [vvar] first, the image right above. */
-	base = mm_mmap(mm, 0, PAGE_SIZE + vdso_len, PROT_READ, MAP_SHARED, &vvar, 0);
+	/* Both in one free range: [vvar] first, the image right above; a
+	 * page above the stack's top if free (see mm_init_layout). */
+	base = mm_mmap(mm, mm->stack_top + PAGE_SIZE, PAGE_SIZE + vdso_len, PROT_READ, MAP_SHARED,
+		       &vvar, 0);
 	if (base < 0)
 		return base;
 	img = mm_mmap(mm, (uint64_t)base + PAGE_SIZE, vdso_len, PROT_READ | PROT_EXEC,

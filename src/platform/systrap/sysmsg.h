@@ -52,7 +52,11 @@
 #define STUB_GLOBAL_OFF    0x80000UL
 #define STUB_CTRL_OFF      0x100000UL
 #define STUB_CTRL_SIZE     0x10000UL
-#define STUB_THREADS_OFF   0x200000UL
+/* Right after the control area: with the code, the boot and global pages
+ * and the control area, the first thread's area shares one page-table
+ * page (2 MiB of address space): page-table pages are dear to make and
+ * to free on a machine with shadow paging (see mm_init_layout). */
+#define STUB_THREADS_OFF   0x120000UL
 #define STUB_AREA_SIZE     0x10000UL      /* 64 KiB, naturally aligned */
 #define STUB_MAX_THREADS   4096
 #define STUB_EARLY_WAITS   32

@@ -318,9 +318,12 @@ int platform_init(const char **why)
 	if (code_len > STUB_CODE_MAX)
 		panic("stub blob too large");
 
-	/* A random 1 GiB-aligned slot in [0x7e0000000000, 0x7f0000000000). */
+	/* The upper half of a random 1 GiB slot in [0x7e0000000000,
+	 * 0x7f0000000000): the application's stack and vDSO go just below
+	 * it, in the same GiB (mm_init_layout). */
 	for (int tries = 0;; tries++) {
-		uint64_t slot = 0x7e0000000000ULL + ((random_u64() % 1024) << 30);
+		uint64_t slot = 0x7e0000000000ULL + ((random_u64() % 1024) << 30) +
+				(1ULL << 30) - STUB_REGION_SIZE;
 		void *p = mmap((void *)slot, STUB_REGION_SIZE, PROT_NONE,
 			       MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE |
 				       MAP_FIXED_NOREPLACE, -1, 0);
