@@ -1,8 +1,8 @@
 /*
  * pagemap.h: a sparse map from page number to a 64-bit entry.
  *
- * A four-level radix tree (8 + 9 + 9 + 9 bits, covering the 35-bit page
- * numbers of a 47-bit address space), like the hardware's page tables.
+ * A six-level radix tree (5 + 6 * 5 bits, covering the 35-bit page
+ * numbers of a 47-bit address space) of 512-byte nodes.
  * Absent entries read as zero; interior nodes are allocated on first write
  * and kept until pagemap_free.  Not locked: the owner serialises access.
  */
