@@ -1044,12 +1044,13 @@ static uint64_t rand_pages(uint64_t max_bytes)
  * randomness plus 16 of their own; the mmap base keeps Linux's 28.
  */
 #define STACK_RANDOM_BYTES (256ULL << 20)
+#define VDSO_ROOM (16 * PAGE_SIZE)      /* above the stack's top: [vvar][vdso] */
 
 void mm_init_layout(struct mm *mm)
 {
 	uint64_t gap;
 
-	mm->stack_top = mm->task_size - 16 * PAGE_SIZE - rand_pages(STACK_RANDOM_BYTES);
+	mm->stack_top = mm->task_size - VDSO_ROOM - rand_pages(STACK_RANDOM_BYTES);
 	gap = MAX(mm->stack_rlimit, 128UL << 20) + STACK_GUARD_GAP;
 	mm->mmap_base = ALIGN_DOWN(mm->stack_top - gap, PAGE_SIZE) - rand_pages(1ULL << 40);
 }
