@@ -37,10 +37,10 @@
  * A program's first STUB_EARLY_WAITS waits for the sentry that outlast the
  * spin (all its threads together, counted in ctrl_rep.early_waits) look
  * between sched_yield()s for up to STUB_EARLY_YIELD_US before they sleep,
- * unless the sentry said it blocks: a new program finds the sentry cold (first-time paths, its
- * own page faults), answers often take longer than the spin, and a stub
- * that sleeps lets its CPU halt, which on a virtual machine costs 50-500
- * us to wake.
+ * unless the sentry said it blocks: a new program finds the sentry cold
+ * (first-time paths, its own page faults), answers often take longer than
+ * the spin, and a stub that sleeps lets its CPU halt, which on a virtual
+ * machine costs 50-500 us to wake.
  */
 #ifndef MOAT_SYSMSG_H
 #define MOAT_SYSMSG_H

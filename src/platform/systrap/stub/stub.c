@@ -191,7 +191,9 @@ static void futex_wake(uint32_t *word)
 /*
  * Waits until *word != cur: spins for at most budget TSC cycles (and only
  * while fewer threads spin than there are CPUs, and the sentry has not said
- * it is about to block), then sleeps on the futex with *waiting set.
+ * it is about to block), then sleeps on the futex with *waiting set.  An
+ * application thread's wait (the one that counts spins; the control
+ * thread's counts nothing) may yield first (sysmsg.h: early waits).
  */
 static uint32_t wait_change(uint32_t *word, uint32_t cur, uint32_t *waiting,
 			    uint64_t budget, const uint32_t *no_spin,
