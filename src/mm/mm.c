@@ -883,12 +883,15 @@ nomem:
 
 /* Maps the present pages of vma v in [lo, hi) into the stub in runs
  * (mm->lock held): read-only where copy-on-write.  Stops once *ops runs
- * are used up. */
+ * are used up.  lazy: the host fills in the stub's page tables as the
+ * application touches the pages (a host fault, ~10 us here, each);
+ * otherwise at once (MAP_POPULATE, under 1 us a page), for pages it is
+ * about to touch. */
 static void premap_range(struct mm *mm, struct vma *v, uint64_t lo, uint64_t hi,
-			 unsigned *ops)
+			 unsigned *ops, bool lazy)
 {
 	uint64_t pn = MAX(lo, v->start) >> PAGE_SHIFT, end = MIN(hi, v->end) >> PAGE_SHIFT, val;
-	struct map_run run = { .lazy = true };
+	struct map_run run = { .lazy = lazy };
 
 	if (v->prot == PROT_NONE)
 		return;
@@ -1001,6 +1004,14 @@ void mm_populate_later(struct mm *mm)
 		syscall(SYS_futex, &mm->later_pending, FUTEX_WAKE_PRIVATE, INT32_MAX, NULL, NULL, 0);
 }
 
+/* The pages an image has of its own (stack, data, bss, a copy the loader
+ * wrote) it mostly touches at once; of a file's cache that other
+ * processes read, it may run far less. */
+static bool premap_lazy(const struct vma *v)
+{
+	return shares_cache(v);
+}
+
 void mm_premap(struct mm *mm, uint64_t sp, uint64_t pc, unsigned max_runs)
 {
 	size_t i, first[2];
@@ -1016,9 +1027,10 @@ void mm_premap(struct mm *mm, uint64_t sp, uint64_t pc, unsigned max_runs)
 	first[1] = vma_index(mm, pc);
 	for (int k = 0; k < 2; k++)
 		if (first[k] < mm->nvmas && mm->vmas[first[k]].start <= (k ? pc : sp))
-			premap_range(mm, &mm->vmas[first[k]], 0, UINT64_MAX, &max_runs);
+			premap_range(mm, &mm->vmas[first[k]], 0, UINT64_MAX, &max_runs,
+				     premap_lazy(&mm->vmas[first[k]]));
 	for (i = 0; i < mm->nvmas && max_runs; i++)
-		premap_range(mm, &mm->vmas[i], 0, UINT64_MAX, &max_runs);
+		premap_range(mm, &mm->vmas[i], 0, UINT64_MAX, &max_runs, premap_lazy(&mm->vmas[i]));
 	platform_as_flush(mm->as);
 	pthread_mutex_unlock(&mm->lock);
 }
@@ -1199,7 +1211,7 @@ long mm_mmap(struct mm *mm, uint64_t addr, uint64_t len, int prot, int flags,
 			struct vma *nv = &mm->vmas[vma_index(mm, addr)];
 			if (shares_cache(nv)) {
 				unsigned ops = 8;
-				premap_range(mm, nv, addr, addr + len, &ops);
+				premap_range(mm, nv, addr, addr + len, &ops, true);
 				platform_as_flush(mm->as);
 			}
 		}
@@ -1272,7 +1284,7 @@ long mm_write_code(struct mm *mm, uint64_t addr, const void *src, size_t len)
 	size_t i = vma_index(mm, addr);
 	if (i < mm->nvmas && mm->vmas[i].start <= addr)
 		premap_range(mm, &mm->vmas[i], ALIGN_DOWN(addr, PAGE_SIZE),
-			     ALIGN_UP(addr + len, PAGE_SIZE), &ops);
+			     ALIGN_UP(addr + len, PAGE_SIZE), &ops, false);
 	platform_as_flush(mm->as);
 	pthread_mutex_unlock(&mm->lock);
 	return ret;

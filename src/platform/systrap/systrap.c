@@ -338,8 +338,9 @@ int platform_init(const char **why)
 			return -ENOMEM;
 		}
 	}
+	/* Populated: written at once, and a fault costs ~10 us here. */
 	if (mmap((void *)region, code_len, PROT_READ | PROT_WRITE,
-		 MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1, 0) != (void *)region) {
+		 MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED | MAP_POPULATE, -1, 0) != (void *)region) {
 		*why = "cannot map the stub code";
 		return -errno;
 	}

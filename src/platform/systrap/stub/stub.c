@@ -763,11 +763,12 @@ void stub_main(long memfd, uint64_t ctrl_off)
 
 	leave_sentry(boot);
 
-	/* The request page becomes read-only; the global page is shared. */
-	if (sys6(__NR_mmap, (long)req, 4096, 1 /* PROT_READ */, 0x11,
+	/* The request page becomes read-only; the global page is shared
+	 * (both populated: read at once). */
+	if (sys6(__NR_mmap, (long)req, 4096, 1 /* PROT_READ */, MAP_AREA,
 		 memfd, (long)ctrl_off) != (long)req)
 		die(125);
-	if (sys6(__NR_mmap, (long)global(), 4096, 3, 0x11, memfd,
+	if (sys6(__NR_mmap, (long)global(), 4096, 3, MAP_AREA, memfd,
 		 (long)req->global_off) != (long)global())
 		die(125);
 
