@@ -459,7 +459,7 @@ int kernel_run(const struct kernel_config *cfg, int *load_err, const char **what
 	moat_log("program: %u read-only segments mapped from the host file", mapped ? nmaps : 0);
 	/* Its stub thread is collected by the task's own thread, which
 	 * starts up meanwhile (task_run). */
-	t->premap = true;
+	t->premap = PREMAP_IMAGE;
 	for (int fd = 0; fd < 3; fd++) {
 		struct file *f = hostfd_file_new(fd);
 		if (f)
@@ -619,8 +619,9 @@ static void task_run(struct task *t)
 	current_task = t;
 	if (t->premap) {
 		/* Deferred to the first resume: no round trip of its own. */
-		mm_premap(t->mm, t->regs.rsp, t->regs.rip, platform_as_batch());
-		t->premap = false;
+		mm_premap(t->mm, t->regs.rsp, t->regs.rip, platform_as_batch(),
+			  t->premap == PREMAP_FORK);
+		t->premap = PREMAP_NONE;
 	}
 	for (;;) {
 		/* Signals, a mask to restore, or a restart code to turn into

@@ -181,6 +181,9 @@ struct restart_block {
 	clockid_t clock;
 };
 
+/* struct task's premap: what its first resume maps ahead of faults. */
+enum { PREMAP_NONE, PREMAP_FORK, PREMAP_IMAGE };
+
 struct task {
 	struct kernel *k;
 	struct thread_group *tg;
@@ -220,7 +223,7 @@ struct task {
 	char *iobuf;              /* bounce buffer for I/O, TASK_IOBUF_SIZE */
 	uint32_t wake;            /* futex word for task_block */
 	bool exiting;             /* leaves the run loop */
-	bool premap;              /* a fork child: map its pages before it runs */
+	uint8_t premap;           /* PREMAP_*: map its pages before it runs */
 	int exit_code;            /* wait status of this thread's exit */
 	uint32_t *vfork_done;     /* futex word set when the vfork child
 				   * execs or exits (the parent waits on it) */

@@ -1004,15 +1004,16 @@ void mm_populate_later(struct mm *mm)
 		syscall(SYS_futex, &mm->later_pending, FUTEX_WAKE_PRIVATE, INT32_MAX, NULL, NULL, 0);
 }
 
-/* The pages an image has of its own (stack, data, bss, a copy the loader
- * wrote) it mostly touches at once; of a file's cache that other
- * processes read, it may run far less. */
-static bool premap_lazy(const struct vma *v)
+/* A new image's own pages (stack, data, bss, the loader's copies) it
+ * touches at once; of a file's cache that other processes read, it may
+ * run far less; and a fork child mostly execs after touching a few of its
+ * parent's pages. */
+static bool premap_lazy(const struct vma *v, bool fork_child)
 {
-	return shares_cache(v);
+	return fork_child || shares_cache(v);
 }
 
-void mm_premap(struct mm *mm, uint64_t sp, uint64_t pc, unsigned max_runs)
+void mm_premap(struct mm *mm, uint64_t sp, uint64_t pc, unsigned max_runs, bool fork_child)
 {
 	size_t i, first[2];
 
@@ -1028,9 +1029,10 @@ void mm_premap(struct mm *mm, uint64_t sp, uint64_t pc, unsigned max_runs)
 	for (int k = 0; k < 2; k++)
 		if (first[k] < mm->nvmas && mm->vmas[first[k]].start <= (k ? pc : sp))
 			premap_range(mm, &mm->vmas[first[k]], 0, UINT64_MAX, &max_runs,
-				     premap_lazy(&mm->vmas[first[k]]));
+				     premap_lazy(&mm->vmas[first[k]], fork_child));
 	for (i = 0; i < mm->nvmas && max_runs; i++)
-		premap_range(mm, &mm->vmas[i], 0, UINT64_MAX, &max_runs, premap_lazy(&mm->vmas[i]));
+		premap_range(mm, &mm->vmas[i], 0, UINT64_MAX, &max_runs,
+			     premap_lazy(&mm->vmas[i], fork_child));
 	platform_as_flush(mm->as);
 	pthread_mutex_unlock(&mm->lock);
 }

@@ -164,9 +164,11 @@ void mm_get(struct mm *mm);
  * has (a fork child's share of its parent's memory, an exec's stack): up
  * to max_runs mappings of contiguous runs, those of the VMAs holding sp
  * and pc first.  Linux copies a forking parent's page tables for the same
- * reason: a fault is dear, here a round trip to the sentry.
+ * reason: a fault is dear, here a round trip to the sentry.  A new
+ * image's own pages are populated; a fork child's, and a file's shared
+ * cache, fill in as they are touched (fork_child: the first).
  */
-void mm_premap(struct mm *mm, uint64_t sp, uint64_t pc, unsigned max_runs);
+void mm_premap(struct mm *mm, uint64_t sp, uint64_t pc, unsigned max_runs, bool fork_child);
 /*
  * Records that the stub about to be made maps [addr, addr + len) of a
  * private read-only file VMA from host descriptor fd at off itself, and

@@ -118,7 +118,7 @@ static long do_clone(struct task *t, const struct clone_args_k *ca, bool clone3)
 		if (!c->mm)
 			goto fail;
 		c->mm->as = kernel_new_as(k);
-		c->premap = true;
+		c->premap = PREMAP_FORK;
 		if (!c->mm->as) {
 			err = -EAGAIN;
 			goto fail;
@@ -824,7 +824,7 @@ static long do_execve(struct task *t, const char *path, char **argv, char **envp
 	strncpy(t->comm, base ? base + 1 : path, sizeof(t->comm) - 1);
 	/* The new stack, and whatever of the program and its interpreter
 	 * other processes already read, map before the first instruction. */
-	mm_premap(t->mm, t->regs.rsp, t->regs.rip, platform_as_batch());
+	mm_premap(t->mm, t->regs.rsp, t->regs.rip, platform_as_batch(), false);
 	return 0;
 }
 
