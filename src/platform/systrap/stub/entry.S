@@ -21,12 +21,11 @@ stub_start:
 	mov %rdi, %r12
 	mov %rsi, %r13
 	lea stub_base(%rip), %r14
-	/* mmap(base + STUB_CTRL_OFF, STUB_CTRL_SIZE, RW, SHARED|FIXED|POPULATE,
-	 * memfd, off): populated, as a fault costs ~10 us on a virtual machine */
+	/* mmap(base + STUB_CTRL_OFF, STUB_CTRL_SIZE, RW, SHARED|FIXED, memfd, off) */
 	lea 0x100000(%r14), %rdi
 	mov $0x10000, %rsi
 	mov $3, %rdx
-	mov $0x8011, %r10
+	mov $0x11, %r10
 	mov %r12, %r8
 	mov %r13, %r9
 	mov $9, %eax

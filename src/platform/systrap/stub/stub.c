@@ -93,11 +93,6 @@ struct k_ucontext {
 #define SA_ONSTACK 0x08000000
 #define SA_RESTORER 0x04000000
 #define AUDIT_ARCH_X86_64 0xc000003e
-/* A thread's area (sysmsg page, altstack), MAP_SHARED | MAP_FIXED |
- * MAP_POPULATE: the first trap writes a signal frame across several of its
- * pages, and a fault costs ~10 us on a virtual machine where populating
- * costs ~1 us a page. */
-#define MAP_AREA 0x8011
 
 extern char stub_base[], stub_end[];
 extern char stub_patched_return[], stub_patched_end[];
@@ -763,12 +758,13 @@ void stub_main(long memfd, uint64_t ctrl_off)
 
 	leave_sentry(boot);
 
-	/* The request page becomes read-only; the global page is shared
-	 * (both populated: read at once). */
-	if (sys6(__NR_mmap, (long)req, 4096, 1 /* PROT_READ */, MAP_AREA,
+	/* The request page becomes read-only; the global page is shared.
+	 * Both are read at once: populated (0x8011: MAP_SHARED | MAP_FIXED |
+	 * MAP_POPULATE), as a fault costs ~10 us on a virtual machine. */
+	if (sys6(__NR_mmap, (long)req, 4096, 1 /* PROT_READ */, 0x8011,
 		 memfd, (long)ctrl_off) != (long)req)
 		die(125);
-	if (sys6(__NR_mmap, (long)global(), 4096, 3, MAP_AREA, memfd,
+	if (sys6(__NR_mmap, (long)global(), 4096, 3, 0x8011, memfd,
 		 (long)req->global_off) != (long)global())
 		die(125);
 
@@ -828,7 +824,7 @@ void stub_main(long memfd, uint64_t ctrl_off)
 	    req->kind == CTRL_NEW_THREAD && req->arg[1] < STUB_MAX_THREADS) {
 		uint64_t area = base + STUB_THREADS_OFF + req->arg[1] * STUB_AREA_SIZE;
 		__atomic_store_n(gate, EARLY_SHUT, __ATOMIC_RELEASE);
-		early_tid = sys6(__NR_mmap, (long)area, STUB_AREA_SIZE, 3, MAP_AREA, STUB_MEMFD,
+		early_tid = sys6(__NR_mmap, (long)area, STUB_AREA_SIZE, 3, 0x11, STUB_MEMFD,
 				 (long)req->arg[0]);
 		if (early_tid == (long)area)
 			early_tid = stub_clone_thread(area);
@@ -864,7 +860,7 @@ void stub_main(long memfd, uint64_t ctrl_off)
 			long r = -22;
 			if (idx < STUB_MAX_THREADS) {
 				r = sys6(__NR_mmap, (long)area, STUB_AREA_SIZE, 3,
-					 MAP_AREA, STUB_MEMFD, (long)req->arg[0]);
+					 0x11, STUB_MEMFD, (long)req->arg[0]);
 				if (r == (long)area)
 					r = stub_clone_thread(area);
 				else if (r >= 0)
