@@ -19,7 +19,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -115,6 +114,27 @@ static int parse_mount(char *spec, struct bind_mount *b)
 	return 0;
 }
 
+/*
+ * Faults in (prefault) the sentry's pages that every sandbox's start-up
+ * writes: its .bss from the first whole page and the first 128 KiB of its
+ * heap (glibc's first sbrk, ~132 KiB, comes before main).  A start-up took
+ * ~25 faults there.
+ */
+static void warm_sentry_pages(void)
+{
+	extern char __bss_start[], _end[];
+	struct mallinfo2 mi = mallinfo2();
+	uintptr_t top = (uintptr_t)sbrk(0);
+	uintptr_t lo = ALIGN_UP(top - mi.arena, PAGE_SIZE);
+	uintptr_t hi = MIN(ALIGN_DOWN(top, PAGE_SIZE), lo + (128 << 10));
+
+	if (mi.arena && top != (uintptr_t)-1 && hi > lo)
+		prefault((void *)lo, hi - lo);
+	lo = ALIGN_UP((uintptr_t)__bss_start, PAGE_SIZE);
+	if ((uintptr_t)_end > lo)
+		prefault((void *)lo, (uintptr_t)_end - lo);
+}
+
 static int cmd_run(int argc, char **argv)
 {
 	struct kernel_config cfg = { 0 };
@@ -127,6 +147,7 @@ static int cmd_run(int argc, char **argv)
 	int nsets = 0, i, status = EXIT_MOAT, load_err;
 	const char *why = NULL, *what;
 
+	warm_sentry_pages();
 	for (i = 0; i < argc; i++) {
 		const char *a = argv[i];
 		if (strcmp(a, "--") == 0) {
@@ -229,29 +250,6 @@ out:
 	return status;
 }
 
-/*
- * Faults in, with one call each, the sentry's pages that every run
- * touches: its .bss and the first 128 KiB of its heap (glibc's first sbrk
- * takes ~132 KiB, before main).  On this class of virtual machine (shadow
- * page tables) a page fault costs ~10 us where MADV_POPULATE_WRITE costs
- * ~1 us a page, and a start-up took ~25 faults there.
- */
-static void warm_sentry_pages(void)
-{
-	extern char __bss_start[], _end[];
-	struct mallinfo2 mi = mallinfo2();
-	uintptr_t top = (uintptr_t)sbrk(0);
-	uintptr_t lo = ALIGN_UP(top - mi.arena, PAGE_SIZE);
-	uintptr_t hi = MIN(ALIGN_DOWN(top, PAGE_SIZE), lo + (128 << 10));
-
-	if (mi.arena && top != (uintptr_t)-1 && hi > lo)
-		madvise((void *)lo, hi - lo, MADV_POPULATE_WRITE);
-	lo = ALIGN_UP((uintptr_t)__bss_start, PAGE_SIZE);
-	hi = ALIGN_UP((uintptr_t)_end, PAGE_SIZE);
-	if (hi > lo)
-		madvise((void *)lo, hi - lo, MADV_POPULATE_WRITE);
-}
-
 int main(int argc, char **argv)
 {
 	/*
@@ -264,7 +262,6 @@ int main(int argc, char **argv)
 	 * serve small blocks without the arena's lock.
 	 */
 	mallopt(M_ARENA_MAX, 1);
-	warm_sentry_pages();
 	if (argc >= 2 && strcmp(argv[1], "run") == 0)
 		return cmd_run(argc - 2, argv + 2);
 	if (argc >= 2 && (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "help") == 0)) {

@@ -186,8 +186,7 @@ int mm_fill_from_host(int host_fd, uint64_t file_off, uint64_t mem_off, uint64_t
 	/* Back the sentry's view of the pages in one call, not one page
 	 * fault per page inside pread. */
 	if (done < len)
-		madvise(pgalloc_ptr(ALIGN_DOWN(mem_off + done, PAGE_SIZE)),
-			ALIGN_UP(len - done, PAGE_SIZE), MADV_POPULATE_WRITE);
+		prefault(pgalloc_ptr(mem_off + done), len - done);
 	while (done < len) {
 		ssize_t n = pread(host_fd, pgalloc_ptr(mem_off + done),
 				  len - done, (off_t)(file_off + done));

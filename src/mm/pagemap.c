@@ -11,8 +11,9 @@
  * Six levels of small nodes (a 5-bit root, then 6 bits a level: 64
  * entries, 512 bytes), not the hardware's four of 4 KiB: an address space
  * uses a few entries of each upper node, and every page the sentry
- * touches for the first time costs 10-17 us on a virtual machine with
- * shadow paging (faulted or populated alike, measured here).  A small
+ * touches for the first time costs a 10-15 us fault on a virtual machine
+ * with shadow paging (nodes come from malloc, unpredictably placed, so
+ * not prefaulted).  A small
  * program's map took sixteen 4 KiB nodes, 270 us of its start-up; now a
  * few pages of malloc's.
  */

@@ -76,12 +76,9 @@ int pgalloc_init(void)
 	/* The first pages handed out are mostly written by the sentry itself
 	 * at start-up: stub control pages and thread areas, the vDSO image,
 	 * the program's data and stack.  One call maps them (and their
-	 * reference counts) where each first touch would be a fault: on this
-	 * PVM machine a fault costs ~12 us, a populated page ~1 us (measured
-	 * on holes of a memfd mapping, MADV_POPULATE_WRITE against a write
-	 * per page).  Older kernels refuse the advice: then the faults it is. */
-	madvise(pgalloc_base, WARM_PAGES << PAGE_SHIFT, MADV_POPULATE_WRITE);
-	madvise(refs, ALIGN_UP(WARM_PAGES * sizeof(uint32_t), PAGE_SIZE), MADV_POPULATE_WRITE);
+	 * reference counts) where each first touch would be a fault. */
+	prefault(pgalloc_base, WARM_PAGES << PAGE_SHIFT);
+	prefault(refs, WARM_PAGES * sizeof(uint32_t));
 	return 0;
 }
 

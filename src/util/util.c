@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/resource.h>
 #include <time.h>
 #include <unistd.h>
@@ -105,6 +106,15 @@ void host_fds_reserve(void)
 	if (dup3(fd, top, O_CLOEXEC) == top)
 		close(top);
 	close(fd);
+}
+
+void prefault(void *addr, size_t len)
+{
+	uintptr_t lo = ALIGN_DOWN((uintptr_t)addr, PAGE_SIZE);
+	uintptr_t hi = ALIGN_UP((uintptr_t)addr + len, PAGE_SIZE);
+
+	if (len)
+		madvise((void *)lo, hi - lo, MADV_POPULATE_WRITE);
 }
 
 uint64_t host_now_ns(void)

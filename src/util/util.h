@@ -76,6 +76,15 @@ struct block_cache {
 void *block_alloc(struct block_cache *c, bool zero);
 void block_free(struct block_cache *c, void *p);
 
+/*
+ * Faults in the pages holding [addr, addr + len) for writing, in one call
+ * (MADV_POPULATE_WRITE; nothing on kernels without it): for sentry memory
+ * about to be written.  On a virtual machine with shadow page tables a
+ * page fault costs 10-15 us and a populated page about 1 us (measured on
+ * anonymous and memory-file pages alike).
+ */
+void prefault(void *addr, size_t len);
+
 /* Writes all of buf to a host fd, retrying on EINTR and short writes. */
 void write_all(int fd, const void *buf, size_t len);
 
