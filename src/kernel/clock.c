@@ -36,7 +36,7 @@
  *
  * Writers: clock_init and clock_start on the main thread before any
  * application code runs, then clock_update as a lazy timer (k->lock): on
- * the main thread's idle loop, or the timer thread once one runs.
+ * the kernel thread's idle loop, or the timer thread once one runs.
  */
 #include "kernel/kernel.h"
 

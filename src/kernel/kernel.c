@@ -53,7 +53,7 @@ static int wait_status_to_exit_code(int status)
 
 /*
  * The sandbox's last task is gone: moat exits with the status from the
- * thread that saw it, rather than wake the main thread (asleep in poll; an
+ * thread that saw it, rather than wake the kernel thread (asleep in poll; an
  * idle CPU takes 30-200 us to wake here) only to return it.  Stubs die with
  * moat (PR_SET_PDEATHSIG), its other threads with the process; what shared
  * mappings of files held was written back (task_exit).  The address space
@@ -70,11 +70,11 @@ void kernel_exit(struct kernel *k)
  * The exit helper: a process that shares the sentry's address space and
  * descriptor table (CLONE_VM | CLONE_FILES | CLONE_FS, like a thread, but
  * outside moat's thread group) and does nothing until it dies with moat's
- * main thread (PR_SET_PDEATHSIG).  Holding the last references, it is the
+ * kernel thread (PR_SET_PDEATHSIG).  Holding the last references, it is the
  * one that tears them down, after moat's parent was told moat exited:
  * unmapping the sentry's memory and freeing the memory file's pages took
  * 150-300 us between moat's exit and its parent's wait returning.  It runs
- * no sentry code but this (raw system calls: it shares the main thread's
+ * no sentry code but this (raw system calls: it shares the kernel thread's
  * thread pointer, so errno and the sanitizers' state are not its own) and
  * never runs application code.
  */
@@ -116,7 +116,7 @@ static int exit_helper(void *sentry)
 	return 0;
 }
 
-/* Started by the main thread, whose exit takes it along. */
+/* Started by the kernel thread, whose exit takes it along. */
 static void start_exit_helper(void)
 {
 	static char stack[4096] __attribute__((aligned(64)));
@@ -145,7 +145,7 @@ void task_free(struct task *t)
 	free(t);
 }
 
-/* ---- address spaces from the main thread ---- */
+/* ---- address spaces from the kernel thread ---- */
 
 struct as_request {
 	struct as_request *next;
@@ -154,16 +154,17 @@ struct as_request {
 	uint32_t done;
 };
 
-static pthread_t main_thread;
+static pthread_t kernel_thread;
+static void task_thread_run(struct task *t, bool forever);
 
 struct platform_as *kernel_new_as(struct kernel *k)
 {
 	struct as_request req = { 0 };
 	struct platform_as *as;
 
-	if (pthread_equal(pthread_self(), main_thread))
+	if (pthread_equal(pthread_self(), kernel_thread))
 		return platform_as_new();
-	/* A stub forked ahead of time, if there is one: the main thread
+	/* A stub forked ahead of time, if there is one: the kernel thread
 	 * makes the next while this one is used. */
 	pthread_mutex_lock(&k->lock);
 	k->made_as = true;
@@ -187,7 +188,7 @@ struct platform_as *kernel_new_as(struct kernel *k)
  * The last reference to an exec's old address space usually frees every
  * page reference a fork's child took over (20-30 us for a small one here,
  * when nothing preempts it), which the new image need not wait for: the
- * main thread puts it (kernel_put_old_mms), as does the end of the
+ * kernel thread puts it (kernel_put_old_mms), as does the end of the
  * sandbox for any still queued.  old_mm_lock (outside k->lock) is held
  * while they are put, so that the end waits for puts in progress.
  */
@@ -223,10 +224,16 @@ void kernel_put_old_mms(struct kernel *k)
 	pthread_mutex_unlock(&old_mm_lock);
 }
 
-/* The main thread's loop: reap stubs and serve requests, until the
- * sandbox's last task ends moat (kernel_exit). */
-static __attribute__((noreturn)) void main_loop(struct kernel *k)
+/*
+ * The kernel's own thread: reaps stubs, forks address spaces and runs lazy
+ * timers, until the sandbox's last task ends moat (kernel_exit).  It forks
+ * the stubs (platform_set_forker) and so is kernel_thread from its start.
+ */
+static __attribute__((noreturn)) void *main_loop(void *arg)
 {
+	struct kernel *k = arg;
+
+	platform_set_forker();
 	start_exit_helper();
 	/* Its work is never more urgent than the thread it would preempt on
 	 * waking (the task thread that just asked for a stub, or exec'd): as
@@ -358,7 +365,6 @@ int kernel_run(const struct kernel_config *cfg, int *load_err, const char **what
 		free(t);
 		return 125;
 	}
-	main_thread = pthread_self();
 	/* The first stub starts up on the other CPU while the sandbox is set
 	 * up and the program loads; then it maps the program's read-only
 	 * segments straight from the host files, below. */
@@ -472,18 +478,28 @@ int kernel_run(const struct kernel_config *cfg, int *load_err, const char **what
 	k->nr_tasks = 1;
 	pthread_mutex_unlock(&k->lock);
 	clock_start(k);
-	if (task_start(t) != 0) {
+	/*
+	 * The kernel's own thread (main_loop) starts on the other CPU, and
+	 * this thread, the main one, runs the first task: it is already
+	 * running, where a new thread took 150-350 us to run first (the idle
+	 * vCPU it goes to must wake up).  It reads in the rest of the image
+	 * first (the task's first resume waits for it anyway).
+	 */
+	pthread_attr_t attr;
+	pthread_t loop;
+	pthread_attr_init(&attr);
+	pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+	pthread_attr_setstacksize(&attr, 256 << 10);
+	err = pthread_create(&loop, &attr, main_loop, k);
+	pthread_attr_destroy(&attr);
+	if (err) {
 		*load_err = -EAGAIN;
 		return 125;
 	}
-	/* The rest of the image is read in while the stub maps and the
-	 * task's thread starts. */
+	kernel_thread = loop;
 	mm_populate_later(t->mm);
-
-	/* Reap stubs and make address spaces until the sandbox is done
-	 * (the last task's thread exits moat).  Stubs killed at the end
-	 * need not be waited for: they hold nothing but memory. */
-	main_loop(k);
+	task_thread_run(t, true);
+	panic("the main thread left its task loop");
 }
 
 /*
@@ -507,9 +523,13 @@ static int pool_len;
 
 static void task_run(struct task *t);
 
-static void *task_thread(void *arg)
+/*
+ * Runs t, then the tasks task_start hands this thread, until it has waited
+ * TASK_POOL_WAIT_MS for one in vain (or finds the pool full); forever (the
+ * main thread, whose exit would take the first stub with it) never leaves.
+ */
+static void task_thread_run(struct task *t, bool forever)
 {
-	struct task *t = arg;
 	struct pooled self;
 	char top;
 
@@ -524,9 +544,9 @@ static void *task_thread(void *arg)
 		self.task = NULL;
 		self.go = 0;
 		pthread_mutex_lock(&pool_lock);
-		if (pool_len >= TASK_POOL_MAX) {
+		if (pool_len >= TASK_POOL_MAX && !forever) {
 			pthread_mutex_unlock(&pool_lock);
-			return NULL;
+			return;
 		}
 		self.next = pool;
 		pool = &self;
@@ -534,8 +554,8 @@ static void *task_thread(void *arg)
 		pthread_mutex_unlock(&pool_lock);
 		struct timespec ts = { TASK_POOL_WAIT_MS / 1000, (TASK_POOL_WAIT_MS % 1000) * 1000000L };
 		while (!__atomic_load_n(&self.go, __ATOMIC_ACQUIRE)) {
-			if (syscall(SYS_futex, &self.go, FUTEX_WAIT_PRIVATE, 0, &ts, NULL, 0) == 0 ||
-			    errno != ETIMEDOUT)
+			if (syscall(SYS_futex, &self.go, FUTEX_WAIT_PRIVATE, 0, forever ? NULL : &ts,
+				    NULL, 0) == 0 || errno != ETIMEDOUT)
 				continue;
 			/* Nobody came: leave, unless a task is on its way. */
 			pthread_mutex_lock(&pool_lock);
@@ -549,10 +569,16 @@ static void *task_thread(void *arg)
 				}
 			pthread_mutex_unlock(&pool_lock);
 			if (waiting)
-				return NULL;
+				return;
 		}
 		t = self.task;
 	}
+}
+
+static void *task_thread(void *arg)
+{
+	task_thread_run(arg, false);
+	return NULL;
 }
 
 int task_start(struct task *t)

@@ -101,7 +101,7 @@ struct ktimer {
 	union sigval value;
 	bool sig_queued;          /* its signal waits in a queue */
 	void (*fn)(struct ktimer *tm);  /* instead of a signal */
-	bool lazy;                /* may go off late: the main thread's idle
+	bool lazy;                /* may go off late: the kernel thread's idle
 				   * loop runs it while there is no timer
 				   * thread (timers_lazy_wait_ms) */
 	uint64_t fired;           /* for fn: expirations this time (missed too) */
@@ -243,16 +243,16 @@ struct as_request;
 
 struct kernel {
 	pthread_mutex_t lock;
-	int wake_fd;              /* eventfd: the main thread has work */
+	int wake_fd;              /* eventfd: the kernel thread has work */
 	struct task *tasks;       /* every live task */
 	struct thread_group *groups;  /* every process, zombies too */
 	struct thread_group *init;
 	int last_pid;
 	int nr_tasks;
-	struct as_request *as_requests;  /* for the main thread (lock) */
-	struct platform_as *spare_as;    /* forked ahead by the main thread */
+	struct as_request *as_requests;  /* for the kernel thread (lock) */
+	struct platform_as *spare_as;    /* forked ahead by the kernel thread */
 	bool made_as;                    /* a task asked for an address space */
-	struct mm *old_mms;              /* for the main thread to put (lock) */
+	struct mm *old_mms;              /* for the kernel thread to put (lock) */
 	int exit_status;          /* wait(2) status of the init process */
 	uint64_t boot_ns;
 };
@@ -292,12 +292,12 @@ bool signalfd_set_mask(struct file *f, uint64_t mask);
 /* Ends t's whole thread group with a wait status (exit_group, fatal
  * signals). */
 void kernel_group_exit(struct task *t, int wait_status);
-/* Creates a stub address space on the main thread (see kernel.c). */
+/* Creates a stub address space on the kernel thread (see kernel.c). */
 struct platform_as *kernel_new_as(struct kernel *k);
 /* Drops a reference to an exec's old address space: the last one on the
- * main thread. */
+ * kernel thread. */
 void kernel_put_mm_later(struct kernel *k, struct mm *mm);
-/* Puts the queued ones (the main thread, and the end of the sandbox). */
+/* Puts the queued ones (the kernel thread, and the end of the sandbox). */
 void kernel_put_old_mms(struct kernel *k);
 /* The CPU time t's process has used (stub CPU clocks), in ns. */
 uint64_t task_cpu_ns(struct task *t);

@@ -4,7 +4,7 @@
  * kernel/time/posix-cpu-timers.c.
  *
  * One sentry thread, the timer thread, fires every timer, started for the
- * first one that is not lazy; until then the main thread's idle loop fires
+ * first one that is not lazy; until then the kernel thread's idle loop fires
  * the lazy ones (the clock's updates).  A timer counts one of two kinds of
  * clock:
  *

@@ -59,10 +59,14 @@ uint64_t platform_task_size(void);
 
 /*
  * Creates an address space: forks a stub process.  Must be called on the
- * sentry's main thread (the stub dies with the thread that forked it).
+ * sentry's forking thread (the stub dies with the thread that forked it):
+ * the thread that called platform_init, or since, platform_set_forker.
  * Returns NULL with errno set on failure.
  */
 struct platform_as *platform_as_new(void);
+/* The calling thread forks the stubs from now on (a forked stub undoes
+ * what the kernel keeps of its forking thread: its rseq registration). */
+void platform_set_forker(void);
 
 /* A host file's pages mapped privately and read-only into a new stub. */
 struct platform_file_map {
@@ -170,7 +174,7 @@ void platform_ctx_reset_fp(struct platform_ctx *ctx);
  * The reaper: waits until wake_fd (an eventfd) is readable, or at most
  * timeout_ms (-1: no limit), collecting stub processes that die meanwhile
  * (their address spaces are marked dead and whoever waits on them woken).
- * Returns whether wake_fd is readable.  Runs on the main thread.
+ * Returns whether wake_fd is readable.  Runs on the kernel thread.
  */
 bool platform_reap_until(int wake_fd, int timeout_ms);
 

@@ -5,7 +5,7 @@
  *
  * A new thread (CLONE_VM) gets a new stub thread in its address space's
  * stub process; a new process gets a copy-on-write copy of the memory
- * (mm_fork) and a new stub process, which only the sentry's main thread
+ * (mm_fork) and a new stub process, which only the sentry's kernel thread
  * may fork (kernel_new_as).  execve loads the new image into a fresh
  * address space first, so that a failure leaves the caller as it was.
  */

@@ -242,9 +242,10 @@ struct ctrl_req {
 };
 
 /* At STUB_PRIV_OFF: what every stub needs before its filter is in
- * place: the filter, the sentry's pid, and the rseq area of the sentry's
- * main thread (which forks the first stub and the factory: their children
- * inherit its registration and unregister it before dropping its memory). */
+ * place: the filter, the sentry's pid, and the rseq area of the sentry
+ * thread that forks (the main thread the first stub, the kernel thread the
+ * factory: their children inherit its registration and unregister it
+ * before dropping its memory). */
 /* Host-file pages the sandbox's first stub maps while it still holds the
  * sentry's descriptors (platform_as_give_files): fd indexes the
  * descriptors that came with the message. */

@@ -6,8 +6,8 @@
  * (so every stub process, forked from the sentry, inherits it), allocates
  * the global page and assembles the stub's seccomp filter.
  *
- * An address space is a stub process forked from the main thread (see
- * stub_fork in the blob); its control thread changes the address space and clones stub
+ * An address space is a stub process forked from the sentry (see
+ * stub_fork in the blob) or from the stub factory; its control thread changes the address space and clones stub
  * threads on request.  A context is one stub thread with its area of
  * memory-file pages; platform_switch() hands it the registers, waits for the
  * next trap and reads the trap back, once, validating what it reads.
@@ -359,13 +359,7 @@ int platform_init(const char **why)
 	}
 	boot->sentry_pid = (uint32_t)sentry_pid;
 	boot->files_sock = -1;
-	if (__rseq_size) {
-		/* This (main) thread forks the stubs the sentry forks; glibc
-		 * registers at least the original 32-byte area. */
-		boot->rseq_addr = (uint64_t)__builtin_thread_pointer() + (uint64_t)__rseq_offset;
-		boot->rseq_len = (uint32_t)ALIGN_UP(MAX(__rseq_size, 32u), 32u);
-		boot->rseq_sig = RSEQ_SIG;
-	}
+	platform_set_forker();
 
 	global_off = pgalloc_alloc_exact(1);
 	if (global_off == PGALLOC_FAIL) {
@@ -383,6 +377,16 @@ int platform_init(const char **why)
 
 	build_filter();
 	return 0;
+}
+
+void platform_set_forker(void)
+{
+	if (__rseq_size) {
+		/* glibc registers at least the original 32-byte area. */
+		boot->rseq_addr = (uint64_t)__builtin_thread_pointer() + (uint64_t)__rseq_offset;
+		boot->rseq_len = (uint32_t)ALIGN_UP(MAX(__rseq_size, 32u), 32u);
+		boot->rseq_sig = RSEQ_SIG;
+	}
 }
 
 uint64_t platform_task_size(void) { return region; }
@@ -435,8 +439,16 @@ static int ctrl_wait(struct platform_as *as, uint32_t seq, int64_t *ret, uint32_
 		done = __atomic_load_n(&rep->done, __ATOMIC_ACQUIRE);
 		if (done == seq || done == CTRL_DEAD)
 			break;
-		if (host_now_ns() - start < 20000) {
+		uint64_t waited = host_now_ns() - start;
+		if (waited < 20000) {
 			__asm__ volatile("pause");
+			continue;
+		}
+		/* Then yield between looks, as ctx_wait does, rather than let
+		 * this CPU halt: waking it took 300-500 us here.  The first
+		 * stub's start-up reply comes within a millisecond. */
+		if (waited < (as->first_pending && seq == as->first_seq ? 1000000 : YIELD_NS)) {
+			sched_yield();
 			continue;
 		}
 		__atomic_store_n(&rep->sentry_waiting, 1, __ATOMIC_SEQ_CST);
@@ -1110,6 +1122,29 @@ uint64_t platform_as_cpu_ns(struct platform_as *as)
 	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
 }
 
+/*
+ * The stub thread waits for this thread's answer without spinning: it
+ * slept, or it yields between looks (a new program's first waits).  If it
+ * runs on this thread's CPU, the two take turns on one CPU while the other
+ * CPU idles: every handoff costs two spin budgets and a wake-up, or two
+ * trips through sched_yield (ls ran 1.5-3x slower, a Unix socket stream
+ * between two threads 3-10x, and a static program's start-up 60-70 us a
+ * syscall instead of ~10).  Linux's scheduler leaves such a pair together
+ * (only one of the two is ever runnable for long), so this thread moves
+ * itself: it leaves the CPU, then takes its whole CPU mask back.
+ */
+static void leave_stub_cpu(struct platform_ctx *ctx)
+{
+	int cpu = sched_getcpu();
+	cpu_set_t away;
+
+	if (cpu < 0 || (uint32_t)cpu != READ_ONCE(ctx->m->stub_cpu) || !cpus_without(cpu, &away))
+		return;
+	ctx->stat_moves++;
+	if (sched_setaffinity(0, sizeof(away), &away) == 0)
+		sched_setaffinity(0, sizeof(sentry_cpus), &sentry_cpus);
+}
+
 /* Spins on m->state until it leaves cur or until the TSC passes end. */
 static int spin_until(struct sysmsg *m, uint32_t cur, uint64_t end, uint32_t *st)
 {
@@ -1162,6 +1197,7 @@ static uint32_t ctx_wait(struct platform_ctx *ctx, uint32_t cur, bool woke)
 	 * running /bin/true ran 40% faster.
 	 */
 	if (!spun && global->max_spinners && ctx->last_wait_ns < YIELD_NS) {
+		leave_stub_cpu(ctx);
 		uint64_t until = rdtsc() + YIELD_NS * per_us / 1000;
 		do {
 			sched_yield();
@@ -1452,28 +1488,6 @@ void platform_ctx_reset_fp(struct platform_ctx *ctx)
 	if (size >= 576)
 		*(uint64_t *)(fp + 512) &= 0x3;
 	ctx->m->fp_dirty = 1;
-}
-
-/*
- * The stub thread had given up spinning for the sentry's answer.  If it
- * runs on this thread's CPU, the two take turns on one CPU, each spinning
- * through the other's time slice before it sleeps, while the other CPU
- * idles: every handoff costs two spin budgets and a wake-up (ls ran 1.5-3x
- * slower, a Unix socket stream between two threads 3-10x).  Linux's
- * scheduler leaves such a pair together (only one of the two is ever
- * runnable for long), so this thread moves itself: it leaves the CPU, then
- * takes its whole CPU mask back.
- */
-static void leave_stub_cpu(struct platform_ctx *ctx)
-{
-	int cpu = sched_getcpu();
-	cpu_set_t away;
-
-	if (cpu < 0 || (uint32_t)cpu != READ_ONCE(ctx->m->stub_cpu) || !cpus_without(cpu, &away))
-		return;
-	ctx->stat_moves++;
-	if (sched_setaffinity(0, sizeof(away), &away) == 0)
-		sched_setaffinity(0, sizeof(sentry_cpus), &sentry_cpus);
 }
 
 void platform_switch(struct platform_ctx *ctx, struct stub_regs *regs,
