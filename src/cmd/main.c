@@ -116,20 +116,23 @@ static int parse_mount(char *spec, struct bind_mount *b)
 
 /*
  * Faults in (prefault) the sentry's pages that every sandbox's start-up
- * writes: its .bss from the first whole page and the first 128 KiB of its
- * heap (glibc's first sbrk, ~132 KiB, comes before main).  A start-up took
- * ~25 faults there.
+ * writes: its .bss from the first whole page and, with glibc, the first
+ * 128 KiB of its heap (glibc's first sbrk, ~132 KiB, comes before main).
+ * A start-up took ~25 faults there.
  */
 static void warm_sentry_pages(void)
 {
 	extern char __bss_start[], _end[];
+	uintptr_t lo;
+#ifdef __GLIBC__
 	struct mallinfo2 mi = mallinfo2();
 	uintptr_t top = (uintptr_t)sbrk(0);
-	uintptr_t lo = ALIGN_UP(top - mi.arena, PAGE_SIZE);
-	uintptr_t hi = MIN(ALIGN_DOWN(top, PAGE_SIZE), lo + (128 << 10));
-
+	uintptr_t hi;
+	lo = ALIGN_UP(top - mi.arena, PAGE_SIZE);
+	hi = MIN(ALIGN_DOWN(top, PAGE_SIZE), lo + (128 << 10));
 	if (mi.arena && top != (uintptr_t)-1 && hi > lo)
 		prefault((void *)lo, hi - lo);
+#endif
 	lo = ALIGN_UP((uintptr_t)__bss_start, PAGE_SIZE);
 	if ((uintptr_t)_end > lo)
 		prefault((void *)lo, (uintptr_t)_end - lo);
@@ -261,7 +264,9 @@ int main(int argc, char **argv)
 	 * objects come from its block caches, and glibc's per-thread caches
 	 * serve small blocks without the arena's lock.
 	 */
+#ifdef M_ARENA_MAX
 	mallopt(M_ARENA_MAX, 1);
+#endif
 	if (argc >= 2 && strcmp(argv[1], "run") == 0)
 		return cmd_run(argc - 2, argv + 2);
 	if (argc >= 2 && (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "help") == 0)) {

@@ -56,7 +56,21 @@ struct epoll {
 	struct waitq wq;          /* epoll_wait sleepers and outer epolls */
 };
 
+#ifdef PTHREAD_RECURSIVE_MUTEX_INITIALIZER_NP
 static pthread_mutex_t epoll_mutex = PTHREAD_RECURSIVE_MUTEX_INITIALIZER_NP;
+#else
+static pthread_mutex_t epoll_mutex;
+
+__attribute__((constructor)) static void epoll_mutex_init(void)
+{
+	pthread_mutexattr_t a;
+
+	pthread_mutexattr_init(&a);
+	pthread_mutexattr_settype(&a, PTHREAD_MUTEX_RECURSIVE);
+	pthread_mutex_init(&epoll_mutex, &a);
+	pthread_mutexattr_destroy(&a);
+}
+#endif
 /* file -> its items, for release; a short list searched linearly. */
 struct file_items {
 	struct file *file;

@@ -607,7 +607,7 @@ long sys_timer_create(struct task *t, const uint64_t a[6])
 		return -EAGAIN;
 	pthread_mutex_lock(&t->k->lock);
 	if (ev.sigev_notify == (SIGEV_SIGNAL | SIGEV_THREAD_ID)) {
-		struct task *target = task_by_tid(t->k, ev._sigev_un._tid);
+		struct task *target = task_by_tid(t->k, SIGEV_TID(ev));
 		if (!target || target->tg != t->tg) {
 			pthread_mutex_unlock(&t->k->lock);
 			free(tm);
@@ -629,7 +629,7 @@ long sys_timer_create(struct task *t, const uint64_t a[6])
 	tm->clock = c;
 	tm->notify = ev.sigev_notify;
 	tm->signo = ev.sigev_signo;
-	tm->target_tid = ev._sigev_un._tid;
+	tm->target_tid = SIGEV_TID(ev);
 	tm->value = a[1] ? ev.sigev_value : (union sigval){ .sival_int = id };
 	tm->tg_next = t->tg->timers;
 	t->tg->timers = tm;

@@ -15,6 +15,8 @@
 #include <stdint.h>
 #include <stdbool.h>
 
+#include "util/compat.h"
+
 #define PAGE_SIZE 4096UL
 #define PAGE_SHIFT 12
 #define PAGE_MASK (~(PAGE_SIZE - 1))

@@ -28,6 +28,8 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <sys/inotify.h>
+
+#include "util/compat.h"
 #include <sys/stat.h>
 #include <sys/types.h>
 

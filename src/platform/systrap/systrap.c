@@ -20,7 +20,6 @@
 #include "platform/platform.h"
 
 #include <cpuid.h>
-#include <sys/platform/x86.h>
 #include <errno.h>
 #include <linux/audit.h>
 #include <linux/filter.h>
@@ -38,7 +37,9 @@
 #include <sys/prctl.h>
 #include <sys/random.h>
 #include <sys/resource.h>
+#ifdef __GLIBC__
 #include <sys/rseq.h>
+#endif
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <sys/syscall.h>
@@ -282,7 +283,7 @@ static void xsave_probe(struct stub_global *g)
 	unsigned a, b, c, d;
 	uint32_t lo, hi;
 
-	if (!CPU_FEATURE_ACTIVE(OSXSAVE))
+	if (!cpu_has_osxsave())
 		return;
 	__asm__ volatile("xgetbv" : "=a"(lo), "=d"(hi) : "c"(0));
 	__cpuid_count(0xd, 0, a, b, c, d);
@@ -381,12 +382,14 @@ int platform_init(const char **why)
 
 void platform_set_forker(void)
 {
+#ifdef __GLIBC__
 	if (__rseq_size) {
 		/* glibc registers at least the original 32-byte area. */
 		boot->rseq_addr = (uint64_t)__builtin_thread_pointer() + (uint64_t)__rseq_offset;
 		boot->rseq_len = (uint32_t)ALIGN_UP(MAX(__rseq_size, 32u), 32u);
 		boot->rseq_sig = RSEQ_SIG;
 	}
+#endif
 }
 
 uint64_t platform_task_size(void) { return region; }
