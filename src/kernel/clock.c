@@ -133,13 +133,6 @@ static void set_offsets(bool force)
 	}
 }
 
-/* From glibc's CPU features, read at its start-up, where it has them: a
- * CPUID instruction costs a VM exit (~7 us on this class of machine). */
-static bool invariant_tsc(void)
-{
-	return cpu_has_invariant_tsc();
-}
-
 int clock_init(void)
 {
 	uint64_t off;
@@ -152,7 +145,7 @@ int clock_init(void)
 		return -ENOMEM;
 	pgalloc_put(off, 1);      /* the object keeps its own reference */
 	vv = pgalloc_ptr(off);
-	if (invariant_tsc())
+	if (cpu_has_invariant_tsc())
 		last = take_sample();
 	return 0;
 }

@@ -157,6 +157,21 @@ struct as_request {
 static pthread_t kernel_thread;
 static void task_thread_run(struct task *t, bool forever);
 
+/* A detached sentry thread on a 256 KiB stack (the sentry's handlers need
+ * little; many tasks may run); an errno value on failure. */
+static int start_thread(pthread_t *thread, void *(*fn)(void *), void *arg)
+{
+	pthread_attr_t attr;
+	int err;
+
+	pthread_attr_init(&attr);
+	pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+	pthread_attr_setstacksize(&attr, 256 << 10);
+	err = pthread_create(thread, &attr, fn, arg);
+	pthread_attr_destroy(&attr);
+	return err;
+}
+
 struct platform_as *kernel_new_as(struct kernel *k)
 {
 	struct as_request req = { 0 };
@@ -485,18 +500,10 @@ int kernel_run(const struct kernel_config *cfg, int *load_err, const char **what
 	 * vCPU it goes to must wake up).  It reads in the rest of the image
 	 * first (the task's first resume waits for it anyway).
 	 */
-	pthread_attr_t attr;
-	pthread_t loop;
-	pthread_attr_init(&attr);
-	pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
-	pthread_attr_setstacksize(&attr, 256 << 10);
-	err = pthread_create(&loop, &attr, main_loop, k);
-	pthread_attr_destroy(&attr);
-	if (err) {
+	if (start_thread(&kernel_thread, main_loop, k) != 0) {
 		*load_err = -EAGAIN;
 		return 125;
 	}
-	kernel_thread = loop;
 	mm_populate_later(t->mm);
 	task_thread_run(t, true);
 	panic("the main thread left its task loop");
@@ -584,9 +591,7 @@ static void *task_thread(void *arg)
 int task_start(struct task *t)
 {
 	pthread_t thread;
-	pthread_attr_t attr;
 	struct pooled *p;
-	int err;
 
 	pthread_mutex_lock(&pool_lock);
 	p = pool;
@@ -601,13 +606,7 @@ int task_start(struct task *t)
 		syscall(SYS_futex, &p->go, FUTEX_WAKE_PRIVATE, 1, NULL, NULL, 0);
 		return 0;
 	}
-	pthread_attr_init(&attr);
-	pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
-	/* The sentry's handlers need little stack; many tasks may run. */
-	pthread_attr_setstacksize(&attr, 256 << 10);
-	err = pthread_create(&thread, &attr, task_thread, t);
-	pthread_attr_destroy(&attr);
-	return err ? -EAGAIN : 0;
+	return start_thread(&thread, task_thread, t) ? -EAGAIN : 0;
 }
 
 static void handle_fault(struct task *t, const struct trap *trap)

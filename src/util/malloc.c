@@ -13,13 +13,12 @@
  */
 #include <errno.h>
 #include <pthread.h>
-#include <stdbool.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
 
-#include "util/compat.h"
+#include "util/util.h"
 
 #ifndef __GLIBC__
 
@@ -111,10 +110,8 @@ static void *alloc(size_t n)
 			/* The first chunk's first 128 KiB: what a sandbox's
 			 * start-up writes (with glibc, warm_sentry_pages
 			 * populates its heap), one call for ~30 faults. */
-			static bool first = true;
-			if (first)
-				madvise(p, 128 << 10, MADV_POPULATE_WRITE);
-			first = false;
+			if (!chunk_end)
+				prefault(p, 128 << 10);
 			chunk_next = p;
 			chunk_end = p + len;
 		}

@@ -57,6 +57,7 @@ extern const char stub_blob[], stub_blob_end[];
 #define SPIN_QUICK_NS 2000     /* first part of a spin: no spinner count */
 #define SPIN_WOKE_NS 50000     /* after a futex wake of the peer: longer than its wake-up */
 #define YIELD_NS 200000        /* then yield the CPU between looks this long */
+#define FIRST_REPLY_YIELD_NS 1000000  /* the first stub's start-up reply: this long */
 #define CTRL_DEAD 0xffffffffU
 
 struct platform_as {
@@ -448,9 +449,8 @@ static int ctrl_wait(struct platform_as *as, uint32_t seq, int64_t *ret, uint32_
 			continue;
 		}
 		/* Then yield between looks, as ctx_wait does, rather than let
-		 * this CPU halt: waking it took 300-500 us here.  The first
-		 * stub's start-up reply comes within a millisecond. */
-		if (waited < (as->first_pending && seq == as->first_seq ? 1000000 : YIELD_NS)) {
+		 * this CPU halt: waking it took 300-500 us here. */
+		if (waited < (as->first_pending && seq == as->first_seq ? FIRST_REPLY_YIELD_NS : YIELD_NS)) {
 			sched_yield();
 			continue;
 		}
