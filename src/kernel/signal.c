@@ -407,7 +407,12 @@ static int setup_frame(struct task *t, int sig, const struct k_sigaction *ka,
 	struct rt_sigframe frame;
 	uint64_t sp = r->rsp, fp_addr = 0, frame_addr;
 	uint32_t fp_size = 0;
-	uint8_t *fp = t->ctx ? platform_ctx_fpstate(t->ctx, &fp_size) : NULL;
+	uint8_t *fp = NULL;
+
+	if (t->ctx) {
+		platform_ctx_regs(t->ctx, r);
+		fp = platform_ctx_fpstate(t->ctx, &fp_size);
+	}
 
 	if (!(ka->flags & SA_RESTORER))
 		return -EFAULT;     /* x86-64 has no default trampoline */
@@ -482,6 +487,11 @@ long signal_return(struct task *t)
 	uint64_t frame_addr = r->rsp - 8;
 	struct rt_sigframe frame;
 	struct k_sigcontext *sc = &frame.uc.uc_mcontext;
+
+	/* Every register is set below: against the values the stub holds
+	 * (a restored value that happened to equal REGS_UNFETCHED would
+	 * otherwise look unchanged). */
+	platform_ctx_regs(t->ctx, r);
 
 	if (mm_copy_in(t->mm, &frame, frame_addr, sizeof(frame))) {
 		force_signal(t, SIGSEGV, SI_KERNEL, 0);

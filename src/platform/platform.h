@@ -141,10 +141,18 @@ void platform_set_current(struct platform_ctx *ctx);
 /*
  * Runs the application thread with the given registers until it traps.
  * On return, *regs holds its registers at the trap (fs_base and gs_base
- * are the caller's: set regs->fs_base and the platform applies it).
+ * are the caller's: set regs->fs_base and the platform applies it) but
+ * for the callee-saved ones (rbx, rbp, r12-r15), which hold
+ * REGS_UNFETCHED until platform_ctx_regs reads them: whoever needs the
+ * whole set (a signal frame, a clone, sigreturn) asks for it first.  A
+ * register set to a new value is applied either way.
  */
 void platform_switch(struct platform_ctx *ctx, struct stub_regs *regs,
 		     struct trap *trap);
+/* Fills in regs' callee-saved registers of the last trap (see above). */
+void platform_ctx_regs(struct platform_ctx *ctx, struct stub_regs *regs);
+/* Not canonical: an unfetched register used as an address faults. */
+#define REGS_UNFETCHED 0xdeadbeefdeadbeefULL
 
 /* Makes a running context trap with TRAP_INTERRUPT soon. Any thread. */
 void platform_interrupt(struct platform_ctx *ctx);

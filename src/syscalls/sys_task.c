@@ -69,11 +69,13 @@ static long do_clone(struct task *t, const struct clone_args_k *ca, bool clone3)
 		return -EPERM;
 	}
 
-	/* The child starts with our FP state: have the stub save it now,
-	 * while its thread still spins for our answer, rather than once
-	 * the new address space is ready and it has gone to sleep. */
+	/* The child starts with our registers and FP state: have the stub
+	 * save the FP state now, while its thread still spins for our
+	 * answer, rather than once the new address space is ready and it
+	 * has gone to sleep. */
 	uint32_t fp_size;
 	platform_ctx_fpstate(t->ctx, &fp_size);
+	platform_ctx_regs(t->ctx, &t->regs);
 
 	c = calloc(1, sizeof(*c));
 	if (!c)

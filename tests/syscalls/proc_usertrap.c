@@ -12,6 +12,10 @@
  *   with SA_RESTART and fails with EINTR without it;
  * - a handler's change to the interrupted code's SSE registers (in its
  *   ucontext) takes effect; a fork child starts with its parent's;
+ * - the callee-saved registers (which the sentry reads only when it needs
+ *   them, platform_ctx_regs) reach a handler's ucontext, a handler's change
+ *   to them takes effect, and a fork child starts with them, with values
+ *   that differ at every round;
  * - a fork child and threads run the patched sites too;
  * - threads racing through 200 fresh sites, which get patched while the
  *   others run them, all get the right results;
@@ -200,6 +204,100 @@ static void test_handler_edits_fp(void)
 			_exit(x15 == 0.5 + n ? 0 : 1);
 		CHECK(x15 == 0.5 + n);
 		CHECK_EQ(reap_status(pid, 0), 0);
+	}
+}
+
+/* kill(cs_pid, SIGUSR1) or fork() from a `mov $N, %eax; syscall` site with
+ * rbx, rbp, r12-r15 set to cs_in; what they held after it lands in
+ * cs_out.  CS_SITE's asm is duplicated per site: each needs its own
+ * syscall instruction. */
+uint64_t cs_in[6] __attribute__((used)), cs_out[6] __attribute__((used));
+int cs_pid __attribute__((used));
+#define CS_SITE(nr)								\
+	__asm__ volatile(							\
+		"push %%rbp\n\t"						\
+		"mov cs_in+0(%%rip), %%rbx\n\t"				\
+		"mov cs_in+8(%%rip), %%rbp\n\t"				\
+		"mov cs_in+16(%%rip), %%r12\n\t"				\
+		"mov cs_in+24(%%rip), %%r13\n\t"				\
+		"mov cs_in+32(%%rip), %%r14\n\t"				\
+		"mov cs_in+40(%%rip), %%r15\n\t"				\
+		"mov cs_pid(%%rip), %%edi\n\t"					\
+		"mov $10, %%esi\n\t"						\
+		".byte 0xb8, " #nr ", 0, 0, 0\n\t"				\
+		"syscall\n\t"							\
+		"mov %%rbx, cs_out+0(%%rip)\n\t"				\
+		"mov %%rbp, cs_out+8(%%rip)\n\t"				\
+		"mov %%r12, cs_out+16(%%rip)\n\t"				\
+		"mov %%r13, cs_out+24(%%rip)\n\t"				\
+		"mov %%r14, cs_out+32(%%rip)\n\t"				\
+		"mov %%r15, cs_out+40(%%rip)\n\t"				\
+		"pop %%rbp\n\t"							\
+		: "=a"(ret)							\
+		:								\
+		: "rbx", "rcx", "rdx", "rsi", "rdi", "r8", "r9", "r10", "r11",	\
+		  "r12", "r13", "r14", "r15", "memory", "cc")
+
+static long kill_site(void)
+{
+	long ret;
+
+	CS_SITE(62);
+	return ret;
+}
+
+static long fork_site(void)
+{
+	long ret;
+
+	CS_SITE(57);
+	return ret;
+}
+
+static const int cs_greg[6] = { REG_RBX, REG_RBP, REG_R12, REG_R13, REG_R14, REG_R15 };
+static volatile int cs_seen_ok;
+
+static void cs_handler(int sig, siginfo_t *si, void *ctx)
+{
+	ucontext_t *uc = ctx;
+	int ok = 1;
+
+	(void)sig;
+	(void)si;
+	for (int i = 0; i < 6; i++)
+		ok &= (uint64_t)uc->uc_mcontext.gregs[cs_greg[i]] == cs_in[i];
+	cs_seen_ok += ok;
+	uc->uc_mcontext.gregs[REG_R13] ^= 0x5a5a;
+	uc->uc_mcontext.gregs[REG_RBX] = 0;
+}
+
+static void test_callee_saved(void)
+{
+	struct sigaction sa = { .sa_sigaction = cs_handler, .sa_flags = SA_SIGINFO };
+	int rounds = 40;
+
+	cs_pid = getpid();
+	cs_seen_ok = 0;
+	sigaction(SIGUSR1, &sa, NULL);
+	for (int n = 0; n < rounds; n++) {
+		for (int i = 0; i < 6; i++)
+			cs_in[i] = 0x0101010101010101ULL * (uint64_t)(n + 1) + (uint64_t)i;
+		CHECK_EQ(kill_site(), 0);
+		for (int i = 0; i < 6; i++)
+			CHECK_EQ(cs_out[i], i == 0 ? 0 : i == 3 ? cs_in[i] ^ 0x5a5a : cs_in[i]);
+	}
+	CHECK_EQ(cs_seen_ok, rounds);
+	signal(SIGUSR1, SIG_DFL);
+	for (int n = 0; n < 20; n++) {
+		for (int i = 0; i < 6; i++)
+			cs_in[i] = 0x0202020202020202ULL * (uint64_t)(n + 1) + (uint64_t)i;
+		long pid = fork_site();
+		int same = memcmp(cs_out, cs_in, sizeof(cs_in)) == 0;
+		if (pid == 0)
+			_exit(same ? 0 : 1);
+		CHECK(same);
+		if (CHECK(pid > 0))
+			CHECK_EQ(reap_status((pid_t)pid, 0), 0);
 	}
 }
 
@@ -408,6 +506,7 @@ int main(void)
 	test_sse();
 	test_signal_at_return();
 	test_handler_edits_fp();
+	test_callee_saved();
 	test_restart();
 	test_fork_and_threads();
 	test_concurrent_patching();

@@ -72,8 +72,12 @@ int main(void)
 	EXPECT_EQ(trap.kind, TRAP_SYSCALL);
 	EXPECT_EQ(regs.orig_rax, 39);
 	EXPECT_EQ(regs.rip, CODE + 7);
+	/* Callee-saved registers come only when asked for. */
+	EXPECT_EQ(regs.rbx, REGS_UNFETCHED);
+	platform_ctx_regs(ctx, &regs);
 	EXPECT_EQ(regs.rbx, 0x1122334455667788ULL);
 	EXPECT_EQ(regs.r15, 42);
+	regs.r15 = 43;                  /* changed: applied */
 
 	regs.rax = 1234;                /* the "result" */
 	platform_switch(ctx, &regs, &trap);
@@ -81,6 +85,10 @@ int main(void)
 	EXPECT_EQ(trap.signo, SIGTRAP);
 	EXPECT_EQ(regs.rax, 1234);
 	EXPECT_EQ(regs.rip, CODE + 8);
+	EXPECT_EQ(regs.r15, REGS_UNFETCHED);
+	platform_ctx_regs(ctx, &regs);
+	EXPECT_EQ(regs.r15, 43);
+	EXPECT_EQ(regs.rbx, 0x1122334455667788ULL);
 
 	platform_switch(ctx, &regs, &trap);
 	EXPECT_EQ(trap.kind, TRAP_FAULT);

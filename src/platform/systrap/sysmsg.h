@@ -104,12 +104,12 @@
 #define SM_R11   80
 #define SM_EFLAGS 88
 #define SM_RSP   96
-#define SM_RBX   104
-#define SM_RBP   112
-#define SM_R12   120
-#define SM_R13   128
-#define SM_R14   136
-#define SM_R15   144
+#define SM_RBX   128
+#define SM_RBP   136
+#define SM_R12   144
+#define SM_R13   152
+#define SM_R14   160
+#define SM_R15   168
 #define SM_APP_RSP      208
 #define SM_INTR_PENDING 216
 #define SM_ENTRY_RSP    264
@@ -154,23 +154,32 @@ struct stub_op {
  * The registers a stub thread carries in its sysmsg page: those of struct
  * stub_regs that the application owns (orig_rax and the segment bases are
  * the sentry's), in an order that puts a syscall's number and arguments
- * in the state word's cache line.
+ * in the state word's cache line.  The sentry reads the eager ones at
+ * every trap, the callee-saved ones (no syscall takes them as arguments)
+ * only when it needs the whole set (platform_ctx_regs).
  */
-#define SYSMSG_REGS(X) \
+#define SYSMSG_EAGER_REGS(X) \
 	X(rax) X(rdi) X(rsi) X(rdx) X(r10) X(r8) X(r9) \
-	X(rip) X(rcx) X(r11) X(eflags) X(rsp) X(rbx) X(rbp) X(r12) \
-	X(r13) X(r14) X(r15) X(cs) X(ss)
+	X(rip) X(rcx) X(r11) X(eflags) X(rsp) X(cs) X(ss)
+#define SYSMSG_LAZY_REGS(X) \
+	X(rbx) X(rbp) X(r12) X(r13) X(r14) X(r15)
 
 /*
  * Laid out by who writes what, one 64-byte cache line per group: a line
  * one CPU stores to must travel to the other CPU before it can read it
- * (about 100 ns here), and a handoff is a chain of such trips.
+ * (30-100 ns on the machines seen), and a handoff is a chain of such
+ * trips.
  *  - line 0 is a syscall's whole message: the stub fills in the trap and
  *    the registers, then the state; the sentry writes back rax (the
  *    result), then the state.  One trip each way.
- *  - lines 1-2, the other registers and the trap details: both sides
- *    store a field only if its value changed (they rarely do between two
- *    syscalls), so these lines stay cached on both CPUs.
+ *  - line 1, the other registers the sentry reads at every trap: both
+ *    sides store a field only if its value changed (they rarely do
+ *    between two syscalls), so the line stays cached on both CPUs.
+ *  - line 2, the callee-saved registers (which change all the time: loop
+ *    counters) and a fault's details: the sentry reads it only when it
+ *    needs them, so the stub's stores mostly stay in its own cache (a
+ *    getppid round trip took 100 ns longer while the sentry read them at
+ *    every trap).
  *  - line 3 is the stub's own, line 4 mostly the sentry's, written
  *    rarely; line 5 has the words that say a side sleeps; the op queue
  *    follows.
@@ -181,13 +190,14 @@ struct sysmsg {
 	uint64_t rax, rdi, rsi, rdx, r10, r8, r9;
 
 	_Alignas(64) uint64_t rip;
-	uint64_t rcx, r11, eflags, rsp, rbx, rbp, r12;
-	uint64_t r13, r14, r15, cs, ss;
+	uint64_t rcx, r11, eflags, rsp, cs, ss;
 	uint32_t syscall_arch;    /* AUDIT_ARCH_* of a syscall trap */
 	/* FP state in the area's FP pages: saved by the stub at every trap
 	 * but syscalls, where the sentry asks for it (SM_FPSAVE) only when it
 	 * needs it; fp_size is 0 while it is not saved. */
 	uint32_t fp_size;
+	_Alignas(64) uint64_t rbx;
+	uint64_t rbp, r12, r13, r14, r15;
 	int32_t signo;            /* fault signal */
 	int32_t si_code;
 	uint64_t fault_addr;

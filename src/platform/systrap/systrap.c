@@ -106,6 +106,7 @@ struct platform_ctx {
 	 * them (valid after the first trap): only changes are written back. */
 	struct stub_regs last;
 	int last_valid;
+	int regs_fetched;                 /* platform_ctx_regs since the trap */
 	/* Mappings queued to run as the thread resumes, kept to check. */
 	struct stub_op deferred[STUB_MAX_OPS];
 	uint32_t ndeferred;
@@ -1512,7 +1513,8 @@ void platform_switch(struct platform_ctx *ctx, struct stub_regs *regs,
 	/* Only the registers that changed (a syscall: rax): every store takes
 	 * a cache line away from the stub, which reads them all next. */
 #define X(r) if (!ctx->last_valid || regs->r != ctx->last.r) m->r = regs->r;
-	SYSMSG_REGS(X)
+	SYSMSG_EAGER_REGS(X)
+	SYSMSG_LAZY_REGS(X)
 #undef X
 	if (fs_base != ctx->fs_base_applied) {
 		m->fs_base = fs_base;
@@ -1554,10 +1556,14 @@ void platform_switch(struct platform_ctx *ctx, struct stub_regs *regs,
 	kind = READ_ONCE(m->trap);
 	out = *regs;
 #define X(r) out.r = READ_ONCE(m->r);
-	SYSMSG_REGS(X)
+	SYSMSG_EAGER_REGS(X)
+#undef X
+#define X(r) out.r = REGS_UNFETCHED;
+	SYSMSG_LAZY_REGS(X)
 #undef X
 	ctx->last = out;
 	ctx->last_valid = 1;
+	ctx->regs_fetched = 0;
 	/* A syscall's number is eax at entry, as Linux's orig_ax (which the
 	 * syscall table indexes with its low 32 bits). */
 	out.orig_rax = (kind & 0xff) == STUB_TRAP_SYSCALL ? (uint64_t)(int64_t)(int32_t)out.rax
@@ -1597,6 +1603,19 @@ void platform_switch(struct platform_ctx *ctx, struct stub_regs *regs,
 dead:
 	memset(trap, 0, sizeof(*trap));
 	trap->kind = TRAP_DEAD;
+}
+
+void platform_ctx_regs(struct platform_ctx *ctx, struct stub_regs *regs)
+{
+	struct sysmsg *m = ctx->m;
+
+	if (!ctx->trapped || !ctx->last_valid || ctx->regs_fetched)
+		return;
+	/* Read once: from now on ctx->last is what the stub holds. */
+#define X(r) regs->r = ctx->last.r = READ_ONCE(m->r);
+	SYSMSG_LAZY_REGS(X)
+#undef X
+	ctx->regs_fetched = 1;
 }
 
 void platform_interrupt(struct platform_ctx *ctx)

@@ -174,8 +174,9 @@ stub_syscall_entry:
 	push $0x202             /* clean flags for C: DF, AC, TF clear */
 	popfq
 	/* The other registers' lines are written only where a value
-	 * changed, so that they stay in the sentry's cache; the syscall's
-	 * line (sysmsg.h) is written whole, last, just before the state. */
+	 * changed, so that they stay in the cache of whoever last read
+	 * them; the syscall's line (sysmsg.h) is written whole, last, just
+	 * before the state. */
 	put %rcx, SM_RIP
 	put %rcx, SM_RCX
 	put %r11, SM_R11

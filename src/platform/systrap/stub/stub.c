@@ -116,7 +116,8 @@ SM_CHECK(rbx, SM_RBX); SM_CHECK(rbp, SM_RBP); SM_CHECK(r12, SM_R12);
 SM_CHECK(r13, SM_R13); SM_CHECK(r14, SM_R14); SM_CHECK(r15, SM_R15);
 SM_CHECK(app_rsp, SM_APP_RSP); SM_CHECK(intr_pending, SM_INTR_PENDING);
 SM_CHECK(entry_rsp, SM_ENTRY_RSP); SM_CHECK(entry_rip, SM_ENTRY_RIP);
-_Static_assert(offsetof(struct sysmsg, rip) == 64 && offsetof(struct sysmsg, trapno) == 192 &&
+_Static_assert(offsetof(struct sysmsg, rip) == 64 && offsetof(struct sysmsg, rbx) == 128 &&
+	       offsetof(struct sysmsg, trapno) == 192 &&
 	       offsetof(struct sysmsg, magic) == 256, "sysmsg cache lines");
 _Static_assert(sizeof(struct sysmsg) <= AREA_FP_OFF, "sysmsg fits its page");
 _Static_assert(sizeof(struct ctrl_req) <= CTRL_REP_OFF, "ctrl_req fits its page");
