@@ -665,7 +665,9 @@ static void task_run(struct task *t)
 		if (__atomic_load_n(&t->affinity_dirty, __ATOMIC_RELAXED))
 			task_apply_affinity(t);
 		platform_switch(t->ctx, &t->regs, &trap);
-		__atomic_store_n(&t->in_app, 0, __ATOMIC_SEQ_CST);
+		/* No fence: a signal_wake that still sees 1 only sends an
+		 * interrupt the stub reports at its next return. */
+		__atomic_store_n(&t->in_app, 0, __ATOMIC_RELEASE);
 		switch (trap.kind) {
 		case TRAP_SYSCALL:
 			if (trap.arch != AUDIT_ARCH_X86_64) {

@@ -127,7 +127,8 @@ struct thread_group {
 	struct kernel *k;
 	int tgid;
 	int pgid, sid;
-	struct thread_group *parent;
+	struct thread_group *parent;       /* set with tg_set_parent */
+	int ppid;                 /* parent's tgid, 0 without: getppid's, lock-free */
 	struct thread_group *children;     /* linked through sibling */
 	struct thread_group *sibling;
 	struct thread_group *next;         /* in k->groups */
@@ -324,6 +325,12 @@ struct file *pidfd_file(struct thread_group *tg, int flags);
 struct thread_group *pidfd_group(struct file *f);
 /* A fresh thread group (refs: none; linked by the caller). */
 struct thread_group *thread_group_new(struct kernel *k, int tgid);
+/* Makes parent (or none) tg's parent; k->lock held. */
+static inline void tg_set_parent(struct thread_group *tg, struct thread_group *parent)
+{
+	tg->parent = parent;
+	__atomic_store_n(&tg->ppid, parent ? parent->tgid : 0, __ATOMIC_RELAXED);
+}
 /* Allocates a free PID; k->lock held.  -EAGAIN when none is left. */
 int pid_alloc(struct kernel *k);
 /* The task's exit path: everything after it leaves the run loop. */

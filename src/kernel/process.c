@@ -152,7 +152,7 @@ void tg_release(struct thread_group *tg)
 	path_put(&tg->exe);       /* none left but at start-up's failures */
 	tg->exe = (struct path){ 0 };
 	tg->reaped = true;
-	tg->parent = NULL;
+	tg_set_parent(tg, NULL);
 	waitq_notify(&tg->exit_wq, POLLIN);
 	if (tg->pidfd_refs == 0)
 		free(tg);
@@ -280,11 +280,11 @@ static void tg_exit_notify(struct thread_group *tg)
 		struct thread_group *c = tg->children;
 		tg->children = c->sibling;
 		if (reaper == tg) {            /* init itself is dying */
-			c->parent = NULL;
+			tg_set_parent(c, NULL);
 			c->sibling = NULL;
 			continue;
 		}
-		c->parent = reaper;
+		tg_set_parent(c, reaper);
 		c->sibling = reaper->children;
 		reaper->children = c;
 		if (c->pdeathsig && !c->zombie)

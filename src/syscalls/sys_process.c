@@ -28,13 +28,8 @@ long sys_gettid(struct task *t, const uint64_t a[6]) { (void)a; return t->tid; }
 /* PID 1's parent is outside its namespace: 0. */
 long sys_getppid(struct task *t, const uint64_t a[6])
 {
-	long ret;
-
 	(void)a;
-	pthread_mutex_lock(&t->k->lock);
-	ret = t->tg->parent ? t->tg->parent->tgid : 0;
-	pthread_mutex_unlock(&t->k->lock);
-	return ret;
+	return __atomic_load_n(&t->tg->ppid, __ATOMIC_RELAXED);
 }
 
 /* ---- process groups and sessions (Linux: kernel/sys.c) ---- */

@@ -203,7 +203,7 @@ static long do_clone(struct task *t, const struct clone_args_k *ca, bool clone3)
 			pthread_mutex_unlock(&k->lock);
 			goto fail;
 		}
-		tg->parent = (flags & CLONE_PARENT) ? ptg->parent : ptg;
+		tg_set_parent(tg, (flags & CLONE_PARENT) ? ptg->parent : ptg);
 		tg->pgid = ptg->pgid;
 		tg->sid = ptg->sid;
 		memcpy(tg->rlimits, ptg->rlimits, sizeof(tg->rlimits));

@@ -99,8 +99,9 @@ struct platform_ctx {
 	struct sysmsg *m;
 	int trapped;                      /* the sentry owns the thread */
 	uint64_t fs_base_applied;
-	uint64_t spin_ns;                 /* adaptive sentry spin budget */
-	uint64_t last_wait_ns;            /* how long the last ctx_wait took */
+	/* In TSC cycles (no division on a trap's way): */
+	uint64_t spin_cycles;             /* adaptive sentry spin budget */
+	uint64_t last_wait_cycles;        /* how long the last ctx_wait took */
 	uint64_t stat_spins, stat_sleeps, stat_traps, stat_patched, stat_moves;
 	/* What sysmsg's registers held when the sentry last read or wrote
 	 * them (valid after the first trap): only changes are written back. */
@@ -1171,24 +1172,25 @@ static uint32_t ctx_wait(struct platform_ctx *ctx, uint32_t cur, bool woke)
 {
 	struct sysmsg *m = ctx->m;
 	uint32_t st;
-	uint64_t start = rdtsc(), budget = ctx->spin_ns, waited;
+	uint64_t start = rdtsc(), budget = ctx->spin_cycles, waited;
+	uint64_t per_us = READ_ONCE(global->tsc_per_us);
+#define CYCLES(ns) ((uint64_t)(ns) * per_us / 1000)
+	int spun = 0;
 
 	if (woke)
-		budget = MAX(budget, (uint64_t)SPIN_WOKE_NS);
-	uint64_t per_us = READ_ONCE(global->tsc_per_us);
-	int spun = 0;
+		budget = MAX(budget, CYCLES(SPIN_WOKE_NS));
 
 	/* A short first spin without registering as a spinner: most
 	 * handoffs end within it, and the shared counter's cache line
 	 * would cost every one of them two trips between CPUs. */
 	if (budget && global->max_spinners) {
-		uint64_t quick = MIN(budget, (uint64_t)SPIN_QUICK_NS);
-		spun = spin_until(m, cur, start + quick * per_us / 1000, &st);
+		uint64_t quick = MIN(budget, CYCLES(SPIN_QUICK_NS));
+		spun = spin_until(m, cur, start + quick, &st);
 		if (!spun && budget > quick &&
 		    __atomic_load_n(&global->spinners, __ATOMIC_RELAXED) <
 		    __atomic_load_n(&global->max_spinners, __ATOMIC_RELAXED)) {
 			__atomic_fetch_add(&global->spinners, 1, __ATOMIC_RELAXED);
-			spun = spin_until(m, cur, start + budget * per_us / 1000, &st);
+			spun = spin_until(m, cur, start + budget, &st);
 			__atomic_fetch_sub(&global->spinners, 1, __ATOMIC_RELAXED);
 		}
 	}
@@ -1200,9 +1202,9 @@ static uint32_t ctx_wait(struct platform_ctx *ctx, uint32_t cur, bool woke)
 	 * schedule it again).  Exec'ing shells live on such waits: a loop
 	 * running /bin/true ran 40% faster.
 	 */
-	if (!spun && global->max_spinners && ctx->last_wait_ns < YIELD_NS) {
+	if (!spun && global->max_spinners && ctx->last_wait_cycles < CYCLES(YIELD_NS)) {
 		leave_stub_cpu(ctx);
-		uint64_t until = rdtsc() + YIELD_NS * per_us / 1000;
+		uint64_t until = rdtsc() + CYCLES(YIELD_NS);
 		do {
 			sched_yield();
 			st = __atomic_load_n(&m->state, __ATOMIC_ACQUIRE);
@@ -1225,15 +1227,16 @@ static uint32_t ctx_wait(struct platform_ctx *ctx, uint32_t cur, bool woke)
 
 	/* Adapt: spin about twice as long as traps take to arrive, but give
 	 * up spinning on threads that compute for long stretches. */
-	waited = (rdtsc() - start) * 1000 / per_us;
-	ctx->last_wait_ns = waited;
+	waited = rdtsc() - start;
+	ctx->last_wait_cycles = waited;
 	if (spun)
 		budget = MAX(budget, 2 * waited);
-	else if (waited < SPIN_MAX_NS)
-		budget = 2 * waited + 1000;
+	else if (waited < CYCLES(SPIN_MAX_NS))
+		budget = 2 * waited + CYCLES(1000);
 	else
 		budget /= 2;
-	ctx->spin_ns = MIN(budget, (uint64_t)SPIN_MAX_NS);
+	ctx->spin_cycles = MIN(budget, CYCLES(SPIN_MAX_NS));
+#undef CYCLES
 	return st;
 }
 
@@ -1278,7 +1281,7 @@ static struct platform_ctx *ctx_alloc(struct platform_as *as)
 	ctx->m->entry_rsp = region + STUB_THREADS_OFF + (uint64_t)idx * STUB_AREA_SIZE + STUB_AREA_SIZE;
 	ctx->m->entry_rip = region + STUB_SYM_stub_syscall_entry;
 	ctx->m->stub_spin_cycles = ns_to_tsc(STUB_SPIN_NS);
-	ctx->spin_ns = SPIN_MAX_NS;
+	ctx->spin_cycles = ns_to_tsc(SPIN_MAX_NS);
 	ctx->next = as->ctxs;
 	as->ctxs = ctx;
 	return ctx;
@@ -1327,7 +1330,7 @@ struct platform_ctx *platform_ctx_new(struct platform_as *as)
 		pthread_mutex_unlock(&as->lock);
 		ctx->next_idle = NULL;
 		platform_ctx_blocking(ctx, 0);
-		ctx->spin_ns = SPIN_MAX_NS;
+		ctx->spin_cycles = ns_to_tsc(SPIN_MAX_NS);
 		ctx->stat_spins = ctx->stat_sleeps = ctx->stat_traps = ctx->stat_patched = 0;
 		return ctx;
 	}
@@ -1498,7 +1501,6 @@ void platform_switch(struct platform_ctx *ctx, struct stub_regs *regs,
 		     struct trap *trap)
 {
 	struct sysmsg *m = ctx->m;
-	struct stub_regs out;
 	uint32_t st, kind;
 	uint64_t fs_base = regs->fs_base;
 
@@ -1509,7 +1511,8 @@ void platform_switch(struct platform_ctx *ctx, struct stub_regs *regs,
 			goto dead;
 	}
 	ctx->ndeferred = m->nops;
-	memcpy(ctx->deferred, m->ops, ctx->ndeferred * sizeof(ctx->deferred[0]));
+	if (ctx->ndeferred)
+		memcpy(ctx->deferred, m->ops, ctx->ndeferred * sizeof(ctx->deferred[0]));
 	/* Only the registers that changed (a syscall: rax): every store takes
 	 * a cache line away from the stub, which reads them all next. */
 #define X(r) if (!ctx->last_valid || regs->r != ctx->last.r) m->r = regs->r;
@@ -1554,21 +1557,19 @@ void platform_switch(struct platform_ctx *ctx, struct stub_regs *regs,
 	/* Read everything once; never trust it further than its type.  The
 	 * registers the stub does not carry keep the sentry's values. */
 	kind = READ_ONCE(m->trap);
-	out = *regs;
-#define X(r) out.r = READ_ONCE(m->r);
+#define X(r) regs->r = READ_ONCE(m->r);
 	SYSMSG_EAGER_REGS(X)
 #undef X
-#define X(r) out.r = REGS_UNFETCHED;
+#define X(r) regs->r = REGS_UNFETCHED;
 	SYSMSG_LAZY_REGS(X)
 #undef X
-	ctx->last = out;
+	ctx->last = *regs;
 	ctx->last_valid = 1;
 	ctx->regs_fetched = 0;
 	/* A syscall's number is eax at entry, as Linux's orig_ax (which the
 	 * syscall table indexes with its low 32 bits). */
-	out.orig_rax = (kind & 0xff) == STUB_TRAP_SYSCALL ? (uint64_t)(int64_t)(int32_t)out.rax
-							  : (uint64_t)-1;
-	*regs = out;
+	regs->orig_rax = (kind & 0xff) == STUB_TRAP_SYSCALL ? (uint64_t)(int64_t)(int32_t)regs->rax
+							    : (uint64_t)-1;
 	memset(trap, 0, sizeof(*trap));
 	switch (kind & ~(uint32_t)STUB_TRAP_PATCHED) {
 	case STUB_TRAP_SYSCALL:

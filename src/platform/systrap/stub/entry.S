@@ -171,8 +171,11 @@ stub_syscall_entry:
 	mov %gs:SM_ENTRY_RSP, %rsp
 	pushfq
 	pop %r11
-	push $0x202             /* clean flags for C: DF, AC, TF clear */
+	test $0x40500, %r11d    /* AC, DF or TF set: clear them for C */
+	jz 3f
+	push $0x202
 	popfq
+3:
 	/* The other registers' lines are written only where a value
 	 * changed, so that they stay in the cache of whoever last read
 	 * them; the syscall's line (sysmsg.h) is written whole, last, just
