@@ -953,9 +953,11 @@ static bool can_defer(struct platform_ctx *ctx)
 static bool hand_to_stub(struct sysmsg *m, uint32_t to)
 {
 	uint32_t was = SM_TRAPPED;
+	bool ok = __atomic_compare_exchange_n(&m->state, &was, to, false,
+					      __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST);
 
-	return __atomic_compare_exchange_n(&m->state, &was, to, false,
-					   __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST);
+	sysmsg_push(&m->state);
+	return ok;
 }
 
 /* Has trapped ctx's stub thread carry out its queued ops now. */

@@ -271,6 +271,7 @@ static uint32_t wait_change(uint32_t *word, uint32_t cur, uint32_t *waiting,
 static int set_state(uint32_t *word, uint32_t v, uint32_t *waiting)
 {
 	__atomic_store_n(word, v, __ATOMIC_SEQ_CST);
+	sysmsg_push(word);
 	if (!__atomic_load_n(waiting, __ATOMIC_SEQ_CST))
 		return 0;
 	futex_wake(word);
