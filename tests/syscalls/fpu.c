@@ -16,9 +16,17 @@
  * bit-identical results to the same arithmetic without. The rounding mode is
  * set the way fesetround() does it (x87 control word and MXCSR), but with
  * inline asm, so that the test does not need to link libm.
+ *
+ * Part 3: a signal handler's frame describes the FP state as Linux's does:
+ * the software bytes (magic, sizes, features: printed, so that the run
+ * under moat must match the native one, AMX hosts included) and the
+ * XSAVE header's features within them.
  */
 #define _GNU_SOURCE
 #include <fenv.h>
+#include <signal.h>
+#include <stdio.h>
+#include <ucontext.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/syscall.h>
@@ -381,6 +389,43 @@ static void check_control_state(void)
 	CHECK(memcmp(&f_up, &f_near, sizeof(f_up)) == 0);
 }
 
+struct frame_fp {
+	uint32_t magic1, extended_size;
+	uint64_t xfeatures;
+	uint32_t xstate_size;
+	uint64_t xstate_bv;
+};
+static struct frame_fp frame_fp;
+
+static void fp_handler(int sig, siginfo_t *si, void *ctx)
+{
+	const uint8_t *fp = (const uint8_t *)((ucontext_t *)ctx)->uc_mcontext.fpregs;
+
+	(void)sig;
+	(void)si;
+	memcpy(&frame_fp.magic1, fp + 464, 4);
+	memcpy(&frame_fp.extended_size, fp + 468, 4);
+	memcpy(&frame_fp.xfeatures, fp + 472, 8);
+	memcpy(&frame_fp.xstate_size, fp + 480, 4);
+	if (frame_fp.magic1 == 0x46505853)      /* FP_XSTATE_MAGIC1 */
+		memcpy(&frame_fp.xstate_bv, fp + 512, 8);
+}
+
+static void check_signal_frame(void)
+{
+	struct sigaction sa = { .sa_sigaction = fp_handler, .sa_flags = SA_SIGINFO };
+
+	CHECK_EQ(sigaction(SIGUSR1, &sa, NULL), 0);
+	CHECK_EQ(raise(SIGUSR1), 0);
+	printf("signal frame: magic1 %#x extended_size %u xfeatures %#llx xstate_size %u\n",
+	       frame_fp.magic1, frame_fp.extended_size, (unsigned long long)frame_fp.xfeatures,
+	       frame_fp.xstate_size);
+	if (frame_fp.magic1 == 0x46505853) {
+		CHECK_EQ(frame_fp.extended_size, frame_fp.xstate_size + 4);
+		CHECK_EQ(frame_fp.xstate_bv & ~frame_fp.xfeatures, 0);
+	}
+}
+
 int main(void)
 {
 	check_registers(MODE_SSE, 3000);
@@ -389,5 +434,6 @@ int main(void)
 	if (__builtin_cpu_supports("avx512f"))
 		check_registers(MODE_AVX512, 3000);
 	check_control_state();
+	check_signal_frame();
 	return check_done();
 }

@@ -279,21 +279,37 @@ static uint64_t random_u64(void)
 	return v;
 }
 
-/* The patched syscall path saves and loads FP state with XSAVE itself
- * when the host has it (CPUID.1:ECX.OSXSAVE). */
+/*
+ * The patched syscall path saves and loads FP state with XSAVE itself
+ * when the host has it (CPUID.1:ECX.OSXSAVE), in the standard format of
+ * the features Linux puts in a signal frame: those of XCR0 but the
+ * dynamic ones (CPUID.(0xD,i).ECX bit 2, XFD: AMX tile data), which it
+ * leaves out until a task asks for them.  Without this the FP state of
+ * every signal went through a ud2 and a host signal frame on AMX hosts
+ * (a raise() cost 26 us instead of ~3).
+ */
 static void xsave_probe(struct stub_global *g)
 {
 	unsigned a, b, c, d;
-	uint32_t lo, hi;
+	uint32_t lo, hi, size = 576;          /* legacy area and header */
 
 	if (!cpu_has_osxsave())
 		return;
 	__asm__ volatile("xgetbv" : "=a"(lo), "=d"(hi) : "c"(0));
-	__cpuid_count(0xd, 0, a, b, c, d);
-	if (b + 4 > AREA_FP_SIZE || b < 576 || (lo & (3u << 17)))
-		return;                       /* AMX (dynamic features): no */
-	g->xcr0 = (uint64_t)hi << 32 | lo;
-	g->xsave_size = b;
+	uint64_t xcr0 = (uint64_t)hi << 32 | lo, features = xcr0 & 3;
+	for (int i = 2; i < 64; i++) {
+		if (!(xcr0 >> i & 1))
+			continue;
+		__cpuid_count(0xd, (unsigned)i, a, b, c, d);
+		if (c & 4)
+			continue;                 /* dynamic */
+		features |= 1ULL << i;
+		size = MAX(size, a + b);      /* size, offset */
+	}
+	if (size + 4 > AREA_FP_SIZE)
+		return;
+	g->xfeatures = features;
+	g->xsave_size = size;
 }
 
 int platform_init(const char **why)

@@ -354,18 +354,18 @@ static int xsave_area(struct sysmsg *m)
 	struct stub_global *g = global();
 	uint8_t *a = (uint8_t *)m + AREA_FP_OFF;
 	uint32_t size = g->xsave_size;
-	uint64_t xcr0 = g->xcr0;
+	uint64_t xfeatures = g->xfeatures;
 
 	if (!size || size + 4 > AREA_FP_SIZE)
 		return 0;
 	for (int i = 512; i < 576; i++)
 		a[i] = 0;
 	__asm__ volatile("xsave64 %0" : "+m"(*(uint8_t (*)[AREA_FP_SIZE])a)
-			 : "a"((uint32_t)xcr0), "d"((uint32_t)(xcr0 >> 32)));
+			 : "a"((uint32_t)xfeatures), "d"((uint32_t)(xfeatures >> 32)));
 	struct _fpx_sw_bytes *sw = (struct _fpx_sw_bytes *)(a + 464);
 	sw->magic1 = FP_XSTATE_MAGIC1;
 	sw->extended_size = size + 4;
-	sw->xfeatures = xcr0;
+	sw->xfeatures = xfeatures;
 	sw->xstate_size = size;
 	for (int i = 0; i < 7; i++)
 		sw->padding[i] = 0;
@@ -378,12 +378,12 @@ static int xrstor_area(struct sysmsg *m)
 {
 	struct stub_global *g = global();
 	uint8_t *a = (uint8_t *)m + AREA_FP_OFF;
-	uint64_t xcr0 = g->xcr0;
+	uint64_t xfeatures = g->xfeatures;
 	const uint64_t *hdr = (const uint64_t *)(a + 512);
 
 	if (!g->xsave_size || m->fp_size < 576)
 		return 0;
-	if ((hdr[0] & ~xcr0) || hdr[1])
+	if ((hdr[0] & ~xfeatures) || hdr[1])
 		return 0;
 	for (int i = 2; i < 8; i++)
 		if (hdr[i])
@@ -391,7 +391,7 @@ static int xrstor_area(struct sysmsg *m)
 	if (*(const uint32_t *)(a + 24) & 0xffff0000u)   /* MXCSR reserved bits */
 		return 0;
 	__asm__ volatile("xrstor64 %0" :: "m"(*(const uint8_t (*)[AREA_FP_SIZE])a),
-			 "a"((uint32_t)xcr0), "d"((uint32_t)(xcr0 >> 32)));
+			 "a"((uint32_t)xfeatures), "d"((uint32_t)(xfeatures >> 32)));
 	return 1;
 }
 
