@@ -286,7 +286,7 @@ static uint64_t random_u64(void)
  * dynamic ones (CPUID.(0xD,i).ECX bit 2, XFD: AMX tile data), which it
  * leaves out until a task asks for them.  Without this the FP state of
  * every signal went through a ud2 and a host signal frame on AMX hosts
- * (a raise() cost 26 us instead of ~3).
+ * (a raise() cost 26 us instead of 7; 1.1 natively).
  */
 static void xsave_probe(struct stub_global *g)
 {
