@@ -55,7 +55,7 @@ all: build/moat
 build/stub/%.o: src/platform/systrap/stub/%.c src/platform/systrap/sysmsg.h
 	@mkdir -p $(dir $@)
 	$(CC) $(STUB_CFLAGS) -c $< -o $@
-build/stub/%.o: src/platform/systrap/stub/%.S
+build/stub/%.o: src/platform/systrap/stub/%.S src/platform/systrap/sysmsg.h
 	@mkdir -p $(dir $@)
 	$(CC) $(STUB_CFLAGS) -c $< -o $@
 
