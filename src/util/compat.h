@@ -125,7 +125,8 @@ static inline int statx(int dfd, const char *path, int flags, unsigned int mask,
 static inline int cpu_has_osxsave(void)
 {
 	unsigned int a, b, c, d;
-	return __get_cpuid(1, &a, &b, &c, &d) && (c & bit_OSXSAVE);
+	__cpuid(1, a, b, c, d);          /* every x86-64 CPU has leaf 1 */
+	return (c & bit_OSXSAVE) != 0;
 }
 static inline int cpu_has_invariant_tsc(void)
 {

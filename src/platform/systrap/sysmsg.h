@@ -303,7 +303,7 @@ struct stub_global {
 	uint32_t spinners;       /* threads spinning now, sentry and stubs */
 	uint32_t max_spinners;   /* number of host CPUs */
 	/* XSAVE on this host (0: none): the features the kernel saves in
-	 * signal frames (XCR0 but dynamic ones: xsave_probe) and the size of
+	 * signal frames (a task's permitted ones: xsave_probe) and the size of
 	 * their standard-form image. */
 	uint64_t xfeatures;
 	uint32_t xsave_size;
