@@ -250,6 +250,7 @@ static __attribute__((noreturn)) void *main_loop(void *arg)
 
 	platform_set_forker();
 	start_exit_helper();
+	clock_start(k);
 	/* Its work is never more urgent than the thread it would preempt on
 	 * waking (the task thread that just asked for a stub, or exec'd): as
 	 * SCHED_BATCH it waits for a free CPU or the end of a time slice.
@@ -492,7 +493,6 @@ int kernel_run(const struct kernel_config *cfg, int *load_err, const char **what
 	k->tasks = t;
 	k->nr_tasks = 1;
 	pthread_mutex_unlock(&k->lock);
-	clock_start(k);
 	/*
 	 * The kernel's own thread (main_loop) starts on the other CPU, and
 	 * this thread, the main one, runs the first task: it is already

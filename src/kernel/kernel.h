@@ -397,8 +397,8 @@ void rlimit_cpu_arm(struct thread_group *tg);
 /*
  * The sandbox's wall and monotonic clocks (clock.c), the ones the vDSO
  * reads from its parameter page.  clock_init sets the page up before any
- * address space exists; clock_start calibrates it just before the first
- * program runs (no lock held).  clock_ns answers CLOCK_REALTIME,
+ * address space exists; clock_start calibrates it and makes it usable, on
+ * the kernel thread as it starts (no lock held).  clock_ns answers CLOCK_REALTIME,
  * MONOTONIC, MONOTONIC_RAW, the _COARSE and _ALARM ids, BOOTTIME and TAI.
  */
 struct memobj;
