@@ -147,8 +147,7 @@ int clock_init(void)
 		return -ENOMEM;
 	pgalloc_put(off, 1);      /* the object keeps its own reference */
 	vv = pgalloc_ptr(off);
-	if (cpu_has_invariant_tsc())
-		last = take_sample();
+	last = take_sample();
 	return 0;
 }
 
@@ -215,7 +214,8 @@ void clock_start(struct kernel *k)
 	struct sample s;
 	uint64_t rate;
 
-	if (!vv || !last.tsc)
+	/* Two CPUIDs, VM exits of 7 us each: here, off the start-up's way. */
+	if (!vv || !last.tsc || !cpu_has_invariant_tsc())
 		return;
 	/* A first rate over at least 200 us: sleep out the rest (the page
 	 * stays unusable until then, and the vDSO makes the syscalls).  On
