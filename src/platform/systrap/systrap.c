@@ -645,6 +645,12 @@ struct platform_as *platform_as_new_awaiting(bool files)
 	 * up, while the sentry goes on loading the program. */
 	as->first = ctx_alloc(as);
 	if (as->first) {
+		/* A stub made ahead of need (kernel_new_as's spare) may wait
+		 * long for its first task: its thread sleeps at once rather
+		 * than yield for a new program's first waits (sysmsg.h),
+		 * which kept a CPU busy for a millisecond per fork. */
+		if (!files)
+			as->first->m->sentry_blocking = 1;
 		as->first_seq = ctrl_post(as, CTRL_NEW_THREAD, as->first->area_off,
 					  (uint64_t)as->first->idx, NULL, 0);
 		as->first_pending = 1;
@@ -1371,7 +1377,10 @@ struct platform_ctx *platform_ctx_new(struct platform_as *as)
 		err = ctrl_call(as, CTRL_NEW_THREAD, ctx->area_off, (uint64_t)ctx->idx, NULL, 0, &ret);
 	}
 	pthread_mutex_unlock(&as->lock);
-	return ctx_finish(ctx, err, ret);
+	ctx = ctx_finish(ctx, err, ret);
+	if (ctx)
+		platform_ctx_blocking(ctx, 0);
+	return ctx;
 }
 
 void platform_ctx_release(struct platform_ctx *ctx)
