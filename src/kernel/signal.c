@@ -508,7 +508,7 @@ long signal_return(struct task *t)
 	/* The FP state, sanitised so that the stub's own sigreturn takes it. */
 	if (sc->fpstate && t->ctx) {
 		uint32_t size;
-		uint8_t *fp = platform_ctx_fpstate(t->ctx, &size);
+		uint8_t *fp = platform_ctx_fp_replace(t->ctx, &size);
 		uint8_t buf[4096];
 		if (size > sizeof(buf) || size < 512 ||
 		    mm_copy_in(t->mm, buf, sc->fpstate, size)) {

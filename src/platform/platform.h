@@ -171,6 +171,10 @@ void platform_cpus(cpu_set_t *set);
 
 /* FP state of a trapped context (the xsave image of its last trap). */
 void *platform_ctx_fpstate(struct platform_ctx *ctx, uint32_t *size);
+/* The same area for a caller about to replace the image whole (sigreturn):
+ * the stub is not asked to save its state first; the software bytes and
+ * XSAVE header are those a save would leave. */
+void *platform_ctx_fp_replace(struct platform_ctx *ctx, uint32_t *size);
 /* A new thread's FP state is its creator's (clone, fork). */
 void platform_ctx_copy_fp(struct platform_ctx *to, struct platform_ctx *from);
 /* The caller changed the image platform_ctx_fpstate gave: load it. */

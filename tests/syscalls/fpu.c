@@ -20,7 +20,9 @@
  * Part 3: a signal handler's frame describes the FP state as Linux's does:
  * the software bytes (magic, sizes, features: printed, so that the run
  * under moat must match the native one, AMX hosts included) and the
- * XSAVE header's features within them.
+ * XSAVE header's features within them; and with AVX, a ymm register's
+ * upper half survives a handler that clobbers it (the state goes through
+ * the frame and back at sigreturn).
  */
 #define _GNU_SOURCE
 #include <fenv.h>
@@ -426,6 +428,36 @@ static void check_signal_frame(void)
 	}
 }
 
+static void clobber_ymm8(int sig)
+{
+	(void)sig;
+	__asm__ volatile("vpcmpeqb %%ymm8, %%ymm8, %%ymm8" ::: "xmm8");
+}
+
+static void check_signal_keeps_avx(void)
+{
+	long pid = getpid(), ret;
+	int bad = 0;
+
+	CHECK_EQ(signal(SIGUSR2, clobber_ymm8) != SIG_ERR, 1);
+	for (int n = 0; n < 500; n++) {
+		unsigned char in[32], out[32];
+		for (int i = 0; i < 32; i++)
+			in[i] = (unsigned char)(i * 7 + n);
+		/* kill(pid, SIGUSR2) with ymm8 set: the handler runs as the
+		 * syscall returns. */
+		__asm__ volatile("vmovdqu %2, %%ymm8\n\t"
+				 "syscall\n\t"
+				 "vmovdqu %%ymm8, %0"
+				 : "=m"(out), "=a"(ret)
+				 : "m"(in), "a"(SYS_kill), "D"(pid), "S"(SIGUSR2)
+				 : "rcx", "r11", "memory", "xmm8");
+		bad += ret != 0 || memcmp(in, out, sizeof(in)) != 0;
+	}
+	CHECK_EQ(bad, 0);
+	signal(SIGUSR2, SIG_DFL);
+}
+
 int main(void)
 {
 	check_registers(MODE_SSE, 3000);
@@ -435,5 +467,7 @@ int main(void)
 		check_registers(MODE_AVX512, 3000);
 	check_control_state();
 	check_signal_frame();
+	if (__builtin_cpu_supports("avx"))
+		check_signal_keeps_avx();
 	return check_done();
 }

@@ -1492,6 +1492,25 @@ void *platform_ctx_fpstate(struct platform_ctx *ctx, uint32_t *size)
 	return (uint8_t *)ctx->m + AREA_FP_OFF;
 }
 
+void *platform_ctx_fp_replace(struct platform_ctx *ctx, uint32_t *size)
+{
+	struct sysmsg *m = ctx->m;
+	uint8_t *a = (uint8_t *)m + AREA_FP_OFF;
+	uint32_t n = READ_ONCE(global->xsave_size), magic2 = 0x46505845U;
+	uint64_t features = READ_ONCE(global->xfeatures);
+	/* struct _fpx_sw_bytes: magic1, extended_size, xfeatures, xstate_size */
+	uint32_t sw[12] = { 0x46505853U, n + 4, (uint32_t)features, (uint32_t)(features >> 32), n };
+
+	if (!ctx->trapped || READ_ONCE(m->fp_size) || !n || n + 4 > AREA_FP_SIZE)
+		return platform_ctx_fpstate(ctx, size);
+	memcpy(a + 464, sw, sizeof(sw));
+	memset(a + 512, 0, 64);              /* the XSAVE header */
+	memcpy(a + n, &magic2, 4);
+	WRITE_ONCE(m->fp_size, n + 4);
+	*size = n + 4;
+	return a;
+}
+
 void platform_ctx_copy_fp(struct platform_ctx *to, struct platform_ctx *from)
 {
 	uint32_t size;
