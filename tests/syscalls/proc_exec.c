@@ -10,7 +10,9 @@
  * "#!" scripts (argv = interpreter, optional argument, script path, args;
  * the optional argument is one string with inner blanks kept; missing
  * interpreter is ENOENT); exec from a multi-threaded process and from a
- * non-leader thread (one thread left, with the process's pid).
+ * non-leader thread (one thread left, with the process's pid); the FP
+ * state starts afresh (MXCSR 0x1f80, x87 control word 0x37f) whatever the
+ * old image had set.
  *
  * Every exec happens in a forked child, which execs this binary again
  * (via /proc/self/exe or its readlink) with argv[1] "child-MODE"; the new
@@ -294,6 +296,16 @@ static void child_noarg(int argc, char **argv)
 	CHECK(!strcmp(argv[1], script));
 }
 
+static void child_fpreset(void)
+{
+	uint32_t mxcsr;
+	uint16_t fcw;
+
+	__asm__ volatile("stmxcsr %0\n\tfnstcw %1" : "=m"(mxcsr), "=m"(fcw));
+	CHECK_EQ(mxcsr, 0x1f80);
+	CHECK_EQ(fcw, 0x37f);
+}
+
 static int child_main(int argc, char **argv)
 {
 	const char *m = argc > 1 ? argv[1] : "";
@@ -316,6 +328,8 @@ static int child_main(int argc, char **argv)
 		check_one_thread((pid_t)num(argv[2]));
 	else if (!strcmp(m, "child-plain") && argc == 2)
 		;
+	else if (!strcmp(m, "child-fpreset"))
+		child_fpreset();
 	else
 		CHECK(!"known child mode");
 	return check_done() ? 1 : OK;
@@ -420,6 +434,16 @@ static void do_inherit(void)
 	rl.rlim_cur = 200;
 	if (setrlimit(RLIMIT_NOFILE, &rl))
 		_exit(96);
+	exec_self(argv);
+}
+
+static void do_fpreset(void)
+{
+	char *argv[] = { "x", "child-fpreset", NULL };
+	uint32_t mxcsr = 0x7f80 | 0x8040;       /* round to zero, FTZ, DAZ */
+	uint16_t fcw = 0x0f7f;                  /* round to zero */
+
+	__asm__ volatile("ldmxcsr %0\n\tfldcw %1" : : "m"(mxcsr), "m"(fcw));
 	exec_self(argv);
 }
 
@@ -586,6 +610,7 @@ int main(int argc, char **argv)
 	CHECK_EQ(run_exec(do_signals), OK);
 	CHECK_EQ(run_exec(do_inherit), OK);
 	CHECK_EQ(run_exec(do_fexecve), OK);
+	CHECK_EQ(run_exec(do_fpreset), OK);
 	CHECK_EQ(run_exec(do_script), OK);
 	CHECK_EQ(run_exec(do_scriptsp), OK);
 	CHECK_EQ(run_exec(do_noarg), OK);

@@ -1531,7 +1531,8 @@ void platform_ctx_set_fp_dirty(struct platform_ctx *ctx)
 void platform_ctx_reset_fp(struct platform_ctx *ctx)
 {
 	uint32_t size;
-	uint8_t *fp = platform_ctx_fpstate(ctx, &size);
+	/* Nothing of the old state is kept: no need to have it saved. */
+	uint8_t *fp = platform_ctx_fp_replace(ctx, &size);
 
 	if (size < 512)
 		return;
