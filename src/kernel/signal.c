@@ -54,8 +54,6 @@ _Static_assert(sizeof(struct rt_sigframe) == 440, "rt_sigframe");
 #define UC_FP_XSTATE 0x1
 #define UC_SIGCONTEXT_SS 0x2
 #define UC_STRICT_RESTORE_SS 0x4
-#define FP_XSTATE_MAGIC1 0x46505853U
-#define FPX_SW_OFF 464             /* sw_reserved in the fxsave area */
 #define EFLAGS_TF 0x100
 #define EFLAGS_DF 0x400
 #define EFLAGS_RF 0x10000
@@ -431,7 +429,7 @@ static int setup_frame(struct task *t, int sig, const struct k_sigaction *ka,
 	memset(&frame, 0, sizeof(frame));
 	frame.pretcode = ka->restorer;
 	frame.uc.uc_flags = UC_SIGCONTEXT_SS | UC_STRICT_RESTORE_SS;
-	if (fp_size > 512 && *(uint32_t *)(fp + FPX_SW_OFF) == FP_XSTATE_MAGIC1)
+	if (fp_size > 512 && *(uint32_t *)(fp + FPX_SW_OFF) == FPX_MAGIC1)
 		frame.uc.uc_flags |= UC_FP_XSTATE;
 	frame.uc.uc_stack.ss_sp = t->altstack.ss_sp;
 	frame.uc.uc_stack.ss_size = t->altstack.ss_size;
@@ -525,14 +523,12 @@ long signal_return(struct task *t)
 		 * layout words as the stub knows them; take the state. */
 		memcpy(fp, buf, FPX_SW_OFF);
 		if (size >= 576) {
-			uint64_t xfeatures, cur;
+			uint64_t xfeatures;
 			memcpy(&xfeatures, buf + 512, 8);
-			memcpy(&cur, fp + 512, 8);
 			uint64_t allowed = *(uint64_t *)(fp + FPX_SW_OFF + 8);
 			xfeatures &= allowed;
 			memcpy(fp + 512, &xfeatures, 8);
 			memcpy(fp + 576, buf + 576, size - 576 - 4);
-			(void)cur;
 		}
 		platform_ctx_set_fp_dirty(t->ctx);
 	}

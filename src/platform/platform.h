@@ -169,7 +169,16 @@ int platform_ctx_cpu(struct platform_ctx *ctx);
 /* The CPUs moat may use. */
 void platform_cpus(cpu_set_t *set);
 
-/* FP state of a trapped context (the xsave image of its last trap). */
+/*
+ * FP state of a trapped context (the xsave image of its last trap), in
+ * the format of a Linux signal frame: the fxsave area, whose software
+ * bytes at FPX_SW_OFF (magic1, extended size, features, xstate size)
+ * describe the XSAVE header and components after it and FPX_MAGIC2 at
+ * the end; just the 512-byte fxsave area without XSAVE.
+ */
+#define FPX_SW_OFF 464
+#define FPX_MAGIC1 0x46505853U
+#define FPX_MAGIC2 0x46505845U
 void *platform_ctx_fpstate(struct platform_ctx *ctx, uint32_t *size);
 /* The same area for a caller about to replace the image whole (sigreturn):
  * the stub is not asked to save its state first; the software bytes and

@@ -645,10 +645,12 @@ struct platform_as *platform_as_new_awaiting(bool files)
 	 * up, while the sentry goes on loading the program. */
 	as->first = ctx_alloc(as);
 	if (as->first) {
-		/* A stub made ahead of need (kernel_new_as's spare) may wait
-		 * long for its first task: its thread sleeps at once rather
-		 * than yield for a new program's first waits (sysmsg.h),
-		 * which kept a CPU busy for a millisecond per fork. */
+		/* Any stub but the sandbox's first (which the start-up waits
+		 * for) may wait long for its first task - kernel_new_as's
+		 * spare, made ahead of a fork: its thread sleeps at once
+		 * rather than yield for a new program's first waits
+		 * (sysmsg.h), which kept a CPU busy for a millisecond per
+		 * fork.  platform_ctx_new clears this as it collects it. */
 		if (!files)
 			as->first->m->sentry_blocking = 1;
 		as->first_seq = ctrl_post(as, CTRL_NEW_THREAD, as->first->area_off,
@@ -1496,14 +1498,15 @@ void *platform_ctx_fp_replace(struct platform_ctx *ctx, uint32_t *size)
 {
 	struct sysmsg *m = ctx->m;
 	uint8_t *a = (uint8_t *)m + AREA_FP_OFF;
-	uint32_t n = READ_ONCE(global->xsave_size), magic2 = 0x46505845U;
+	uint32_t n = READ_ONCE(global->xsave_size), magic2 = FPX_MAGIC2;
 	uint64_t features = READ_ONCE(global->xfeatures);
-	/* struct _fpx_sw_bytes: magic1, extended_size, xfeatures, xstate_size */
-	uint32_t sw[12] = { 0x46505853U, n + 4, (uint32_t)features, (uint32_t)(features >> 32), n };
+	/* The software bytes as the stub's xsave_area writes them (struct
+	 * _fpx_sw_bytes: magic1, extended_size, xfeatures, xstate_size). */
+	uint32_t sw[12] = { FPX_MAGIC1, n + 4, (uint32_t)features, (uint32_t)(features >> 32), n };
 
 	if (!ctx->trapped || READ_ONCE(m->fp_size) || !n || n + 4 > AREA_FP_SIZE)
 		return platform_ctx_fpstate(ctx, size);
-	memcpy(a + 464, sw, sizeof(sw));
+	memcpy(a + FPX_SW_OFF, sw, sizeof(sw));
 	memset(a + 512, 0, 64);              /* the XSAVE header */
 	memcpy(a + n, &magic2, 4);
 	WRITE_ONCE(m->fp_size, n + 4);
